@@ -1,0 +1,216 @@
+"""The safetensors file format (https://github.com/huggingface/safetensors), on raw bytes.
+
+Layout of a file::
+
+    N          8 bytes, unsigned little-endian: the header's length in bytes
+    header     N bytes of UTF-8 JSON, padded with spaces so that 8 + N is a multiple of 8:
+               {"<name>": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
+                "__metadata__": {"<key>": "<value>", ...}}          (metadata optional)
+    buffer     the tensors' bytes, little-endian and row-major; offsets are relative to the
+               start of the buffer, and the tensors tile it exactly: no gaps, no overlaps,
+               end - begin == prod(shape) * itemsize.
+
+This module knows nothing about tensors: a tensor is a ``(dtype, shape, data)`` triple with
+minigrad's dtype name ("float32", "float64", "int64", "bool") and its little-endian bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DTYPES", "load_file", "save_file"]
+
+TensorRecord = tuple[str, tuple[int, ...], bytes]
+
+# minigrad dtype name -> (safetensors dtype code, bytes per element)
+DTYPES = {"float32": ("F32", 4), "float64": ("F64", 8), "int64": ("I64", 8), "bool": ("BOOL", 1)}
+_BY_CODE = {code: (name, itemsize) for name, (code, itemsize) in DTYPES.items()}
+_LENGTH = struct.Struct("<Q")
+MAX_HEADER_BYTES = 100_000_000  # the reference implementation refuses larger headers
+METADATA_KEY = "__metadata__"
+
+
+def save_file(tensors: Mapping[str, TensorRecord], path: str | os.PathLike[str],
+              metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``{name: (dtype, shape, data)}`` (and optional string metadata) to ``path``.
+
+    Tensors are laid out largest item size first, then by name (as the reference
+    implementation does), so each starts at a multiple of its item size. The file is written
+    to a temporary file next to ``path``, synced, then renamed over ``path``: a crash leaves
+    either the old file or the new one, never half of one.
+    """
+    _check_metadata(metadata)
+    if not isinstance(tensors, Mapping):
+        raise TypeError(f"tensors must be a dict of name -> (dtype, shape, data), got {type(tensors).__name__}")
+    records = {name: _check_tensor(name, record) for name, record in tensors.items()}
+    order = sorted(records, key=lambda name: (-DTYPES[records[name][0]][1], name))
+    header: dict[str, Any] = {METADATA_KEY: dict(metadata)} if metadata else {}
+    buffers = []
+    offset = 0
+    for name in order:
+        dtype, shape, data = records[name]
+        header[name] = {"dtype": DTYPES[dtype][0], "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
+        buffers.append(data)
+        offset += len(data)
+    header_bytes = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    header_bytes += b" " * (-len(header_bytes) % 8)
+    _write_atomically(Path(path), [_LENGTH.pack(len(header_bytes)), header_bytes, *buffers])
+
+
+def _check_tensor(name: Any, record: Any) -> TensorRecord:
+    """Validate one ``(dtype, shape, data)`` record; returns it with ``shape`` a tuple and
+    ``data`` bytes."""
+    if not isinstance(name, str):
+        raise TypeError(f"tensor names must be str, got {type(name).__name__}")
+    if name == METADATA_KEY:
+        raise ValueError(f"{METADATA_KEY!r} is reserved for metadata and cannot name a tensor")
+    if not (isinstance(record, tuple) and len(record) == 3):
+        raise TypeError(f"tensor {name!r} must be a (dtype, shape, data) tuple")
+    dtype, shape, data = record
+    if dtype not in DTYPES:
+        raise ValueError(f"tensor {name!r} has unsupported dtype {dtype!r} (expected one of {', '.join(DTYPES)})")
+    if not (isinstance(shape, (tuple, list)) and all(_is_size(size) for size in shape)):
+        raise ValueError(f"tensor {name!r} has invalid shape {shape!r} (expected non-negative ints)")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"tensor {name!r} data must be bytes, got {type(data).__name__}")
+    data = bytes(data)
+    expected = math.prod(shape) * DTYPES[dtype][1]
+    if len(data) != expected:
+        raise ValueError(f"tensor {name!r} has {len(data)} bytes of data but {dtype} of shape "
+                         f"{tuple(shape)} needs {expected}")
+    return dtype, tuple(shape), data
+
+
+def _check_metadata(metadata: Mapping[str, str] | None) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, Mapping) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in metadata.items()):
+        raise TypeError("metadata must be a dict mapping str to str")
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _write_atomically(path: Path, chunks: list[bytes]) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp creates the file owner-only
+        with os.fdopen(fd, "wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def load_file(path: str | os.PathLike[str]) -> tuple[dict[str, TensorRecord], dict[str, str]]:
+    """Read a safetensors file: ``({name: (dtype, shape, data)}, metadata)``, tensors in file
+    order. Anything malformed raises ``ValueError`` naming the file and the problem."""
+    contents = Path(path).read_bytes()
+    return _Parser(str(path), contents).parse()
+
+
+class _Parser:
+    def __init__(self, source: str, contents: bytes) -> None:
+        self.source = source
+        self.contents = contents
+
+    def error(self, reason: str) -> ValueError:
+        return ValueError(f"{self.source}: not a valid safetensors file: {reason}")
+
+    def parse(self) -> tuple[dict[str, TensorRecord], dict[str, str]]:
+        header, buffer_start = self._read_header()
+        metadata = self._metadata(header.pop(METADATA_KEY, {}))
+        buffer_len = len(self.contents) - buffer_start
+        entries = sorted((self._entry(name, info, buffer_len) for name, info in header.items()),
+                         key=lambda entry: entry[3])
+        self._check_layout(entries, buffer_len)
+        tensors = {}
+        for name, dtype, shape, (begin, end) in entries:
+            tensors[name] = (dtype, shape, self.contents[buffer_start + begin:buffer_start + end])
+        return tensors, metadata
+
+    def _read_header(self) -> tuple[dict[str, Any], int]:
+        if len(self.contents) < _LENGTH.size:
+            raise self.error(f"the file has {len(self.contents)} bytes, too few for the 8-byte header length")
+        (header_len,) = _LENGTH.unpack_from(self.contents)
+        if header_len > MAX_HEADER_BYTES:
+            raise self.error(f"header length {header_len} exceeds the limit of {MAX_HEADER_BYTES} bytes")
+        if _LENGTH.size + header_len > len(self.contents):
+            raise self.error(f"header length {header_len} runs past the end of the {len(self.contents)}-byte file")
+        raw = self.contents[_LENGTH.size:_LENGTH.size + header_len]
+        try:
+            header = json.loads(raw.decode("utf-8"), object_pairs_hook=self._no_duplicate_keys)
+        except UnicodeDecodeError as exc:
+            raise self.error(f"header is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        except json.JSONDecodeError as exc:
+            raise self.error(f"header is not valid JSON ({exc.msg} at character {exc.pos})") from None
+        if not isinstance(header, dict):
+            raise self.error(f"header is a JSON {type(header).__name__}, expected an object")
+        return header, _LENGTH.size + header_len
+
+    def _no_duplicate_keys(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = {}
+        for key, value in pairs:
+            if key in result:
+                raise self.error(f"header repeats the key {key!r}")
+            result[key] = value
+        return result
+
+    def _metadata(self, metadata: Any) -> dict[str, str]:
+        if not (isinstance(metadata, dict) and all(isinstance(value, str) for value in metadata.values())):
+            raise self.error(f"{METADATA_KEY} must map strings to strings, got {metadata!r}")
+        return metadata
+
+    def _entry(self, name: str, info: Any, buffer_len: int) -> tuple[str, str, tuple[int, ...], tuple[int, int]]:
+        if not isinstance(info, dict):
+            raise self.error(f"tensor {name!r}: expected an object, got {info!r}")
+        missing = [key for key in ("dtype", "shape", "data_offsets") if key not in info]
+        if missing:
+            raise self.error(f"tensor {name!r}: missing {', '.join(missing)}")
+        code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if code not in _BY_CODE:
+            raise self.error(f"tensor {name!r} has unsupported dtype {code!r} "
+                             f"(minigrad reads {', '.join(_BY_CODE)})")
+        dtype, itemsize = _BY_CODE[code]
+        if not (isinstance(shape, list) and all(_is_size(size) for size in shape)):
+            raise self.error(f"tensor {name!r} has invalid shape {shape!r}")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_size(x) for x in offsets)
+                and offsets[0] <= offsets[1]):
+            raise self.error(f"tensor {name!r} has invalid data_offsets {offsets!r} (expected [begin, end], "
+                             "0 <= begin <= end)")
+        begin, end = offsets
+        if end > buffer_len:
+            raise self.error(f"tensor {name!r} data_offsets {offsets} are out of range for the "
+                             f"{buffer_len}-byte data buffer")
+        expected = math.prod(shape) * itemsize
+        if end - begin != expected:
+            raise self.error(f"tensor {name!r} data_offsets {offsets} span {end - begin} bytes but {code} of "
+                             f"shape {shape} needs {expected}")
+        return name, dtype, tuple(shape), (begin, end)
+
+    def _check_layout(self, entries: list[tuple[str, str, tuple[int, ...], tuple[int, int]]],
+                      buffer_len: int) -> None:
+        """The tensors, in offset order, must tile the buffer exactly."""
+        position = 0
+        for name, _, _, (begin, end) in entries:
+            if begin < position:
+                raise self.error(f"tensor {name!r} (bytes {begin}..{end}) overlaps the tensor before it")
+            if begin > position:
+                raise self.error(f"gap in the data buffer: bytes {position}..{begin} before tensor {name!r} "
+                                 "belong to no tensor")
+            position = end
+        if position != buffer_len:
+            raise self.error(f"the last {buffer_len - position} bytes of the data buffer belong to no tensor")
