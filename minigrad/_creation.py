@@ -1,0 +1,248 @@
+"""Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``arange``, ``eye``, ...)
+and random (``rand``, ``randn``, ``randint``, ``randperm``), with torch's dtype inference."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from math import prod
+from typing import Any
+
+from minigrad import random as _random
+from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
+from minigrad._functions.shape import as_shape
+from minigrad.tensor import Tensor, new_buffer
+
+
+def _flatten(data: Any) -> tuple[list, tuple[int, ...]]:
+    """Flatten nested lists/tuples (or tensors) into a list of numbers and the shape."""
+    if isinstance(data, Tensor):
+        return data._flat_values(), data._shape
+    if not isinstance(data, (list, tuple)):
+        if not isinstance(data, (bool, int, float)):
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        return [data], ()
+    if not data:
+        return [], (0,)
+    parts = [_flatten(item) for item in data]
+    shape = parts[0][1]
+    for _, s in parts:
+        if s != shape:
+            raise ValueError(
+                f"expected sequence of length {shape[0] if shape else 0} at dim {1} (got {s[0] if s else 0})"
+            )
+    return [v for values, _ in parts for v in values], (len(data),) + shape
+
+
+def _infer_dtype(values: list) -> dtype:
+    if not values:
+        return get_default_dtype()
+    if all(isinstance(v, bool) for v in values):
+        return bool_
+    if any(isinstance(v, float) for v in values):
+        return get_default_dtype()
+    return int64
+
+
+def _buffer(values: Sequence, dt: dtype) -> array:
+    if dt is bool_:
+        return array("B", [1 if v else 0 for v in values])
+    if dt is int64:
+        return array("q", [int(v) for v in values])
+    return array(dt.typecode, [float(v) for v in values])
+
+
+def tensor(data: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of data (nested lists, a number, or a tensor)."""
+    values, shape = _flatten(data)
+    dt = dtype or (data.dtype if isinstance(data, Tensor) else _infer_dtype(values))
+    t = Tensor._make(_buffer(values, dt), shape, dt)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def as_tensor(data: Any, dtype: dtype | None = None, device: Any = None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
+        return data
+    return tensor(data, dtype=dtype)
+
+
+def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def full(
+    size: Sequence[int], fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
+    shape = as_shape((size,) if isinstance(size, int) else size)
+    dt = dtype or _infer_dtype([fill_value])
+    return _finish(Tensor._make(array(dt.typecode, _buffer([fill_value], dt)) * prod(shape), shape, dt), requires_grad)
+
+
+def zeros(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    shape = as_shape(size)
+    _check_sizes(shape)
+    dt = dtype or get_default_dtype()
+    return _finish(Tensor._make(new_buffer(dt, prod(shape)), shape, dt), requires_grad)
+
+
+def ones(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    shape = as_shape(size)
+    _check_sizes(shape)
+    return full(shape, 1, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
+
+
+def empty(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Uninitialised in torch; zeros here (no RNG is used, as in torch)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def _check_sizes(shape: tuple) -> None:
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+
+
+def zeros_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    return zeros(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    return ones(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    return full(t._shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
+) -> Tensor:
+    """Values start, start+step, ... below end (int64 when all arguments are ints)."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    n = math.ceil((end - start) / step)
+    dt = dtype or _infer_dtype([start, end, step])
+    values = [start + i * step for i in range(n)]
+    return _finish(Tensor._make(_buffer(values, dt), (n,), dt), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    half = steps // 2
+    values = [start + i * step if i < half else end - (steps - 1 - i) * step for i in range(steps)]
+    dt = dtype or get_default_dtype()
+    return _finish(Tensor._make(_buffer(values, dt), (steps,), dt), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+    m = n if m is None else m
+    dt = dtype or get_default_dtype()
+    data = new_buffer(dt, n * m)
+    for i in range(min(n, m)):
+        data[i * m + i] = 1
+    return _finish(Tensor._make(data, (n, m), dt), requires_grad)
+
+
+# -- random --------------------------------------------------------------------------------------
+
+
+def _float_dtype(dt: dtype | None, what: str) -> dtype:
+    dt = dt or get_default_dtype()
+    if not dt.is_floating_point:
+        raise RuntimeError(f"\"{what}\" not implemented for '{dt.name.capitalize()}'")
+    return dt
+
+
+def rand(
+    *size: Any, generator: _random.Generator | None = None, dtype: dtype | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform samples in [0, 1), as torch draws them."""
+    shape = as_shape(size)
+    dt = _float_dtype(dtype, "check_uniform_bounds")
+    gen = generator or _random.default_generator
+    values = gen.uniform(prod(shape), 0.0, 1.0, double=dt is float64)
+    return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
+
+
+def randn(
+    *size: Any, generator: _random.Generator | None = None, dtype: dtype | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples, as torch draws them (its block path from 16 elements on)."""
+    shape = as_shape(size)
+    dt = _float_dtype(dtype, "normal_kernel_cpu")
+    gen = generator or _random.default_generator
+    values = gen.normal(prod(shape), 0.0, 1.0, double=dt is float64)
+    return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    generator: _random.Generator | None = None,
+    dtype: dtype | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers uniform in [low, high); ``randint(high, size)`` means low = 0."""
+    if high is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    shape = as_shape((size,) if isinstance(size, int) else size)
+    gen = generator or _random.default_generator
+    values = gen.randint(prod(shape), int(low), int(high))
+    dt = dtype or int64
+    return _finish(Tensor._make(_buffer(values, dt), shape, dt), requires_grad)
+
+
+def randperm(
+    n: int, generator: _random.Generator | None = None, dtype: dtype | None = None, requires_grad: bool = False
+) -> Tensor:
+    """A random permutation of 0 .. n-1."""
+    gen = generator or _random.default_generator
+    dt = dtype or int64
+    return _finish(Tensor._make(_buffer(gen.randperm(n), dt), (n,), dt), requires_grad)
+
+
+def rand_like(t: Tensor, dtype: dtype | None = None) -> Tensor:
+    return rand(t._shape, dtype=dtype or t.dtype)
+
+
+def randn_like(t: Tensor, dtype: dtype | None = None) -> Tensor:
+    return randn(t._shape, dtype=dtype or t.dtype)
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with uniform samples in [a, b) (row-major order)."""
+    gen = generator or _random.default_generator
+    values = gen.uniform(t.numel(), float(a), float(b), double=t.dtype is float64)
+    t._write(array(t.dtype.typecode, values))
+    return t
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with normal samples (the block path only for contiguous tensors)."""
+    gen = generator or _random.default_generator
+    values = gen.normal(t.numel(), float(mean), float(std), double=t.dtype is float64, contiguous=t.is_contiguous())
+    t._write(array(t.dtype.typecode, values))
+    return t

@@ -1,0 +1,208 @@
+"""Neural-network ops with dedicated kernels: softmax, log_softmax, nll_loss, embedding.
+
+Each could be composed from smaller ops; a fused kernel is both faster and numerically steadier
+(log_softmax never forms exp(x) of a large x).
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from minigrad._backend import kernels as K
+from minigrad._dtype import int64
+from minigrad._functions.reduction import split_at
+from minigrad._shape import normalize_dim
+from minigrad.autograd.function import Function
+from minigrad.tensor import Tensor, new_buffer, scalar_tensor
+
+
+def _softmax_kernel(kernel, x: Tensor, dim: int) -> Tensor:
+    outer, n, inner = split_at(x._shape or (1,), dim)
+    out = new_buffer(x.dtype, x.numel())
+    if x.numel():
+        kernel(x._values(), outer, n, inner, out)
+    return Tensor._make(out, x._shape, x.dtype)
+
+
+def _softmax_backward(kernel, y: Tensor, grad: Tensor, dim: int) -> Tensor:
+    outer, n, inner = split_at(y._shape or (1,), dim)
+    out = new_buffer(grad.dtype, grad.numel())
+    if grad.numel():
+        kernel(y._values(), grad._values(), outer, n, inner, out)
+    return Tensor._make(out, y._shape, grad.dtype)
+
+
+class LogSoftmax(Function):
+    """y = x - log sum_k exp(x_k) along dim;  dx = dy - exp(y) * sum_k dy_k."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _softmax_kernel(K.log_softmax, x, dim)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _softmax_backward(K.log_softmax_backward, y, grad, ctx.dim), None
+
+
+class Softmax(Function):
+    """y = exp(x) / sum_k exp(x_k) along dim;  dx = y * (dy - sum_k dy_k y_k)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _softmax_kernel(K.softmax, x, dim)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _softmax_backward(K.softmax_backward, y, grad, ctx.dim), None
+
+
+class NllLoss(Function):
+    """loss_i = -w[t_i] * logp[i, t_i] (0 where t_i == ignore_index), then reduced:
+    'none' keeps loss_i, 'sum' adds them, 'mean' divides the sum by sum_i w[t_i].
+    d loss / d logp[i, t_i] = -w[t_i] (scaled by the reduction); every other entry is 0."""
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        n, c = logp._shape
+        targets = target._values()
+        for t in targets:
+            if t != ignore_index and not 0 <= t < c:
+                raise IndexError(f"Target {t} is out of bounds.")
+        weights = weight._values() if weight is not None else array(logp.dtype.typecode)
+        losses = new_buffer(logp.dtype, n)
+        total_weight = K.nll_loss(logp._values(), targets, weights, n, c, ignore_index, losses)
+        ctx.save_for_backward(target, weight)
+        ctx.n, ctx.c, ctx.ignore_index, ctx.reduction, ctx.total_weight = n, c, ignore_index, reduction, total_weight
+        if reduction == "none":
+            return Tensor._make(losses, (n,), logp.dtype)
+        total = K.sum_all(losses)
+        if reduction == "mean":
+            total = total / total_weight if total_weight else float("nan")
+        return scalar_tensor(total, logp.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        target, weight = ctx.saved_tensors
+        n, c = ctx.n, ctx.c
+        if ctx.reduction == "none":
+            per_row = grad._values()
+        else:
+            scale = grad.item() / ctx.total_weight if ctx.reduction == "mean" else grad.item()
+            if ctx.reduction == "mean" and not ctx.total_weight:
+                scale = 0.0
+            per_row = array(grad.dtype.typecode, [scale]) * n
+        weights = weight._values() if weight is not None else array(grad.dtype.typecode)
+        out = new_buffer(grad.dtype, n * c)
+        K.nll_loss_backward(per_row, target._values(), weights, n, c, ctx.ignore_index, out)
+        return Tensor._make(out, (n, c), grad.dtype), None, None, None, None
+
+
+class Embedding(Function):
+    """y[..., :] = weight[indices[...], :];  dweight[i] = sum of dy rows that picked row i
+    (the padding_idx row gets no gradient)."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        rows, d = weight._shape
+        idx = indices._values()
+        for i in idx:
+            if not 0 <= i < rows:
+                raise IndexError("index out of range in self")
+        positions = array("q", [i * d + j for i in idx for j in range(d)])
+        out = new_buffer(weight.dtype, len(positions))
+        K.take(weight._values(), positions, out)
+        ctx.save_for_backward(indices)
+        ctx.weight_shape, ctx.positions, ctx.padding_idx = weight._shape, positions, padding_idx
+        return Tensor._make(out, indices._shape + (d,), weight.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, d = ctx.weight_shape
+        out = new_buffer(grad.dtype, rows * d)
+        K.put(out, ctx.positions, grad._values(), True)
+        if ctx.padding_idx is not None:
+            K.put(
+                out, array("q", range(ctx.padding_idx * d, (ctx.padding_idx + 1) * d)), new_buffer(grad.dtype, d), False
+            )
+        return Tensor._make(out, ctx.weight_shape, grad.dtype), None, None
+
+
+# -- the functional API --------------------------------------------------------------------------
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    return LogSoftmax.apply(x, normalize_dim(dim, x.dim()))
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    return Softmax.apply(x, normalize_dim(dim, x.dim()))
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """The negative log likelihood loss of log-probabilities ``input`` (N, C) or (C,)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not isinstance(target, Tensor) or target.dtype is not int64:
+        found = target.dtype.name if isinstance(target, Tensor) else type(target).__name__
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_type_name(found)}")
+    if input.dim() not in (1, 2):
+        if input.dim() < 1:
+            raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+        c = input._shape[1]
+        moved = input.movedim(1, -1).reshape(-1, c)
+        if target._shape != input._shape[:1] + input._shape[2:]:
+            raise RuntimeError(
+                f"Expected target size {list(input._shape[:1] + input._shape[2:])}, got {list(target._shape)}"
+            )
+        loss = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
+        return loss.reshape(target._shape) if reduction == "none" else loss
+    if input.dim() == 1:
+        if target.dim() != 0:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        loss = NllLoss.apply(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    if target.dim() != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input._shape[0] != target._shape[0]:
+        raise ValueError(
+            f"Expected input batch_size ({input._shape[0]}) to match target batch_size ({target._shape[0]})."
+        )
+    if weight is not None and weight._shape != (input._shape[1],):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {input._shape[1]} classes or no classes but "
+            f"got weight tensor of shape: {list(weight._shape)}"
+        )
+    return NllLoss.apply(input, target, weight, ignore_index, reduction)
+
+
+def _scalar_type_name(name: str) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(name, name)
+
+
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the int64 ``indices`` (any shape)."""
+    if not isinstance(indices, Tensor) or indices.dtype is not int64:
+        kind = indices.type() if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
+            f"Int; but got {kind} instead (while checking arguments for embedding)"
+        )
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight._shape[0]
+    return Embedding.apply(weight, indices, padding_idx)

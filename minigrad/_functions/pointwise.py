@@ -1,0 +1,387 @@
+"""Elementwise operations: arithmetic with broadcasting, unary math, clamp, where, casts.
+
+Gradients are returned in the broadcast (output) shape; ``Function`` machinery in the engine
+sums them back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from math import prod
+from typing import Any
+
+from minigrad._backend import kernels as K
+from minigrad._dtype import bool_, dtype, float32, result_type
+from minigrad._shape import broadcast_shapes, broadcast_strides, contiguous_strides
+from minigrad.autograd.function import Function
+from minigrad.tensor import Tensor, new_buffer, scalar_tensor
+
+Number = int | float | bool
+
+
+def _round_scalar(value: Number, dt: dtype) -> Number:
+    """A Python scalar as the computation dtype sees it (float32 scalars are rounded)."""
+    if dt is float32:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    if dt.is_floating_point:
+        return float(value)
+    return int(value)
+
+
+def cast(x: Tensor, dt: dtype) -> Tensor:
+    """x converted to dtype dt, without recording a graph (x itself when it already is dt)."""
+    if x.dtype is dt:
+        return x
+    values = x._values()
+    if dt is bool_:
+        data = new_buffer(dt, len(values))
+        data[:] = type(data)("B", [v != 0 for v in values])
+    elif dt.is_floating_point or not x.dtype.is_floating_point:
+        data = type(values)(dt.typecode, values)
+    else:
+        data = type(values)(dt.typecode, [int(v) for v in values])
+    return Tensor._make(data, x._shape, dt)
+
+
+def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> Tensor:
+    """Kernel ``op`` over a and b (tensors or one Python scalar) with broadcasting."""
+    if not isinstance(b, Tensor):
+        x = cast(a, compute)
+        out = new_buffer(out_dtype, x.numel())
+        K.binary_scalar(op, x._values(), _round_scalar(b, compute), False, out)
+        return Tensor._make(out, x._shape, out_dtype)
+    if not isinstance(a, Tensor):
+        y = cast(b, compute)
+        out = new_buffer(out_dtype, y.numel())
+        K.binary_scalar(op, y._values(), _round_scalar(a, compute), True, out)
+        return Tensor._make(out, y._shape, out_dtype)
+    a, b = cast(a, compute), cast(b, compute)
+    shape = broadcast_shapes(a._shape, b._shape)
+    out = new_buffer(out_dtype, prod(shape))
+    if a._shape == b._shape and a.is_contiguous() and b.is_contiguous():
+        strides = contiguous_strides(shape)
+        K.binary(op, a._values(), strides, 0, b._values(), strides, 0, shape, out)
+    else:
+        K.binary(
+            op,
+            a._storage.data,
+            broadcast_strides(a._shape, a._strides, shape),
+            a._offset,
+            b._storage.data,
+            broadcast_strides(b._shape, b._strides, shape),
+            b._offset,
+            shape,
+            out,
+        )
+    return Tensor._make(out, shape, out_dtype)
+
+
+def _arithmetic(op: int, a: Any, b: Any, true_division: bool = False) -> Tensor:
+    dt = result_type([a, b])
+    if true_division and not dt.is_floating_point:
+        dt = float32
+    return binary_values(op, a, b, dt, dt)
+
+
+def compare(op: int, a: Any, b: Any) -> Tensor:
+    """A bool tensor of a (op) b; comparisons are not differentiable."""
+    return binary_values(op, a, b, result_type([a, b]), bool_)
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1,  dz/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _arithmetic(K.ADD, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1,  dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _arithmetic(K.SUB, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b,  dz/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        da, db = ctx.needs_input_grad
+        ctx.save_for_backward(a if db else None, b if da else None)
+        return _arithmetic(K.MUL, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad * b if da else None), (grad * a if db else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        return _arithmetic(K.DIV, a, b, true_division=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad / b if da else None), (-grad * a / (b * b) if db else None)
+
+
+class Pow(Function):
+    """z = a ** b;  dz/da = b * a^(b-1),  dz/db = z * ln(a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = _arithmetic(K.POW, a, b)
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, z = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if da:
+            if isinstance(b, Tensor):
+                grad_a = grad * b * a ** (b - 1)
+            else:
+                out = new_buffer(grad.dtype, grad.numel())
+                K.pow_scalar_backward(a._values(), float(b), grad._values(), out)
+                grad_a = Tensor._make(out, grad._shape, grad.dtype)
+        if db:
+            grad_b = grad * z * (a.log() if isinstance(a, Tensor) else math.log(a))
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """z = -x;  dz/dx = -1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return unary_values(K.NEG, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unary_values(K.NEG, grad)
+
+
+def unary_values(op: int, x: Tensor) -> Tensor:
+    """Kernel ``op`` on every element of x (ints are computed as float32, like torch)."""
+    dt = x.dtype if x.dtype.is_floating_point or op in (K.NEG, K.ABS, K.RELU) else float32
+    x = cast(x, dt)
+    out = new_buffer(dt, x.numel())
+    K.unary(op, x._values(), out)
+    return Tensor._make(out, x._shape, dt)
+
+
+class _Unary(Function):
+    """y = f(x) elementwise, where f's derivative is written with x or with y (``uses``)."""
+
+    op: int
+    uses: str  # "x" or "y": which one the derivative needs
+
+    @staticmethod
+    def forward(ctx, x):
+        y = unary_values(ctx._function.op, x)
+        ctx.save_for_backward(x if ctx._function.uses == "x" else y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (saved,) = ctx.saved_tensors
+        values = saved._values()
+        empty = type(values)(values.typecode)
+        x, y = (values, empty) if ctx._function.uses == "x" else (empty, values)
+        out = new_buffer(saved.dtype, saved.numel())
+        K.unary_backward(ctx._function.op, x, y, grad._values(), out)
+        return Tensor._make(out, saved._shape, saved.dtype)
+
+
+class Exp(_Unary):
+    """y = e^x;  dy/dx = y."""
+
+    op, uses = K.EXP, "y"
+
+
+class Log(_Unary):
+    """y = ln x;  dy/dx = 1/x."""
+
+    op, uses = K.LOG, "x"
+
+
+class Sqrt(_Unary):
+    """y = sqrt(x);  dy/dx = 1/(2y)."""
+
+    op, uses = K.SQRT, "y"
+
+
+class Abs(_Unary):
+    """y = |x|;  dy/dx = sign(x) (0 at 0)."""
+
+    op, uses = K.ABS, "x"
+
+
+class Sigmoid(_Unary):
+    """y = 1/(1+e^-x);  dy/dx = y(1-y)."""
+
+    op, uses = K.SIGMOID, "y"
+
+
+class Tanh(_Unary):
+    """y = tanh x;  dy/dx = 1 - y^2."""
+
+    op, uses = K.TANH, "y"
+
+
+class Relu(_Unary):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+
+    op, uses = K.RELU, "x"
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high);  dy/dx = 1 where low <= x <= high, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.low = float("-inf") if low is None else low
+        ctx.high = float("inf") if high is None else high
+        out = new_buffer(x.dtype, x.numel())
+        K.clamp(x._values(), ctx.low, ctx.high, out)
+        return Tensor._make(out, x._shape, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        out = new_buffer(grad.dtype, grad.numel())
+        K.clamp_backward(x._values(), ctx.low, ctx.high, grad._values(), out)
+        return Tensor._make(out, x._shape, grad.dtype), None, None
+
+
+class Where(Function):
+    """z = a where cond else b;  dz/da = cond,  dz/db = not cond."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        if not isinstance(cond, Tensor) or cond.dtype is not bool_:
+            raise RuntimeError("where expected condition to be a boolean tensor")
+        dt = result_type([a, b])
+        a = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt)
+        b = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt)
+        shape = broadcast_shapes(broadcast_shapes(cond._shape, a._shape), b._shape)
+        out = new_buffer(dt, prod(shape))
+        K.where(
+            cond._storage.data, broadcast_strides(cond._shape, cond._strides, shape), cond._offset,
+            a._storage.data, broadcast_strides(a._shape, a._strides, shape), a._offset,
+            b._storage.data, broadcast_strides(b._shape, b._strides, shape), b._offset,
+            shape, out,
+        )  # fmt: skip
+        ctx.save_for_backward(cond)
+        return Tensor._make(out, shape, dt)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        zero = grad.new_zeros(())
+        _, da, db = ctx.needs_input_grad
+        return None, (where(cond, grad, zero) if da else None), (where(cond, zero, grad) if db else None)
+
+
+class ToDtype(Function):
+    """y = x converted to another dtype;  the gradient is converted back."""
+
+    @staticmethod
+    def forward(ctx, x, dt):
+        ctx.source = x.dtype
+        return cast(x, dt)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return cast(grad, ctx.source), None
+
+
+# -- the functional API --------------------------------------------------------------------------
+
+
+def add(a: Any, b: Any, alpha: Number = 1) -> Tensor:
+    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
+
+
+def sub(a: Any, b: Any, alpha: Number = 1) -> Tensor:
+    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return Div.apply(a, b)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    return Pow.apply(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    return Abs.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def clamp(x: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(x, min, max)
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    return Where.apply(condition, input, other)
+
+
+def to_dtype(x: Tensor, dt: dtype) -> Tensor:
+    return ToDtype.apply(x, dt)

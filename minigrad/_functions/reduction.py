@@ -1,0 +1,233 @@
+"""Reductions: sum, mean, max/min (with indices), argmax/argmin, logsumexp.
+
+A reduction over one dimension views the contiguous input as (outer, n, inner): ``outer`` is the
+product of the sizes before the dimension, ``inner`` the product of those after it.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from math import prod
+
+from minigrad._backend import kernels as K
+from minigrad._dtype import float32, int64
+from minigrad._functions.pointwise import cast
+from minigrad._shape import normalize_dim
+from minigrad.autograd.function import Function
+from minigrad.tensor import Tensor, new_buffer, scalar_tensor
+
+
+def split_at(shape: tuple, dim: int) -> tuple[int, int, int]:
+    """(outer, n, inner) for reducing ``dim`` of a contiguous tensor of this shape."""
+    return prod(shape[:dim]), shape[dim], prod(shape[dim + 1 :])
+
+
+def _dims(x: Tensor, dim: int | Sequence[int] | None) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(len(x._shape)))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple(sorted({normalize_dim(d, len(x._shape)) for d in dims}))
+
+
+def _reduced_shape(shape: tuple, dims: tuple, keepdim: bool) -> tuple:
+    if keepdim:
+        return tuple(1 if i in dims else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+def sum_values(x: Tensor, dims: tuple, keepdim: bool) -> Tensor:
+    """Sum over dims (no graph); ints and bools sum as int64, like torch."""
+    dt = x.dtype if x.dtype.is_floating_point else int64
+    x = cast(x, dt)
+    if len(dims) == len(x._shape):
+        total = scalar_tensor(K.sum_all(x._values()), dt)
+        return total.reshape(_reduced_shape(x._shape, dims, keepdim)) if keepdim else total
+    values, shape = x._values(), x._shape
+    for d in reversed(dims):
+        outer, n, inner = split_at(shape, d)
+        out = new_buffer(dt, outer * inner)
+        K.reduce_dim(K.SUM, values, outer, n, inner, out)
+        values, shape = out, shape[:d] + (1,) + shape[d + 1 :]
+    return Tensor._make(values, _reduced_shape(x._shape, dims, keepdim), dt)
+
+
+class Sum(Function):
+    """y = sum of x over dims;  dx = dy broadcast back over the summed dims."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.input_shape = x._shape
+        ctx.kept_shape = _reduced_shape(x._shape, dims, True)
+        return sum_values(x, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.kept_shape).expand(*ctx.input_shape), None, None
+
+
+class Mean(Function):
+    """y = sum(x) / n over dims;  dx = dy / n broadcast back."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                f"complex dtype. Got: {x.dtype.name.capitalize().replace('Int64', 'Long')}"
+            )
+        ctx.input_shape = x._shape
+        ctx.kept_shape = _reduced_shape(x._shape, dims, True)
+        ctx.count = prod(x._shape[d] for d in dims)
+        total = sum_values(x, dims, keepdim)
+        return total / ctx.count if ctx.count else total * float("nan")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad / ctx.count).reshape(ctx.kept_shape).expand(*ctx.input_shape), None, None
+
+
+class MaxDim(Function):
+    """(values, indices) of the max (or min) along dim;  dx = dy placed at the indices."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, op):
+        if x.numel() == 0:
+            raise IndexError(
+                f"{'max' if op == K.MAX else 'min'}(): Expected reduction dim {dim} to have non-zero size."
+            )
+        shape = x._shape or (1,)
+        outer, n, inner = split_at(shape, dim)
+        values = new_buffer(x.dtype, outer * inner)
+        indices = new_buffer(int64, outer * inner)
+        K.arg_reduce_dim(op, x._values(), outer, n, inner, values, indices)
+        out_shape = _reduced_shape(x._shape, (dim,), keepdim)
+        ctx.input_shape, ctx.dim, ctx.kept_shape = x._shape, dim, _reduced_shape(x._shape, (dim,), True)
+        index = Tensor._make(indices, out_shape, int64)
+        ctx.save_for_backward(index)
+        ctx.mark_non_differentiable(index)
+        return Tensor._make(values, out_shape, x.dtype), index
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices):
+        (index,) = ctx.saved_tensors
+        out = new_buffer(grad.dtype, prod(ctx.input_shape))
+        shape = ctx.input_shape or (1,)
+        outer, n, inner = split_at(shape, ctx.dim)
+        positions = array("q")
+        for j, i in enumerate(index._values()):
+            o, k = divmod(j, inner)
+            positions.append((o * n + i) * inner + k)
+        K.put(out, positions, grad._values(), True)
+        return Tensor._make(out, ctx.input_shape, grad.dtype), None, None, None
+
+
+class MaxAll(Function):
+    """y = max (or min) of all elements;  dx = dy shared evenly among the elements equal to y."""
+
+    @staticmethod
+    def forward(ctx, x, op):
+        if x.numel() == 0:
+            raise RuntimeError(
+                f"{'max' if op == K.MAX else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        out = new_buffer(x.dtype, 1)
+        K.reduce_dim(op, x._values(), 1, x.numel(), 1, out)
+        y = Tensor._make(out, (), x.dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        mask = (x == y).to(grad.dtype)
+        return mask * (grad / mask.sum()), None
+
+
+class LogSumExp(Function):
+    """y = log sum_k exp(x_k) along dim;  dx = dy * softmax(x)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        x = x if x.dtype.is_floating_point else cast(x, float32)
+        shape = x._shape or (1,)
+        outer, n, inner = split_at(shape, dim)
+        out = new_buffer(x.dtype, outer * inner)
+        K.logsumexp(x._values(), outer, n, inner, out)
+        y = Tensor._make(out, _reduced_shape(x._shape, (dim,), keepdim), x.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.kept_shape = _reduced_shape(x._shape, (dim,), True)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad, *_):
+        x, y = ctx.saved_tensors
+        return (x - y.reshape(ctx.kept_shape)).exp() * grad.reshape(ctx.kept_shape), None, None
+
+
+# -- the functional API --------------------------------------------------------------------------
+
+
+def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    return Sum.apply(x, _dims(x, dim), keepdim)
+
+
+def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    return Mean.apply(x, _dims(x, dim), keepdim)
+
+
+def _extreme(x: Tensor, dim: int | None, keepdim: bool, op: int, other: Tensor | None) -> object:
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        from minigrad._functions.pointwise import compare, where
+
+        pick = compare(K.GE if op == K.MAX else K.LE, x, other) | compare(K.NE, x, x)
+        return where(pick, x, other)
+    if dim is None:
+        return MaxAll.apply(x, op)
+    return MaxMinResult(*MaxDim.apply(x, normalize_dim(dim, len(x._shape)), keepdim, op))
+
+
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False, other: Tensor | None = None) -> object:
+    """max(x) -> 0-d tensor; max(x, dim) -> (values, indices); max(x, other) -> elementwise."""
+    return _extreme(x, dim, keepdim, K.MAX, other)
+
+
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False, other: Tensor | None = None) -> object:
+    return _extreme(x, dim, keepdim, K.MIN, other)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return MaxDim.apply(x.reshape(-1), 0, False, K.MAX)[1].reshape(() if not keepdim else (1,) * x.dim())
+    return MaxDim.apply(x.detach(), normalize_dim(dim, len(x._shape)), keepdim, K.MAX)[1]
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return MaxDim.apply(x.reshape(-1), 0, False, K.MIN)[1].reshape(() if not keepdim else (1,) * x.dim())
+    return MaxDim.apply(x.detach(), normalize_dim(dim, len(x._shape)), keepdim, K.MIN)[1]
+
+
+def logsumexp(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+    return LogSumExp.apply(x, normalize_dim(dim, len(x._shape)), keepdim)
+
+
+class MaxMinResult(tuple):
+    """What ``max(dim)`` returns: a (values, indices) pair with those names, like torch's."""
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> MaxMinResult:
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"minigrad.return_types.max(\nvalues={self[0]!r},\nindices={self[1]!r})"

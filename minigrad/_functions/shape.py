@@ -1,0 +1,332 @@
+"""Operations that change shape or layout: views, copies, concatenation.
+
+A view shares its input's storage: its backward maps the gradient back through the inverse
+view (``View``, ``Permute``) or sums what was duplicated (``Expand``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+
+from minigrad._backend import kernels as K
+from minigrad._dtype import result_type
+from minigrad._functions.pointwise import cast
+from minigrad._shape import contiguous_strides, infer_size, normalize_dim, view_strides
+from minigrad.autograd.function import Function
+from minigrad.tensor import Tensor, new_buffer
+
+
+def as_shape(args: Sequence) -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(a) for a in args)
+
+
+def copy_values(x: Tensor) -> Tensor:
+    """A new contiguous tensor with x's values (not recorded)."""
+    values = x._values()
+    return Tensor._make(values if values is not x._storage.data else values[:], x._shape, x.dtype)
+
+
+class View(Function):
+    """y = x seen with another shape (same elements, same order);  dx = dy reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        shape = infer_size(shape, x.numel())
+        strides = view_strides(x._shape, x._strides, shape)
+        if strides is None:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        ctx.input_shape = x._shape
+        return x._view(shape, strides, x._offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.input_shape), None
+
+
+class Permute(Function):
+    """y = x with its dimensions reordered;  dx = dy with the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        n = len(x._shape)
+        dims = tuple(normalize_dim(d, n) for d in dims)
+        if len(dims) != n:
+            raise RuntimeError(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+                f"to len(dims) = {len(dims)}"
+            )
+        if len(set(dims)) != n:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        ctx.inverse = tuple(sorted(range(n), key=dims.__getitem__))
+        return x._view(tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims), x._offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return permute(grad, ctx.inverse), None
+
+
+class Expand(Function):
+    """y = x repeated along size-1 (or new leading) dims, by stride 0;  dx = dy summed over them."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        lead = len(shape) - len(x._shape)
+        if lead < 0:
+            raise RuntimeError(
+                f"expand({x.type()}{{{list(x._shape)}}}, size=[{', '.join(map(str, shape))}]): the number "
+                "of sizes provided must be greater or equal to the number of dimensions in the tensor"
+            )
+        sizes, strides = [], []
+        for i, target in enumerate(shape):
+            if i < lead:
+                if target < 0:
+                    raise RuntimeError(
+                        f"The expanded size of the tensor ({target}) isn't allowed in a leading, "
+                        f"non-existing dimension {i}"
+                    )
+                sizes.append(target)
+                strides.append(0)
+                continue
+            size, stride = x._shape[i - lead], x._strides[i - lead]
+            if target == -1:
+                target = size
+            if size == target:
+                sizes.append(size)
+                strides.append(stride)
+            elif size == 1:
+                sizes.append(target)
+                strides.append(0)
+            else:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target}) must match the existing size ({size}) at "
+                    f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, shape))}].  "
+                    f"Tensor sizes: [{', '.join(map(str, x._shape))}]"
+                )
+        ctx.input_shape = x._shape
+        return x._view(tuple(sizes), tuple(strides), x._offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad._sum_to_shape(ctx.input_shape, "ExpandBackward"), None
+
+
+class Clone(Function):
+    """y = a contiguous copy of x;  dx = dy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return copy_values(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Cat(Function):
+    """y = the inputs joined along ``dim``;  each input's gradient is its slice of dy."""
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        if not tensors:
+            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        first = tensors[0]
+        if not first._shape:
+            raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        dim = normalize_dim(dim, len(first._shape))
+        for i, t in enumerate(tensors):
+            if len(t._shape) != len(first._shape):
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {len(first._shape)} and {len(t._shape)}"
+                )
+            for d, (a, b) in enumerate(zip(first._shape, t._shape)):
+                if d != dim and a != b:
+                    raise RuntimeError(
+                        f"Sizes of tensors must match except in dimension {dim}. Expected size {a} "
+                        f"but got size {b} for tensor number {i} in the list."
+                    )
+        dt = result_type(list(tensors))
+        sizes = [t._shape[dim] for t in tensors]
+        shape = first._shape[:dim] + (sum(sizes),) + first._shape[dim + 1 :]
+        out = new_buffer(dt, prod(shape))
+        strides = contiguous_strides(shape)
+        start = 0
+        for t, size in zip(tensors, sizes):
+            if size:
+                piece = shape[:dim] + (size,) + shape[dim + 1 :]
+                K.scatter(out, piece, strides, start * strides[dim], cast(t, dt)._values())
+            start += size
+        ctx.dim, ctx.sizes = dim, sizes
+        return Tensor._make(out, shape, dt)
+
+    @staticmethod
+    def backward(ctx, grad):
+        pieces, start = [], 0
+        for size in ctx.sizes:
+            pieces.append(narrow(grad, ctx.dim, start, size))
+            start += size
+        return (None, *pieces)
+
+
+# -- the functional API --------------------------------------------------------------------------
+
+
+def view(x: Tensor, *shape: int) -> Tensor:
+    shape = as_shape(shape)
+    if shape == x._shape:
+        return View.apply(x, shape) if x._requires_grad else x._view(x._shape, x._strides, x._offset)
+    return View.apply(x, shape)
+
+
+def reshape(x: Tensor, *shape: int) -> Tensor:
+    """A view when the layout allows it, else a copy (torch.reshape)."""
+    shape = infer_size(as_shape(shape), x.numel())
+    if view_strides(x._shape, x._strides, shape) is None:
+        x = Clone.apply(x)
+    return View.apply(x, shape)
+
+
+def permute(x: Tensor, *dims: int) -> Tensor:
+    return Permute.apply(x, as_shape(dims))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    n = len(x._shape)
+    if n == 0:
+        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+        return x
+    dims = list(range(n))
+    a, b = normalize_dim(dim0, n), normalize_dim(dim1, n)
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(x, tuple(dims))
+
+
+def t(x: Tensor) -> Tensor:
+    if len(x._shape) > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {len(x._shape)}D")
+    return transpose(x, 0, 1) if len(x._shape) == 2 else x
+
+
+def expand(x: Tensor, *shape: int) -> Tensor:
+    return Expand.apply(x, as_shape(shape))
+
+
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    n = len(x._shape)
+    if dim is None:
+        dims = {i for i, s in enumerate(x._shape) if s == 1}
+    else:
+        dims = {normalize_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        dims = {d for d in dims if n and x._shape[d] == 1}
+    return View.apply(x, tuple(s for i, s in enumerate(x._shape) if i not in dims))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    dim = normalize_dim(dim, len(x._shape) + 1)
+    return View.apply(x, x._shape[:dim] + (1,) + x._shape[dim:])
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    n = len(x._shape)
+    if n == 0:
+        return reshape(x, (1,))
+    start, end = normalize_dim(start_dim, n), normalize_dim(end_dim, n)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    return reshape(x, x._shape[:start] + (prod(x._shape[start : end + 1]),) + x._shape[end + 1 :])
+
+
+def contiguous(x: Tensor) -> Tensor:
+    return x if x.is_contiguous() else Clone.apply(x)
+
+
+def clone(x: Tensor) -> Tensor:
+    return Clone.apply(x)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    return Cat.apply(dim, *tensors)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t._shape != first._shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first._shape)} at entry 0 "
+                f"and {list(t._shape)} at entry {i}"
+            )
+    dim = normalize_dim(dim, len(first._shape) + 1)
+    return Cat.apply(dim, *[unsqueeze(t, dim) for t in tensors])
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    from minigrad._functions.indexing import getitem
+
+    n = len(x._shape)
+    if n == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, n)
+    size = x._shape[dim]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(x, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    from minigrad._functions.indexing import getitem
+
+    n = len(x._shape)
+    if n == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, n)
+    size = x._shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x._shape)} at dimension {dim}")
+    return getitem(x, (slice(None),) * dim + (index,))
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    dim = normalize_dim(dim, len(x._shape))
+    size = x._shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                f"dimension {dim}), but got split_sizes={sections}"
+            )
+    pieces, start = [], 0
+    for length in sections:
+        pieces.append(narrow(x, dim, start, length))
+        start += length
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    size = x._shape[normalize_dim(dim, len(x._shape))]
+    step = -(-size // chunks) if size else 1
+    return split(x, step, dim)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    dim = normalize_dim(dim, len(x._shape))
+    return tuple(select(x, dim, i) for i in range(x._shape[dim]))

@@ -1,0 +1,77 @@
+"""Grad mode: whether operations record the graph (``no_grad``, ``enable_grad``, ...).
+
+Each is a context manager and, like torch's, also a decorator.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+
+class _GradMode:
+    """The one switch ``Function.apply`` reads before recording a node."""
+
+    enabled = True
+
+
+state = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return state.enabled
+
+
+class _GradModeContext:
+    """Sets grad mode on entry and restores the previous mode on exit."""
+
+    _mode: bool
+
+    def __enter__(self) -> None:
+        self._previous = state.enabled
+        state.enabled = self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self._previous
+
+    def __call__(self, func: Callable) -> Callable:
+        mode = self._mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Operations inside do not record a graph; their results do not require grad."""
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Re-enables recording inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Sets grad mode to ``mode`` right away (as torch does) and restores it on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self._previous = state.enabled
+        state.enabled = self._mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self._previous
+
+    def __call__(self, func: Callable) -> Callable:
+        state.enabled = self._previous  # used as a decorator: undo the switch made in __init__
+        return super().__call__(func)

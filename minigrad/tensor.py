@@ -1,0 +1,786 @@
+"""``Tensor``: a strided view of typed storage, plus the fields autograd needs.
+
+A tensor is ``storage`` (an ``array.array`` and a version counter shared by every view of it),
+``shape``, ``strides`` and ``offset``: element ``[i, j, k]`` lives at
+``storage[offset + i*strides[0] + j*strides[1] + k*strides[2]]``. Views such as ``transpose`` or
+``x[1:]`` make a new tensor over the same storage with other strides and offset; ``contiguous()``
+copies into row-major order, which is what kernels read.
+
+The autograd fields: ``requires_grad``, ``grad`` (filled by backward on leaves), ``grad_fn``
+(the ``Node`` that made this tensor, ``None`` for leaves) and ``_output_nr`` (which output of
+that node this tensor is).
+
+Operations live in ``minigrad/_functions/``; the methods here are thin doors into them.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator
+from math import prod
+from typing import Any
+
+from minigrad import _dtype, _printing
+from minigrad._backend import kernels as K
+from minigrad._dtype import bool_, dtype, float32, float64, int64
+from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim
+from minigrad.autograd import grad_mode
+
+
+class Storage:
+    """A flat typed buffer and its version counter (bumped by every in-place write)."""
+
+    __slots__ = ("data", "version")
+
+    def __init__(self, data: array) -> None:
+        self.data = data
+        self.version = 0
+
+
+def new_buffer(dt: dtype, n: int) -> array:
+    """A zero-filled buffer of n elements of dtype dt."""
+    return array(dt.typecode, bytes(n * dt.itemsize))
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations made with it."""
+
+    __slots__ = (
+        "_storage",
+        "_shape",
+        "_strides",
+        "_offset",
+        "dtype",
+        "_requires_grad",
+        "grad",
+        "grad_fn",
+        "_output_nr",
+        "_hooks",
+        "_accumulator",
+        "_retains_grad",
+        "__weakref__",
+    )
+
+    def __init__(self, *args: Any) -> None:
+        """``Tensor(2, 3)`` makes an uninitialised float32 tensor (zeros here), ``Tensor([1, 2])``
+        a float32 tensor from data, as ``torch.Tensor``."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            source = _creation().tensor(args[0], dtype=float32)
+        else:
+            source = _creation().zeros(*args, dtype=float32)
+        _init_view(self, source._storage, source._shape, source._strides, source._offset, float32)
+
+    # -- construction helpers used by ops -------------------------------------------------------
+
+    @classmethod
+    def _make(cls, data: array, shape: tuple, dt: dtype) -> Tensor:
+        """A new contiguous tensor that owns ``data`` (row-major, len(data) == prod(shape))."""
+        t = object.__new__(cls)
+        _init_view(t, Storage(data), shape, contiguous_strides(shape), 0, dt)
+        return t
+
+    def _view(self, shape: tuple, strides: tuple, offset: int) -> Tensor:
+        """A tensor over the same storage with another geometry (no autograd bookkeeping)."""
+        t = object.__new__(Tensor)
+        _init_view(t, self._storage, shape, strides, offset, self.dtype)
+        return t
+
+    def _values(self) -> array:
+        """The elements in row-major order as a buffer. May be the storage itself: never mutate."""
+        data = self._storage.data
+        n = prod(self._shape)
+        if self._offset == 0 and len(data) == n and is_contiguous(self._shape, self._strides):
+            return data
+        out = new_buffer(self.dtype, n)
+        if n:
+            K.gather(data, self._shape, self._strides, self._offset, out)
+        return out
+
+    def _flat_values(self) -> list:
+        """The elements in row-major order as Python numbers (bools for bool tensors)."""
+        values = self._values().tolist()
+        if self.dtype is bool_:
+            return [bool(v) for v in values]
+        return values
+
+    def _write(self, values: array) -> None:
+        """Overwrite this view's elements with row-major ``values``; bumps the version."""
+        K.scatter(self._storage.data, self._shape, self._strides, self._offset, values)
+        self._storage.version += 1
+
+    def _sum_to_shape(self, shape: tuple, op_name: str = "", index: int = 0) -> Tensor:
+        """Undo broadcasting: sum this gradient down to ``shape`` (the input's shape)."""
+        from minigrad._shape import sum_to_dims
+
+        dims, ok = sum_to_dims(self._shape, shape)
+        if not ok:
+            raise RuntimeError(
+                f"Function {op_name} returned an invalid gradient at index {index} - got "
+                f"{list(self._shape)} but expected shape compatible with {list(shape)}"
+            )
+        result = self.sum(dims, keepdim=True) if dims else self
+        return result.reshape(shape)
+
+    # -- basic properties ---------------------------------------------------------------------
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._shape)
+        return self._shape[normalize_dim(dim, len(self._shape))] if self._shape else 1
+
+    def stride(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self._strides
+        return self._strides[normalize_dim(dim, len(self._shape))]
+
+    def storage_offset(self) -> int:
+        return self._offset
+
+    def dim(self) -> int:
+        return len(self._shape)
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return prod(self._shape)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def is_contiguous(self) -> bool:
+        return is_contiguous(self._shape, self._strides)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._storage.version
+
+    def type(self, dtype: dtype | None = None) -> Any:
+        if dtype is not None:
+            return self.to(dtype)
+        return (
+            "minigrad."
+            + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor"}[
+                self.dtype.name
+            ]
+        )
+
+    def __len__(self) -> int:
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._shape[0]))
+
+    __hash__ = object.__hash__
+
+    # -- autograd API -------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach()."
+                )
+            return
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The same values, detached from the graph (shares storage)."""
+        return self._view(self._shape, self._strides, self._offset)
+
+    @data.setter
+    def data(self, other: Tensor) -> None:
+        self._storage, self._shape, self._strides, self._offset = (
+            other._storage,
+            other._shape,
+            other._strides,
+            other._offset,
+        )
+        self.dtype = other.dtype
+
+    def detach(self) -> Tensor:
+        """A tensor sharing storage with this one but not part of any graph."""
+        return self._view(self._shape, self._strides, self._offset)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(
+        self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+        from minigrad.autograd import engine
+
+        if create_graph:
+            raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
+        engine.backward(self, gradient, retain_graph)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _RemovableHandle(self._hooks, hook)
+        self.grad_fn.register_prehook(self._output_nr, hook)
+        return _RemovableHandle(self.grad_fn._pre_hooks[self._output_nr], hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves keep it anyway)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def keep(grad: Tensor) -> None:
+            tensor = ref()
+            if tensor is not None:
+                tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad
+
+        self.grad_fn.register_prehook(self._output_nr, keep)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    # -- conversion ---------------------------------------------------------------------------
+
+    def tolist(self) -> Any:
+        values = self._flat_values()
+        if not self._shape:
+            return values[0]
+        for size in reversed(self._shape[1:]):
+            values = [values[i : i + size] for i in range(0, len(values), size)]
+        return values
+
+    def item(self) -> Any:
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        value = self._storage.data[self._offset]
+        return bool(value) if self.dtype is bool_ else value
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'more than one value' if n else 'no values'} is ambiguous"
+            )
+        return bool(self.item())
+
+    def __repr__(self) -> str:
+        suffixes = []
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            suffixes.append("requires_grad=True")
+        return _printing.format_tensor(self._flat_values(), self._shape, self.dtype.name, suffixes)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if not self._shape:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``; device arguments ('cpu') are accepted and ignored."""
+        target = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, dtype):
+                target = a
+            elif isinstance(a, Tensor):
+                target = a.dtype
+        if target is None or target is self.dtype:
+            return self
+        return _pointwise.to_dtype(self, target)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    # -- operations (implemented in minigrad/_functions) ---------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return _pointwise.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _pointwise.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _pointwise.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _pointwise.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _pointwise.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _pointwise.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _pointwise.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _pointwise.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _pointwise.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _pointwise.pow(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _pointwise.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return _pointwise.abs(self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return _linalg.matmul(other, self)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        return _pointwise.add(self, other, alpha)
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        return _pointwise.sub(self, other, alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return _pointwise.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return _pointwise.div(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _pointwise.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return _pointwise.neg(self)
+
+    def exp(self) -> Tensor:
+        return _pointwise.exp(self)
+
+    def log(self) -> Tensor:
+        return _pointwise.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _pointwise.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _pointwise.abs(self)
+
+    def sigmoid(self) -> Tensor:
+        return _pointwise.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return _pointwise.tanh(self)
+
+    def relu(self) -> Tensor:
+        return _pointwise.relu(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return _pointwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        return _pointwise.where(condition, self, other)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return _pointwise.where(mask, value, self)
+
+    # comparisons: bool results, never differentiable
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _pointwise.compare(K.EQ, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _pointwise.compare(K.NE, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.LT, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.LE, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.GT, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.GE, self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __and__(self, other: Tensor) -> Tensor:
+        return _pointwise.binary_values(K.MINIMUM, _as_bool(self), _as_bool(other), bool_, bool_)
+
+    def __or__(self, other: Tensor) -> Tensor:
+        return _pointwise.binary_values(K.MAXIMUM, _as_bool(self), _as_bool(other), bool_, bool_)
+
+    def __invert__(self) -> Tensor:
+        return _pointwise.compare(K.EQ, _as_bool(self), False)
+
+    logical_not = __invert__
+
+    def equal(self, other: Tensor) -> bool:
+        return self._shape == other._shape and self._flat_values() == other._flat_values()
+
+    def all(self) -> Tensor:
+        return scalar_tensor(all(self._values()), bool_)
+
+    def any(self) -> Tensor:
+        return scalar_tensor(any(self._values()), bool_)
+
+    # reductions
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction.sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction.mean(self, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _reduction.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _reduction.min(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _reduction.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _reduction.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim: int, keepdim: bool = False) -> Tensor:
+        return _reduction.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _nn.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _nn.log_softmax(self, dim)
+
+    # linear algebra
+    def matmul(self, other: Tensor) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        return _linalg.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return _linalg.bmm(self, other)
+
+    # shape and layout
+    def view(self, *shape: Any) -> Tensor:
+        return _shape_ops.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _shape_ops.view(self, other._shape)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _shape_ops.reshape(self, *shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _shape_ops.reshape(self, other._shape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _shape_ops.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _shape_ops.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        return _shape_ops.t(self)
+
+    @property
+    def T(self) -> Tensor:
+        return _shape_ops.permute(self, tuple(reversed(range(len(self._shape)))))
+
+    def movedim(self, source: int, destination: int) -> Tensor:
+        n = len(self._shape)
+        src, dst = normalize_dim(source, n), normalize_dim(destination, n)
+        order = [d for d in range(n) if d != src]
+        order.insert(dst, src)
+        return _shape_ops.permute(self, tuple(order))
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _shape_ops.expand(self, *shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _shape_ops.expand(self, other._shape)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _shape_ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _shape_ops.unsqueeze(self, dim)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _shape_ops.flatten(self, start_dim, end_dim)
+
+    def contiguous(self) -> Tensor:
+        return _shape_ops.contiguous(self)
+
+    def clone(self) -> Tensor:
+        return _shape_ops.clone(self)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _shape_ops.select(self, dim, index)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _shape_ops.narrow(self, dim, start, length)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _shape_ops.chunk(self, chunks, dim)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _shape_ops.split(self, split_size, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _shape_ops.unbind(self, dim)
+
+    # indexing
+    def __getitem__(self, index: Any) -> Tensor:
+        return _indexing.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _indexing.setitem(self, index, value)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return _indexing.gather(self, dim, index)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return _indexing.index_select(self, dim, index)
+
+    # new tensors like this one
+    def new_zeros(self, *size: Any, dtype: dtype | None = None) -> Tensor:
+        return _creation().zeros(*size, dtype=dtype or self.dtype)
+
+    def new_ones(self, *size: Any, dtype: dtype | None = None) -> Tensor:
+        return _creation().ones(*size, dtype=dtype or self.dtype)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: dtype | None = None) -> Tensor:
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype)
+
+    def new_tensor(self, data: Any, dtype: dtype | None = None) -> Tensor:
+        return _creation().tensor(data, dtype=dtype or self.dtype)
+
+    # in place: each write bumps the storage's version counter
+    def _inplace(self, result: Tensor) -> Tensor:
+        """Make ``result`` (computed out of place) the new contents and history of self."""
+        if result._shape != self._shape:
+            raise RuntimeError(
+                f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(result._shape)}"
+            )
+        if result.dtype is not self.dtype and _dtype.promote_types(result.dtype, self.dtype) is not self.dtype:
+            raise RuntimeError(
+                f"result type {_type_word(result.dtype)} can't be cast to the desired output type "
+                f"{_type_word(self.dtype)}"
+            )
+        if result.grad_fn is not None:
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            self._write(_pointwise.cast(result, self.dtype)._values())
+            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
+        else:
+            self._write(_pointwise.cast(result, self.dtype)._values())
+        return self
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._inplace(_pointwise.add(self, other, alpha))
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._inplace(_pointwise.sub(self, other, alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace(_pointwise.mul(self, other))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace(_pointwise.div(self, other))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return self._inplace(_pointwise.clamp(self, min, max))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        self._check_inplace_leaf()
+        self._write(array(self.dtype.typecode, [value]) * self.numel())
+        return self
+
+    def copy_(self, src: Tensor) -> Tensor:
+        """Copy src's values (broadcast and converted) into self. Not recorded by autograd."""
+        self._check_inplace_leaf()
+        values = _pointwise.cast(src.detach(), self.dtype)
+        if values._shape != self._shape:
+            values = values.expand(*self._shape)
+        self._write(values._values())
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _creation().uniform_(self, a, b, generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _creation().normal_(self, mean, std, generator)
+
+    def _check_inplace_leaf(self) -> None:
+        if self._requires_grad and self.grad_fn is None and grad_mode.state.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+    def __getstate__(self) -> None:
+        raise TypeError("minigrad tensors are saved with minigrad.save (safetensors), not pickle")
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        raise TypeError("minigrad tensors are saved with minigrad.save (safetensors), not pickle")
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _init_view(t: Tensor, storage: Storage, shape: tuple, strides: tuple, offset: int, dt: dtype) -> None:
+    t._storage = storage
+    t._shape = shape
+    t._strides = strides
+    t._offset = offset
+    t.dtype = dt
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._output_nr = 0
+    t._hooks = None
+    t._accumulator = None
+    t._retains_grad = False
+
+
+def zeros_for(shape: tuple, dt: dtype) -> Tensor:
+    """A fresh zero tensor (used for gradients that never arrived)."""
+    return Tensor._make(new_buffer(dt, prod(shape)), shape, dt)
+
+
+def scalar_tensor(value: Any, dt: dtype) -> Tensor:
+    """A 0-d tensor holding one Python number."""
+    return Tensor._make(array(dt.typecode, [value]), (), dt)
+
+
+def ones_like(t: Tensor) -> Tensor:
+    data = array(t.dtype.typecode, [1]) * t.numel()
+    return Tensor._make(data, t._shape, t.dtype)
+
+
+def _creation() -> Any:
+    from minigrad import _creation
+
+    return _creation
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _as_bool(x: Any) -> Any:
+    if isinstance(x, Tensor) and x.dtype is not bool_:
+        raise RuntimeError("minigrad supports logical &, | and ~ on bool tensors only")
+    return x
+
+
+def _type_word(dt: dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[dt.name]
+
+
+# The operations import this module, so they are bound after Tensor exists.
+from minigrad._functions import indexing as _indexing  # noqa: E402
+from minigrad._functions import linalg as _linalg  # noqa: E402
+from minigrad._functions import nn as _nn  # noqa: E402
+from minigrad._functions import pointwise as _pointwise  # noqa: E402
+from minigrad._functions import reduction as _reduction  # noqa: E402
+from minigrad._functions import shape as _shape_ops  # noqa: E402

@@ -1,0 +1,1 @@
+"""minigrad's optional compiled core: Cython versions of ``minigrad._kernels``."""

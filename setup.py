@@ -1,0 +1,63 @@
+"""Build minigrad; compile the optional Cython core (minigrad_c) when Cython and a C compiler exist.
+
+Without them the install still succeeds and minigrad runs on its pure-Python kernels. Set
+MINIGRAD_REQUIRE_EXTENSIONS=1 to make a failed build of the core an error instead, or
+MINIGRAD_NO_EXTENSIONS=1 to skip it.
+"""
+
+import os
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+REQUIRED = _flag("MINIGRAD_REQUIRE_EXTENSIONS")
+
+
+class OptionalBuildExt(build_ext):
+    """Build the core if possible; if not, warn and install the pure-Python package."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # no compiler, missing headers, ...
+            self._give_up(exc)
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._give_up(exc)
+
+    def _give_up(self, exc: Exception) -> None:
+        if REQUIRED:
+            raise exc
+        print(f"warning: minigrad_c was not built ({exc}); minigrad will use its pure-Python kernels", file=sys.stderr)
+
+
+def extensions() -> list:
+    if _flag("MINIGRAD_NO_EXTENSIONS"):
+        return []
+    sources = [os.path.join("minigrad_c", name) for name in sorted(os.listdir("minigrad_c")) if name.endswith(".pyx")]
+    if not sources:
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        if REQUIRED:
+            raise
+        print("warning: Cython is not installed; minigrad will use its pure-Python kernels", file=sys.stderr)
+        return []
+    modules = [
+        Extension(f"minigrad_c.{os.path.splitext(os.path.basename(src))[0]}", [src], extra_compile_args=["-O3"])
+        for src in sources
+    ]
+    return cythonize(modules, language_level=3, quiet=True)
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
