@@ -1,0 +1,674 @@
+"""PyTorch's CPU random number generator, reproduced bit for bit in pure Python.
+
+After ``manual_seed(s)`` the draws here equal those of torch 2.13.0 (CPU wheel, x86-64,
+AVX2 kernels) for ``rand``/``uniform_``, ``randn``/``normal_``, ``randint`` and ``randperm``,
+in float32 and float64. The tensor layer wraps the flat, row-major lists returned here
+into tensors; this module knows nothing about tensors and imports nothing from minigrad.
+
+Sections, in the order of the spec (``torch-rng.md``):
+
+1. engine      - MT19937, run by CPython's C code through ``random.Random.setstate``
+2. arithmetic  - float32 rounding and single-rounding fused multiply-adds (FMA)
+3. uniform     - 24-bit float32 / 53-bit float64 uniforms, ``x * (to - from) + from`` as an FMA
+4. normal      - the serial Box-Muller path with its cached second value (4a), the AVX2
+                 16-element block path with the Cephes ``LOG`` and ``SINCOS`` (4b), and the
+                 float64 block path (4d)
+5. integers    - ``randint`` and ``randperm``
+6. Generator   - the state that ties it together, and the module-level default generator
+
+The block path works on whole lists at a time (one list comprehension per arithmetic step)
+so that ``normal(320_000)`` takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random as _pyrandom
+import re
+import struct
+import sys
+from array import array
+from fractions import Fraction
+from itertools import repeat
+
+__all__ = [
+    "Generator",
+    "default_generator",
+    "get_rng_state",
+    "initial_seed",
+    "manual_seed",
+    "seed",
+    "set_rng_state",
+]
+
+# ===================================================================== 1. engine
+
+_MT_N = 624  # state words
+_U32 = "I" if array("I").itemsize == 4 else "L"  # array typecode of a 32-bit word
+
+
+def _init_genrand(seed32: int) -> list[int]:
+    """Matsumoto-Nishimura ``init_genrand``: the 624 state words for a 32-bit seed.
+
+    ``st[0] = seed``, ``st[j] = 1812433253 * (st[j-1] ^ (st[j-1] >> 30)) + j  (mod 2**32)``.
+    """
+    state = [seed32]
+    for j in range(1, _MT_N):
+        prev = state[-1]
+        state.append((1812433253 * (prev ^ (prev >> 30)) + j) & 0xFFFFFFFF)
+    return state
+
+
+class MT19937:
+    """The Mersenne Twister that torch's CPU generator runs (spec section 1).
+
+    Python's ``random.Random`` is the same MT19937 (same twist, same tempering); only its
+    seeding differs. So the state is built with ``init_genrand`` here and handed over with
+    ``setstate``, and from then on CPython's C code produces torch's words, with the read
+    index 624 meaning "block used up, twist before the next word".
+
+    torch reports the read position as ``(left, next)``: ``left`` counts down to the next
+    twist and ``next`` indexes the next word; freshly seeded it is ``(1, 0)``, otherwise
+    ``left + next == 625``. ``fresh`` tells apart ``(1, 0)`` from ``(1, 624)``, which
+    Python's single index cannot.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._random = _pyrandom.Random()
+        self.seed(seed)
+
+    def seed(self, seed: int) -> None:
+        """Seed with the low 32 bits of ``seed``; the first draw twists first."""
+        self._load(_init_genrand(seed & 0xFFFFFFFF), _MT_N)
+        self.fresh = True
+
+    def _load(self, words: list[int] | tuple[int, ...], index: int) -> None:
+        self._random.setstate((3, tuple(words) + (index,), None))
+
+    def words(self, n: int) -> array:
+        """The next ``n`` tempered 32-bit output words, in order."""
+        if n <= 0:
+            return array(_U32)
+        self.fresh = False
+        # getrandbits(32 * n) draws n words and puts the first one in the lowest bits.
+        raw = self._random.getrandbits(32 * n).to_bytes(4 * n, "little")
+        out = array(_U32, raw)
+        if sys.byteorder == "big":
+            out.byteswap()
+        return out
+
+    def get_words_and_position(self) -> tuple[tuple[int, ...], int, int]:
+        """``(state words, left, next)`` in torch's convention."""
+        internal = self._random.getstate()[1]
+        index = internal[_MT_N]
+        if index == _MT_N:
+            left, nxt = 1, (0 if self.fresh else _MT_N)
+        else:
+            left, nxt = _MT_N + 1 - index, index
+        return internal[:_MT_N], left, nxt
+
+    def set_words_and_position(self, words: tuple[int, ...], left: int, nxt: int) -> None:
+        """Inverse of ``get_words_and_position``; raises ValueError on states torch never makes."""
+        if len(words) != _MT_N or any(not 0 <= w <= 0xFFFFFFFF for w in words):
+            raise ValueError("Invalid mt19937 state: the state words must be 624 values below 2**32")
+        if not 1 <= left <= _MT_N or not 0 <= nxt <= _MT_N:
+            raise ValueError(f"Invalid mt19937 state: left={left} must be in [1, 624] and next={nxt} in [0, 624]")
+        if left + nxt != _MT_N + 1 and (left, nxt) != (1, 0):
+            raise ValueError(
+                f"Invalid mt19937 state: left={left}, next={nxt} is not a read position torch "
+                "produces (left + next == 625, or left=1, next=0 right after seeding)"
+            )
+        self._load(words, _MT_N if left == 1 else nxt)
+        self.fresh = nxt == 0
+
+
+# ================================================================ 2. arithmetic
+#
+# A product of two float32 values has at most 48 significant bits, so it is exact in a
+# double. Adding a third float32 rounds once, to 53 bits; rounding that double to float32
+# again gives the correctly rounded float32 fma(a, b, c) except when the double lands
+# exactly halfway between two float32 values (then the first rounding may have decided the
+# tie the wrong way). Those rare elements are redone exactly with fractions.
+# Plain float32 +, -, *, / and sqrt done in double and rounded once are always correct
+# (53 >= 2 * 24 + 2), so they need no such care.
+
+_FLOAT32_NORMAL_MIN = 2.0**-126
+# A double that lies exactly halfway between two float32 in their normal range has
+# 0x10000000 in the 29 low bits of its mantissa (the bits that rounding to float32 drops):
+# in little-endian bytes, three zero bytes and then a byte whose low 5 bits are 10000.
+_FLOAT32_TIE_BYTES = re.compile(rb"\x00\x00\x00[\x10\x30\x50\x70\x90\xb0\xd0\xf0]")
+
+
+def _round_f32(values: list[float]) -> list[float]:
+    """Round each double to the nearest float32 (ties to even); returns Python floats."""
+    return array("f", values).tolist()
+
+
+def _f32(x: float) -> float:
+    """Round one double to the nearest float32 (overflow gives inf, as a C cast does)."""
+    return array("f", (x,))[0]
+
+
+def _f32_from_bits(bits: int) -> float:
+    """The float32 with the given IEEE-754 bit pattern, e.g. ``0x40C90FDB`` -> 2*pi."""
+    return struct.unpack("<f", struct.pack("<I", bits))[0]
+
+
+def _maybe_on_float32_tie(wide: list[float]) -> list[int]:
+    """Indices of the doubles that sit exactly halfway between two float32 (plus any below
+    float32's normal range, where the halfway bit is elsewhere): the only places where
+    rounding to double and then to float32 can differ from rounding once.
+
+    The scan is a regular expression over the raw bytes, so it runs at C speed.
+    """
+    doubles = array("d", wide)
+    if sys.byteorder == "big":
+        doubles.byteswap()
+    ties = [m.start() // 8 for m in _FLOAT32_TIE_BYTES.finditer(doubles.tobytes()) if m.start() % 8 == 0]
+    if any(map(_FLOAT32_NORMAL_MIN.__gt__, map(abs, wide))):
+        ties += [i for i, v in enumerate(wide) if abs(v) < _FLOAT32_NORMAL_MIN]
+    return ties
+
+
+def _fma32_exact(a: float, b: float, c: float) -> float:
+    """Correctly rounded float32 fma(a, b, c) of float32 inputs.
+
+    ``a*b`` is exact in double (two 24-bit factors), and Knuth's two-sum gives the exact
+    rounding error of ``wide = a*b + c``, so ``a*b + c == wide + error`` exactly. Rounding
+    ``wide`` to float32 is right unless ``wide`` is a float32 tie and ``error`` is not zero;
+    then the sign of ``error`` says which neighbour is nearer.
+    """
+    product = a * b
+    wide = product + c
+    back = wide - product
+    error = (product - (wide - back)) + (c - back)
+    rounded = _f32(wide)
+    other = 2.0 * wide - rounded  # the float32 on the other side, if wide is a tie
+    if error == 0.0 or rounded == wide or _f32(other) != other:
+        return rounded
+    return max(rounded, other) if error > 0.0 else min(rounded, other)
+
+
+def _fma32(a: list[float] | float, b: list[float] | float, c: list[float] | float) -> list[float]:
+    """Elementwise float32 ``fma(a, b, c)`` with a single rounding.
+
+    Each argument is a list of float32 values or one float32 value used for every element;
+    at least one must be a list.
+    """
+    wide = [x * y + z for x, y, z in zip(*(v if isinstance(v, list) else repeat(v) for v in (a, b, c)))]
+    out = _round_f32(wide)
+    for i in _maybe_on_float32_tie(wide):
+        out[i] = _fma32_exact(*(v[i] if isinstance(v, list) else v for v in (a, b, c)))
+    return out
+
+
+_SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's constant for splitting a double in halves
+_SAFE_MIN = 2.0**-900  # inside these bounds Dekker's exact product cannot under/overflow
+_SAFE_MAX = 2.0**900
+
+
+def _split(a: float) -> tuple[float, float]:
+    """Veltkamp split: ``a == hi + lo`` exactly, each half with at most 26 bits."""
+    t = _SPLITTER * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _fma64(a: float, b: float, c: float) -> float:
+    """Double ``fma(a, b, c)``: ``a * b + c`` rounded once (Python 3.11 has no math.fma).
+
+    With ``p = a*b`` and ``s = p + c`` in double, the exact result is ``s + d`` where
+    ``d = (a*b - p) + (p + c - s)`` is a sum of two error terms, both computed exactly
+    (Dekker's product, Knuth's two-sum). ``s + d`` rounds like ``s + t`` for t = double(d)
+    unless ``s + d`` is near a halfway point; that is checked by rounding ``s`` plus the
+    doubles on either side of t, and the rare undecided cases are done with fractions.
+    """
+    p = a * b
+    s = p + c
+    if not (math.isfinite(s) and _SAFE_MIN < abs(p) < _SAFE_MAX and abs(a) < _SAFE_MAX and abs(b) < _SAFE_MAX):
+        return _fma64_slow(a, b, c, s)
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    product_error = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    if product_error == 0.0:
+        return s  # a*b was exact, so p + c was already rounded once
+    back = s - p
+    sum_error = (p - (s - back)) + (c - back)
+    t = product_error + sum_error
+    low = s + math.nextafter(t, -math.inf)
+    if low == s + math.nextafter(t, math.inf):
+        return low
+    return _fma64_slow(a, b, c, s)
+
+
+def _fma64_slow(a: float, b: float, c: float, s: float) -> float:
+    """``_fma64`` for the rare cases: non-finite values, extreme exponents, near-ties."""
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return s  # inf/nan propagate exactly as in a fused operation
+    if a == 0.0 or b == 0.0:
+        return s  # an exact zero product: s = p + c is already right, signed zeros included
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    if exact == 0:
+        return 0.0
+    try:
+        return float(exact)  # int / int true division rounds correctly
+    except OverflowError:
+        return math.copysign(math.inf, exact)
+
+
+# =================================================================== 3. uniform
+
+_FLT_MAX = 3.4028234663852886e38
+_DBL_MAX = sys.float_info.max
+_TWO_POW_M24 = 2.0**-24
+_TWO_POW_M53 = 2.0**-53
+
+
+def _uniform24(words: array) -> list[float]:
+    """float32 uniforms in [0, 1): the low 24 bits of each word, times 2**-24 (exact)."""
+    return [(w & 0xFFFFFF) * _TWO_POW_M24 for w in words]
+
+
+def _uniform53(words: array) -> list[float]:
+    """float64 uniforms in [0, 1) from word pairs: ``random64() & (2**53 - 1)`` times 2**-53.
+
+    ``random64()`` puts the first word in the high half, so that is the low 21 bits of the
+    first word followed by the whole second word.
+    """
+    return [((hi & 0x1FFFFF) * 4294967296 + lo) * _TWO_POW_M53 for hi, lo in zip(words[0::2], words[1::2])]
+
+
+def _check_uniform_bounds(low: float, high: float, double: bool) -> None:
+    """torch's ``uniform_`` argument checks, in its order and wording."""
+    name, biggest = ("double", _DBL_MAX) if double else ("float", _FLT_MAX)
+    if not -biggest <= low <= biggest:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not -biggest <= high <= biggest:
+        raise RuntimeError(f"to is out of bounds for {name}")
+    if not low <= high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low:g} > to={high:g}")
+    if not high - low <= biggest:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{name.capitalize()}>::max(), "
+            f"but found to={high:g} and from={low:g} which result in to-from to exceed the limit"
+        )
+
+
+def _uniform(engine: MT19937, n: int, low: float, high: float, double: bool) -> list[float]:
+    """Spec section 3: ``v = fma(x, to - from, from)`` rounded once, and ``v == to`` -> ``from``.
+
+    float32: one word per value, and the bounds and ``to - from`` rounded to float32.
+    float64: two words per value (53 bits), all in double.
+    """
+    if double:
+        start, end = low, high
+        width = end - start
+        values = [_fma64(x, width, start) for x in _uniform53(engine.words(2 * n))]
+    else:
+        start, end = _f32(low), _f32(high)
+        values = _fma32(_uniform24(engine.words(n)), _f32(end - start), start)
+    return [start if v == end else v for v in values]
+
+
+# ============================================================= 4. serial normal
+
+_TWO_PI = 6.283185307179586  # the double 2*pi of the serial and float64 block paths
+
+
+def _normal_serial(
+    engine: MT19937, n: int, mean: float, std: float, cached: float | None
+) -> tuple[list[float], float | None]:
+    """Spec 4a: double Box-Muller, one element at a time; returns (values, new cache).
+
+    A new pair draws ``u1, u2`` (53 bits each, 4 words), ``r = sqrt(-2 log1p(-u2))`` and
+    ``theta = 2 pi u1``; ``r cos theta`` is used now and ``r sin theta`` cached, to be
+    used by the next element, in this call or a later one. Each output is
+    ``fma(z, std, mean)`` in double.
+    """
+    out = []
+    for _ in range(n):
+        if cached is not None:
+            z, cached = cached, None
+        else:
+            u1, u2 = _uniform53(engine.words(4))
+            radius = math.sqrt(-2.0 * math.log1p(-u2))
+            theta = _TWO_PI * u1
+            cached = radius * math.sin(theta)
+            z = radius * math.cos(theta)
+        out.append(_fma64(z, std, mean))
+    return out, cached
+
+
+# ============================================================== 5. block normal
+#
+# Contiguous tensors of 16 or more elements: fill with uniforms, then Box-Muller on each
+# 16-element block, pairing element j with element j+8. float32 runs the AVX2 kernel's
+# float32 arithmetic step by step (4b); float64 uses libm in double (4d).
+
+# Constants of the AVX2 float32 kernel (avx_mathfun, after Cephes), as float32 bit patterns.
+_TWO_PI_F32 = _f32_from_bits(0x40C90FDB)
+_SQRT_HALF = _f32_from_bits(0x3F3504F3)
+_LOG_POLY = [
+    _f32_from_bits(bits)
+    for bits in (
+        0x3D9021BB,
+        0xBDEBD1B8,
+        0x3DEF251A,
+        0xBDFE5D4F,
+        0x3E11E9BF,
+        0xBE2AAE50,
+        0x3E4CCEAC,
+        0xBE7FFFFC,
+        0x3EAAAAAA,
+    )
+]
+_LOG_Q1 = _f32_from_bits(0xB95E8083)  # -2.12194440e-4, low part of ln 2
+_LOG_Q2 = _f32_from_bits(0x3F318000)  # 0.693359375, high part of ln 2
+_FOUR_OVER_PI = _f32_from_bits(0x3FA2F983)
+_MINUS_DP1 = _f32_from_bits(0xBF490000)  # -pi/4 in three pieces
+_MINUS_DP2 = _f32_from_bits(0xB97DA000)
+_MINUS_DP3 = _f32_from_bits(0xB3222169)
+_COS_P0, _COS_P1, _COS_P2 = (_f32_from_bits(b) for b in (0x37CCF5CE, 0xBAB6061A, 0x3D2AAAA5))
+_SIN_P0, _SIN_P1, _SIN_P2 = (_f32_from_bits(b) for b in (0xB94CA1F9, 0x3C08839E, 0xBE2AAAA3))
+
+
+def LOG(x: list[float]) -> list[float]:  # named as in the spec, section 4b
+    """The AVX2 kernel's float32 natural log (Cephes ``logf``) of each x in (0, 1].
+
+    ``x = m * 2**e`` with m in [0.5, 1); with ``t = m - 1`` (or ``2m - 1`` and ``e - 1``
+    when m < sqrt(1/2)), ``log x = t - t**2/2 + t**3 * P(t) + e ln 2``, ln 2 in two parts.
+    """
+    bits = array(_U32, array("f", x).tobytes())
+    e = [float(((b >> 23) & 0xFF) - 126) for b in bits]  # biased exponent - 127 + 1
+    m = array("f", array(_U32, [(b & 0x807FFFFF) | 0x3F000000 for b in bits]).tobytes()).tolist()
+    below = [v < _SQRT_HALF for v in m]
+    t = _round_f32([(v - 1.0) + v if small else v - 1.0 for v, small in zip(m, below)])
+    e = [v - 1.0 if small else v for v, small in zip(e, below)]
+    z = _round_f32([v * v for v in t])
+    y: list[float] | float = _LOG_POLY[0]
+    for coefficient in _LOG_POLY[1:]:
+        y = _fma32(y, t, coefficient)
+    y = _round_f32([a * b for a, b in zip(y, t)])
+    y = _fma32(y, z, _round_f32([v * _LOG_Q1 for v in e]))
+    y = _round_f32([a - 0.5 * b for a, b in zip(y, z)])
+    t = _round_f32([a + b for a, b in zip(t, y)])
+    return _fma32(e, _LOG_Q2, t)
+
+
+def SINCOS(theta: list[float]) -> tuple[list[float], list[float]]:  # named as in the spec, section 4b
+    """The AVX2 kernel's float32 ``(sin, cos)`` (Cephes ``sincosf``) of each theta >= 0.
+
+    Reduce to ``x = theta - j pi/4`` (j even, pi/4 in three parts), evaluate the sine and
+    cosine polynomials of x, then let bits 1 and 2 of j swap them and pick the signs.
+    """
+    j = [(int(v) + 1) & ~1 for v in _round_f32([v * _FOUR_OVER_PI for v in theta])]
+    y = [float(k) for k in j]
+    x = _fma32(y, _MINUS_DP1, theta)
+    x = _fma32(y, _MINUS_DP2, x)
+    x = _fma32(y, _MINUS_DP3, x)
+    z = _round_f32([v * v for v in x])
+    # cos x = 1 - z/2 + z**2 * poly(z)
+    c = _fma32(_COS_P0, z, _COS_P1)
+    c = _fma32(c, z, _COS_P2)
+    c = _round_f32([a * b for a, b in zip(z, c)])
+    c = _fma32(z, c, [-0.5 * v for v in z])
+    c = _round_f32([v + 1.0 for v in c])
+    # sin x = x + x * z * poly(z)
+    s = _fma32(_SIN_P0, z, _SIN_P1)
+    s = _fma32(s, z, _SIN_P2)
+    s = _round_f32([a * b for a, b in zip(z, s)])
+    s = _fma32(x, s, x)
+    sines, cosines = [], []
+    for k, sin_x, cos_x in zip(j, s, c):
+        if k & 2:
+            sin_x, cos_x = cos_x, sin_x
+        sines.append(-sin_x if k & 4 else sin_x)
+        cosines.append(cos_x if (k - 2) & 4 else -cos_x)
+    return sines, cosines
+
+
+def _box_muller_f32(
+    first: list[float], second: list[float], mean: float, std: float
+) -> tuple[list[float], list[float]]:
+    """Spec 4b for many pairs at once: ``r = sqrt(-2 LOG(1 - first))``,
+    ``theta = f32(2 pi) * second``; returns ``fma(r cos, std, mean), fma(r sin, std, mean)``."""
+    radius = _round_f32([math.sqrt(-2.0 * v) for v in LOG([1.0 - u for u in first])])
+    theta = _round_f32([_TWO_PI_F32 * u for u in second])
+    sines, cosines = SINCOS(theta)
+    r_cos = _round_f32([r * c for r, c in zip(radius, cosines)])
+    r_sin = _round_f32([r * s for r, s in zip(radius, sines)])
+    return _fma32(r_cos, std, mean), _fma32(r_sin, std, mean)
+
+
+def _box_muller_f64(
+    first: list[float], second: list[float], mean: float, std: float
+) -> tuple[list[float], list[float]]:
+    """Spec 4d: ``r = sqrt(-2 log(1 - first))``, ``theta = 2 pi second``, double fmas."""
+    out_first, out_second = [], []
+    for u, v in zip(first, second):
+        radius = math.sqrt(-2.0 * math.log(1.0 - u))
+        theta = _TWO_PI * v
+        out_first.append(_fma64(radius * math.cos(theta), std, mean))
+        out_second.append(_fma64(radius * math.sin(theta), std, mean))
+    return out_first, out_second
+
+
+def _transform_blocks(d: list[float], starts: range | list[int], box_muller, mean: float, std: float) -> None:
+    """Replace each window ``d[o:o+16]`` (o in ``starts``) by normals, in place."""
+    first: list[float] = []
+    second: list[float] = []
+    for o in starts:
+        first += d[o : o + 8]
+        second += d[o + 8 : o + 16]
+    out_first, out_second = box_muller(first, second, mean, std)
+    for k, o in enumerate(starts):
+        d[o : o + 8] = out_first[8 * k : 8 * k + 8]
+        d[o + 8 : o + 16] = out_second[8 * k : 8 * k + 8]
+
+
+def _normal_blocks(engine: MT19937, n: int, mean: float, std: float, double: bool) -> list[float]:
+    """Spec 4b/4d for n >= 16: transform every full block of 16; if n is not a multiple of
+    16, draw 16 fresh uniforms into the last 16 slots and transform that window too."""
+    if double:
+        box_muller = _box_muller_f64
+        d = _uniform53(engine.words(2 * n))
+    else:
+        box_muller = _box_muller_f32
+        mean, std = _f32(mean), _f32(std)
+        d = _uniform24(engine.words(n))
+    _transform_blocks(d, range(0, n - n % 16, 16), box_muller, mean, std)
+    if n % 16:
+        d[n - 16 :] = _uniform53(engine.words(32)) if double else _uniform24(engine.words(16))
+        _transform_blocks(d, [n - 16], box_muller, mean, std)
+    return d
+
+
+# ================================================================== 6. integers
+
+
+def _randint(engine: MT19937, n: int, low: int, high: int) -> list[int]:
+    """Spec 6: ``w % (high - low) + low`` with ``w`` one word, or ``random64()`` (two words,
+    the first one high) when the range is at least 2**28."""
+    span = high - low
+    if span >= 2**28:
+        words = engine.words(2 * n)
+        return [((hi << 32) | lo) % span + low for hi, lo in zip(words[0::2], words[1::2])]
+    return [w % span + low for w in engine.words(n)]
+
+
+def _randperm(engine: MT19937, n: int) -> list[int]:
+    """Spec 6: start from ``0..n-1`` and swap ``r[i]`` with ``r[i + w % (n - i)]`` for
+    i = 0..n-2, one word each."""
+    perm = list(range(n))
+    for i, w in enumerate(engine.words(n - 1)):
+        j = i + w % (n - i)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+# ================================================================= 7. Generator
+
+_DEFAULT_SEED = 67280421310721
+_RANDPERM_LIMIT = 214748364  # (2**32 - 1) // 20: torch uses another algorithm from here on
+# torch's CPUGeneratorImplState, little-endian: initial seed, left, seeded, next, the 624
+# words as uint64, normal_x, normal_y (the cached double normal), normal_rho,
+# normal_is_valid, padding, the cached float normal, its valid flag, padding.
+_STATE = struct.Struct("<QiiQ624Q3di4xf?3x")
+
+
+def _check_count(n: int) -> int:
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    return n
+
+
+def _seed_to_uint64(seed: int) -> int:
+    """torch's seed conversion: ints in [-2**63, 2**64), negatives wrapped modulo 2**64."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(f"Overflow when unpacking long long: seed {seed} is outside [-2**63, 2**64)")
+    return seed % 2**64
+
+
+class Generator:
+    """A CPU random number generator with torch's streams.
+
+    State: the MT19937 engine, the seed it was built from, and the double normal cached by
+    the serial Box-Muller path (plus a float one that only ``set_state`` can fill, kept so
+    that ``get_state`` gives it back). Draws return flat lists; float32 results are Python
+    floats already rounded to float32.
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        if str(device) != "cpu":
+            raise ValueError(f"minigrad has CPU generators only, got device {device!r}")
+        self.device = "cpu"
+        self._engine = MT19937(_DEFAULT_SEED)
+        self.manual_seed(_DEFAULT_SEED)
+
+    # ------------------------------------------------------------- seeding, state
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed (negative seeds wrap modulo 2**64) and forget cached normals."""
+        self._initial_seed = _seed_to_uint64(seed)
+        self._engine.seed(self._initial_seed)
+        self._next_double_normal: float | None = None
+        self._next_float_normal: float | None = None
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed of the last ``manual_seed``/``seed``, as a uint64."""
+        return self._initial_seed
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        new_seed = int.from_bytes(os.urandom(8), "little")
+        self.manual_seed(new_seed)
+        return new_seed
+
+    def get_state(self) -> bytes:
+        """A snapshot, byte for byte the layout of torch's ``Generator.get_state()``."""
+        words, left, nxt = self._engine.get_words_and_position()
+        cached, cached_float = self._next_double_normal, self._next_float_normal
+        return _STATE.pack(
+            self._initial_seed, left, 1, nxt, *words,
+            0.0, 0.0 if cached is None else cached, 0.0, cached is not None,
+            0.0 if cached_float is None else cached_float, cached_float is not None,
+        )  # fmt: skip
+
+    def set_state(self, state: bytes) -> None:
+        """Restore a snapshot from ``get_state`` (or ``bytes(torch.get_rng_state())``)."""
+        if not isinstance(state, (bytes, bytearray)):
+            raise TypeError(f"RNG state must be bytes from get_state(), but got {type(state).__name__}")
+        if len(state) != _STATE.size:
+            raise ValueError(
+                f"Expected a CPUGeneratorImplState of size {_STATE.size} "
+                f"but found the input RNG state size to be {len(state)}"
+            )
+        fields = _STATE.unpack(state)
+        initial, left, seeded, nxt = fields[:4]
+        words = fields[4 : 4 + _MT_N]
+        _, cached, _, cached_valid, cached_float, cached_float_valid = fields[4 + _MT_N :]
+        if not seeded:
+            raise ValueError("Invalid mt19937 state: the engine is marked as never seeded")
+        self._engine.set_words_and_position(words, left, nxt)
+        self._initial_seed = initial
+        self._next_double_normal = cached if cached_valid else None
+        self._next_float_normal = cached_float if cached_float_valid else None
+
+    # ---------------------------------------------------------------------- draws
+
+    def uniform(self, n: int, low: float, high: float, double: bool = False) -> list[float]:
+        """``n`` values of ``Tensor.uniform_(low, high)``, float32 unless ``double``."""
+        n = _check_count(n)
+        low, high = float(low), float(high)
+        _check_uniform_bounds(low, high, double)
+        return _uniform(self._engine, n, low, high, double)
+
+    def normal(
+        self, n: int, mean: float = 0.0, std: float = 1.0, double: bool = False, contiguous: bool = True
+    ) -> list[float]:
+        """``n`` values of ``Tensor.normal_(mean, std)``, float32 unless ``double``.
+
+        Contiguous tensors of 16 or more elements take the block path; smaller or
+        non-contiguous ones the serial path, which uses and updates the cached normal.
+        Values come in the order torch fills them: row-major for a contiguous tensor, but
+        memory order for a non-contiguous one (e.g. ``empty(4, 5).t().normal_()`` fills
+        the underlying 4x5 storage row by row).
+        """
+        n = _check_count(n)
+        mean, std = float(mean), float(std)
+        if not std >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        if n >= 16 and contiguous:
+            return _normal_blocks(self._engine, n, mean, std, double)
+        values, self._next_double_normal = _normal_serial(self._engine, n, mean, std, self._next_double_normal)
+        return values if double else _round_f32(values)
+
+    def randint(self, n: int, low: int, high: int) -> list[int]:
+        """``n`` values of ``torch.randint(low, high, (n,))`` (int64)."""
+        n = _check_count(n)
+        low, high = int(low), int(high)
+        if not low < high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        return _randint(self._engine, n, low, high)
+
+    def randperm(self, n: int) -> list[int]:
+        """``torch.randperm(n)``; torch's algorithm for n >= 214748364 is not reproduced."""
+        n = _check_count(n)
+        if n >= _RANDPERM_LIMIT:
+            raise NotImplementedError(f"randperm is reproduced for n < {_RANDPERM_LIMIT} only, got n={n}")
+        return _randperm(self._engine, n)
+
+
+# The global generator gets an unpredictable seed at start-up, as torch's does.
+default_generator = Generator()
+default_generator.seed()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator and return it (like ``torch.manual_seed``, via ``int(seed)``)."""
+    return default_generator.manual_seed(int(seed))
+
+
+def initial_seed() -> int:
+    """The default generator's seed."""
+    return default_generator.initial_seed()
+
+
+def seed() -> int:
+    """Reseed the default generator non-deterministically; returns the seed."""
+    return default_generator.seed()
+
+
+def get_rng_state() -> bytes:
+    """Snapshot of the default generator (the layout of ``torch.get_rng_state()``)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(state: bytes) -> None:
+    """Restore the default generator from ``get_rng_state()``."""
+    default_generator.set_state(state)
