@@ -254,7 +254,7 @@ def _fma64_slow(a: float, b: float, c: float, s: float) -> float:
     try:
         return float(exact)  # int / int true division rounds correctly
     except OverflowError:
-        return math.copysign(math.inf, exact)
+        return math.inf if exact > 0 else -math.inf
 
 
 # =================================================================== 3. uniform
