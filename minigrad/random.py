@@ -2,19 +2,19 @@
 
 After ``manual_seed(s)`` the draws here equal those of torch 2.13.0 (CPU wheel, x86-64,
 AVX2 kernels) for ``rand``/``uniform_``, ``randn``/``normal_``, ``randint`` and ``randperm``,
-in float32 and float64. The tensor layer wraps the flat, row-major lists returned here
-into tensors; this module knows nothing about tensors and imports nothing from minigrad.
+in float32 and float64. The tensor layer wraps the flat lists returned here into tensors;
+this module knows nothing about tensors and imports nothing from minigrad.
 
 Sections, in the order of the spec (``torch-rng.md``):
 
-1. engine      - MT19937, run by CPython's C code through ``random.Random.setstate``
-2. arithmetic  - float32 rounding and single-rounding fused multiply-adds (FMA)
-3. uniform     - 24-bit float32 / 53-bit float64 uniforms, ``x * (to - from) + from`` as an FMA
-4. normal      - the serial Box-Muller path with its cached second value (4a), the AVX2
-                 16-element block path with the Cephes ``LOG`` and ``SINCOS`` (4b), and the
-                 float64 block path (4d)
-5. integers    - ``randint`` and ``randperm``
-6. Generator   - the state that ties it together, and the module-level default generator
+1. engine         - MT19937, run by CPython's C code through ``random.Random.setstate``
+2. arithmetic     - float32 rounding and single-rounding fused multiply-adds (FMA)
+3. uniform        - 24-bit float32 / 53-bit float64 uniforms, ``x * (to - from) + from`` as an FMA
+4. serial normal  - double Box-Muller with a cached second value (spec 4a)
+5. block normal   - 16-element blocks: the AVX2 float32 kernel with the Cephes ``LOG`` and
+                    ``SINCOS`` emulated operation by operation (4b), and float64 (4d)
+6. integers       - ``randint`` and ``randperm``
+7. Generator      - the state that ties it together, and the module-level default generator
 
 The block path works on whole lists at a time (one list comprehension per arithmetic step)
 so that ``normal(320_000)`` takes seconds, not minutes.
@@ -129,7 +129,7 @@ class MT19937:
 # double. Adding a third float32 rounds once, to 53 bits; rounding that double to float32
 # again gives the correctly rounded float32 fma(a, b, c) except when the double lands
 # exactly halfway between two float32 values (then the first rounding may have decided the
-# tie the wrong way). Those rare elements are redone exactly with fractions.
+# tie the wrong way). Those rare elements are found by a fast scan and redone exactly.
 # Plain float32 +, -, *, / and sqrt done in double and rounded once are always correct
 # (53 >= 2 * 24 + 2), so they need no such care.
 

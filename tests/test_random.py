@@ -41,7 +41,7 @@ def torch():
 
 
 # ----------------------------------------------------------------------------------------------
-# The self-check table, section 10 of /work/shared/spec/torch-rng.md ("torch and the reference
+# The self-check table, section 10 of the project's RNG spec torch-rng.md ("torch and the reference
 # agree bit for bit"), copied here. Each call comes right after manual_seed(seed).
 
 SELF_CHECK = {
