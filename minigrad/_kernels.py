@@ -71,12 +71,14 @@ def _div(a: float, b: float) -> float:
 
 
 def _pow(a: float, b: float) -> float:
+    """a ** b with IEEE results where Python raises, and C integer semantics for int ** negative int."""
+    if type(b) is int and b < 0 and type(a) is int:  # only 1 and -1 have integer reciprocals
+        return 1 if a == 1 else (-1 if b % 2 else 1) if a == -1 else 0
     try:
         r = a**b
-    except ZeroDivisionError:  # 0 ** negative
-        return INF
-    except OverflowError:
-        return INF
+    except (ZeroDivisionError, OverflowError):  # 0 ** negative, or a result too large for a float
+        odd = math.isfinite(b) and b % 2 == 1
+        return -INF if odd and math.copysign(1.0, a) < 0 else INF
     return NAN if isinstance(r, complex) else r
 
 
@@ -335,8 +337,13 @@ def arg_reduce_dim(op: int, x: array, outer: int, n: int, inner: int, values: ar
 
 
 def sum_all(x: array) -> float:
-    """The sum of every element, accumulated in double precision."""
-    return math.fsum(x) if x.typecode in "fd" else sum(x)
+    """The sum of every element, accumulated in double precision (inf - inf gives nan)."""
+    if x.typecode not in "fd":
+        return sum(x)
+    try:
+        return math.fsum(x)
+    except (ValueError, OverflowError):  # fsum refuses inf - inf and an overflowing partial sum
+        return sum(x)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,9 +79,32 @@ def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> 
 
 def _arithmetic(op: int, a: Any, b: Any, true_division: bool = False) -> Tensor:
     dt = result_type([a, b])
+    if dt is bool_:
+        op = K.MAXIMUM if op == K.ADD else op  # True + True is True: addition of bools is logical or
     if true_division and not dt.is_floating_point:
         dt = float32
     return binary_values(op, a, b, dt, dt)
+
+
+def _check_not_bool(name: str, *operands: Any) -> None:
+    """torch refuses to subtract or negate bool tensors (``~`` inverts a mask)."""
+    bools = [x for x in operands if isinstance(x, Tensor) and x.dtype is bool_]
+    if not bools:
+        return
+    if name == "neg":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+            "use the `~` or `logical_not()` operator instead."
+        )
+    if len(bools) == 2:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+            "`logical_xor()` operator instead."
+        )
+    raise RuntimeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, "
+        "use the `~` or `logical_not()` operator instead."
+    )
 
 
 def compare(op: int, a: Any, b: Any) -> Tensor:
@@ -106,6 +129,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _check_not_bool("sub", a, b)
         return _arithmetic(K.SUB, a, b)
 
     @staticmethod
@@ -149,6 +173,11 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        negative_int = type(b) is int and b < 0
+        if negative_int and isinstance(a, Tensor) and not a.dtype.is_floating_point:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if result_type([a, b]) is bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         z = _arithmetic(K.POW, a, b)
         ctx.save_for_backward(a, b, z)
         return z
@@ -175,6 +204,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
+        _check_not_bool("neg", x)
         return unary_values(K.NEG, x)
 
     @staticmethod
@@ -191,6 +221,12 @@ def unary_values(op: int, x: Tensor) -> Tensor:
     return Tensor._make(out, x._shape, dt)
 
 
+_NOT_FOR_BOOL = {
+    K.ABS: (NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'"),
+    K.RELU: (RuntimeError, "Boolean inputs not supported for relu"),
+}
+
+
 class _Unary(Function):
     """y = f(x) elementwise, where f's derivative is written with x or with y (``uses``)."""
 
@@ -199,6 +235,9 @@ class _Unary(Function):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype is bool_ and ctx._function.op in _NOT_FOR_BOOL:
+            error, message = _NOT_FOR_BOOL[ctx._function.op]
+            raise error(message)
         y = unary_values(ctx._function.op, x)
         ctx.save_for_backward(x if ctx._function.uses == "x" else y)
         return y
@@ -261,12 +300,14 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, low, high):
+        dt = result_type([x] + [bound for bound in (low, high) if bound is not None])
+        x = cast(x, dt)
         ctx.save_for_backward(x)
-        ctx.low = float("-inf") if low is None else low
-        ctx.high = float("inf") if high is None else high
-        out = new_buffer(x.dtype, x.numel())
+        ctx.low = float("-inf") if low is None else _round_scalar(low, dt)
+        ctx.high = float("inf") if high is None else _round_scalar(high, dt)
+        out = new_buffer(dt, x.numel())
         K.clamp(x._values(), ctx.low, ctx.high, out)
-        return Tensor._make(out, x._shape, x.dtype)
+        return Tensor._make(out, x._shape, dt)
 
     @staticmethod
     def backward(ctx, grad):
