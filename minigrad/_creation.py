@@ -12,6 +12,7 @@ from typing import Any
 from minigrad import random as _random
 from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
 from minigrad._functions.shape import as_shape
+from minigrad._kernels import strided_positions
 from minigrad.tensor import Tensor, new_buffer
 
 
@@ -243,6 +244,14 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Gener
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
     """Fill t in place with normal samples (the block path only for contiguous tensors)."""
     gen = generator or _random.default_generator
-    values = gen.normal(t.numel(), float(mean), float(std), double=t.dtype is float64, contiguous=t.is_contiguous())
-    t._write(array(t.dtype.typecode, values))
+    contiguous = t.is_contiguous()
+    values = gen.normal(t.numel(), float(mean), float(std), double=t.dtype is float64, contiguous=contiguous)
+    if contiguous:
+        t._write(array(t.dtype.typecode, values))
+        return t
+    # torch fills a non-contiguous tensor in storage (memory) order, not row-major order
+    data = t._storage.data
+    for position, value in zip(sorted(strided_positions(t._shape, t._strides, t._offset)), values):
+        data[position] = value
+    t._storage.version += 1
     return t
