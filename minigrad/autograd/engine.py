@@ -12,10 +12,20 @@ graph, and a chain of 100,000 ops needs no deeper Python stack than a chain of t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from minigrad.autograd import anomaly
 from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
+
+observers: list[Callable[[Node, tuple, tuple], None]] = []
+"""Functions called as ``observer(node, grads_in, grads_out)`` each time the engine runs a node.
+
+``grads_in`` holds the gradient that arrived for each output of the node (after hooks),
+``grads_out`` what the node sent along each of its ``next_functions`` (``()`` for a leaf's
+``AccumulateGrad``), ``None`` where nothing flowed. ``minigrad.viz.trace_backward`` adds one for
+the length of a ``with`` block. Empty by default, which costs one check per node.
+"""
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
@@ -91,6 +101,12 @@ def _check_nan(node: Node, grads: tuple) -> None:
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.{where}")
 
 
+def _notify(node: Node, grads_in: list | None, grads_out: tuple) -> None:
+    arrived = tuple(grads_in) if grads_in is not None else (None,) * len(node._output_meta)
+    for observer in tuple(observers):
+        observer(node, arrived, grads_out)
+
+
 def run_backward(
     roots: list[tuple[Node, int, Any]],
     retain_graph: bool,
@@ -123,6 +139,8 @@ def run_backward(
         if isinstance(node, AccumulateGrad):
             if capture is None and grads is not None and grads[0] is not None:
                 node.accumulate(grads[0])
+            if observers:
+                _notify(node, grads, ())
             continue
         if grads is None or all(g is None for g in grads):
             input_grads = (None,) * len(node.next_functions)
@@ -130,6 +148,8 @@ def run_backward(
             input_grads = _call_backward(node, grads)
             if check_nan:
                 _check_nan(node, input_grads)
+        if observers:
+            _notify(node, grads, input_grads)
         if not retain_graph:
             node._release()
         for edge, grad in zip(node.next_functions, input_grads):
