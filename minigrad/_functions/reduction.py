@@ -24,10 +24,16 @@ def split_at(shape: tuple, dim: int) -> tuple[int, int, int]:
 
 
 def _dims(x: Tensor, dim: int | Sequence[int] | None) -> tuple[int, ...]:
-    if dim is None:
-        return tuple(range(len(x._shape)))
+    """The sorted dims to reduce: all of them for None or an empty list; none for a 0-d tensor."""
+    n = len(x._shape)
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted({normalize_dim(d, len(x._shape)) for d in dims}))
+    if dim is None or not dims:
+        return tuple(range(n))
+    normalized = [normalize_dim(d, n) for d in dims]
+    for d in normalized:
+        if normalized.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(normalized)) if n else ()
 
 
 def _reduced_shape(shape: tuple, dims: tuple, keepdim: bool) -> tuple:
@@ -92,10 +98,6 @@ class MaxDim(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, op):
-        if x.numel() == 0:
-            raise IndexError(
-                f"{'max' if op == K.MAX else 'min'}(): Expected reduction dim {dim} to have non-zero size."
-            )
         shape = x._shape or (1,)
         outer, n, inner = split_at(shape, dim)
         values = new_buffer(x.dtype, outer * inner)
@@ -141,7 +143,8 @@ class MaxAll(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        mask = (x == y).to(grad.dtype)
+        mask = (x != x) if y.item() != y.item() else (x == y)  # a NaN result shares among the NaNs
+        mask = mask.to(grad.dtype)
         return mask * (grad / mask.sum()), None
 
 
@@ -154,7 +157,10 @@ class LogSumExp(Function):
         shape = x._shape or (1,)
         outer, n, inner = split_at(shape, dim)
         out = new_buffer(x.dtype, outer * inner)
-        K.logsumexp(x._values(), outer, n, inner, out)
+        if n:
+            K.logsumexp(x._values(), outer, n, inner, out)
+        else:
+            K.fill(out, float("-inf"))  # the log of an empty sum
         y = Tensor._make(out, _reduced_shape(x._shape, (dim,), keepdim), x.dtype)
         ctx.save_for_backward(x, y)
         ctx.kept_shape = _reduced_shape(x._shape, (dim,), True)
@@ -185,9 +191,34 @@ def _extreme(x: Tensor, dim: int | None, keepdim: bool, op: int, other: Tensor |
 
         pick = compare(K.GE if op == K.MAX else K.LE, x, other) | compare(K.NE, x, x)
         return where(pick, x, other)
+    name = "max" if op == K.MAX else "min"
     if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
         return MaxAll.apply(x, op)
-    return MaxMinResult(*MaxDim.apply(x, normalize_dim(dim, len(x._shape)), keepdim, op))
+    dim = _nonempty_dim(x, dim, name)
+    return MaxMinResult(*MaxDim.apply(x, dim, keepdim, op))
+
+
+def _nonempty_dim(x: Tensor, dim: int, name: str) -> int:
+    """dim normalized, after checking that it has elements to pick from."""
+    dim = normalize_dim(dim, len(x._shape))
+    if x._shape and x._shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+    return dim
+
+
+def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, op: int) -> Tensor:
+    name = "argmax" if op == K.MAX else "argmin"
+    if dim is None:
+        if x.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        index = MaxDim.apply(x.detach().reshape(-1), 0, False, op)[1]
+        return index.reshape((1,) * x.dim()) if keepdim else index
+    return MaxDim.apply(x.detach(), _nonempty_dim(x, dim, name), keepdim, op)[1]
 
 
 def max(x: Tensor, dim: int | None = None, keepdim: bool = False, other: Tensor | None = None) -> object:
@@ -200,15 +231,11 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False, other: Tensor 
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        return MaxDim.apply(x.reshape(-1), 0, False, K.MAX)[1].reshape(() if not keepdim else (1,) * x.dim())
-    return MaxDim.apply(x.detach(), normalize_dim(dim, len(x._shape)), keepdim, K.MAX)[1]
+    return _arg_extreme(x, dim, keepdim, K.MAX)
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        return MaxDim.apply(x.reshape(-1), 0, False, K.MIN)[1].reshape(() if not keepdim else (1,) * x.dim())
-    return MaxDim.apply(x.detach(), normalize_dim(dim, len(x._shape)), keepdim, K.MIN)[1]
+    return _arg_extreme(x, dim, keepdim, K.MIN)
 
 
 def logsumexp(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
