@@ -289,11 +289,7 @@ class Tensor:
 
     def tolist(self) -> Any:
         values = self._flat_values()
-        if not self._shape:
-            return values[0]
-        for size in reversed(self._shape[1:]):
-            values = [values[i : i + size] for i in range(0, len(values), size)]
-        return values
+        return _nest(values, self._shape) if self._shape else values[0]
 
     def item(self) -> Any:
         n = self.numel()
@@ -740,6 +736,14 @@ def _init_view(t: Tensor, storage: Storage, shape: tuple, strides: tuple, offset
     t._hooks = None
     t._accumulator = None
     t._retains_grad = False
+
+
+def _nest(values: list, shape: tuple) -> list:
+    """Row-major ``values`` as nested lists of ``shape`` (sizes may be 0)."""
+    if len(shape) == 1:
+        return values
+    step = prod(shape[1:])
+    return [_nest(values[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def zeros_for(shape: tuple, dt: dtype) -> Tensor:

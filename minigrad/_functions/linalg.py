@@ -28,6 +28,10 @@ def _c_name(t: Tensor) -> str:
     return {"float32": "float", "float64": "double", "int64": "long int", "bool": "bool"}[t.dtype.name]
 
 
+def _type_name(t: Tensor) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[t.dtype.name]
+
+
 class Mm(Function):
     """C = A @ B for matrices;  dA = dC @ B^T,  dB = A^T @ dC."""
 
@@ -63,7 +67,8 @@ class Bmm(Function):
                 f"Expected size for first two dimensions of batch2 tensor to be: "
                 f"[{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}]."
             )
-        _check_dtypes(a, b)
+        if a.dtype is not b.dtype:
+            raise RuntimeError(f"expected scalar type {_type_name(a)} but found {_type_name(b)}")
         ctx.save_for_backward(a, b)
         return _bmm_values(a, b)
 
@@ -82,35 +87,98 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     return Bmm.apply(a, b)
 
 
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The inner product of two vectors, a 0-d tensor."""
+    if a.dim() != 1 or b.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.dim()}D and {b.dim()}D tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {_type_name(a)} and {_type_name(b)}"
+        )
+    if a._shape != b._shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a._shape[0]}] and src [{b._shape[0]}] to "
+            f"have the same number of elements, but got {a._shape[0]} and {b._shape[0]} elements respectively"
+        )
+    return mm(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
+
+
+def mv(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix @ vector."""
+    if a.dim() != 2 or b.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.dim()}, {b.dim()}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {_type_name(b)}, {_type_name(a)}, "
+            f"and {_type_name(b)}"
+        )
+    if a._shape[1] != b._shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({a._shape[0]}), mat ({a._shape[0]}x{a._shape[1]}), vec ({b._shape[0]})"
+        )
+    return mm(a, b.unsqueeze(1)).squeeze(1)
+
+
+def _matrix_transpose(x: Tensor) -> Tensor:
+    return x.transpose(-2, -1)
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """torch's choice (``should_fold``) to fold the batch dims of the larger operand into mm rows.
+
+    Folding happens when one operand has 3+ dims, the other 1 or 2, and the batch dims of the
+    larger one can be merged without a copy (or the smaller one requires grad). The result is the
+    same either way; the choice decides which error message a size mismatch gets.
+    """
+    a_larger = a.dim() >= b.dim()
+    t1 = a if a_larger else _matrix_transpose(b)
+    smaller = b if a_larger else a
+    if not (t1.dim() >= 3 and smaller.dim() <= 2):
+        return False
+    if smaller.requires_grad:
+        return True
+    if a.dim() == 2:
+        return False
+    if t1.numel() == 0:
+        return True
+    shape, strides = t1._shape, t1._strides
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _folded_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """(..., m, k) @ (k, n) or (k,) as one mm/mv on (prod(...) * m, k); the mirror case by transposing."""
+    transpose = b.dim() > a.dim()
+    t1 = _matrix_transpose(b) if transpose else a
+    t2 = (a.t() if a.dim() == 2 else a) if transpose else b
+    out_shape = t1._shape[:-1]
+    t1_folded = t1.reshape(prod(out_shape), t1._shape[-1])
+    if t2.dim() == 1:
+        return mv(t1_folded, t2).reshape(out_shape)
+    out = mm(t1_folded, t2).reshape(*out_shape, t2._shape[1])
+    return _matrix_transpose(out).contiguous() if transpose else out
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """torch.matmul: dot for 1-D @ 1-D, mm for 2-D, batched (broadcasting batch dims) above."""
+    """torch.matmul: dot for 1-D @ 1-D, mv, mm, and batched (broadcasting batch dims) above."""
     da, db = a.dim(), b.dim()
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
-    _check_dtypes(a, b)
     if da == 1 and db == 1:
-        if a._shape != b._shape:
-            raise RuntimeError(
-                f"inconsistent tensor size, expected tensor [{a._shape[0]}] and src [{b._shape[0]}] to "
-                f"have the same number of elements, but got {a._shape[0]} and {b._shape[0]} elements respectively"
-            )
-        return mm(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
+        return dot(a, b)
+    if da == 2 and db == 1:
+        return mv(a, b)
+    if da == 1 and db == 2:
+        return mm(a.unsqueeze(0), b).squeeze(0)
     if da == 2 and db == 2:
         return mm(a, b)
-    if db == 1:
-        if da == 2:
-            return mm(a, b.unsqueeze(1)).squeeze(1)
-        return matmul(a, b.unsqueeze(1)).squeeze(-1)
-    if da == 1:
-        return matmul(a.unsqueeze(0), b).squeeze(-2)
-    m, k = a._shape[-2:]
-    k2, n = b._shape[-2:]
-    if k != k2:
-        raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: [{prod(a._shape[:-2])}, {k}] "
-            f"but got: [{prod(b._shape[:-2])}, {k2}]."
-        )
+    if _should_fold(a, b):
+        return _folded_matmul(a, b)
+    # batched: (*batch, n, m1) @ (*batch, m2, p), with 1-D operands as a row (n = 1) or a column (p = 1)
+    n, m1 = (a._shape[-2] if da > 1 else 1), a._shape[-1]
+    m2, p = (b._shape[-2], b._shape[-1]) if db > 1 else (b._shape[0], 1)
     batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
-    a3 = a.expand(*batch, m, k).reshape(-1, m, k)
-    b3 = b.expand(*batch, k, n).reshape(-1, k, n)
-    return bmm(a3, b3).reshape(*batch, m, n)
+    count = prod(batch)
+    a3 = a.expand(*batch, n, m1).reshape(count, n, m1)
+    b3 = (b if db > 1 else b.unsqueeze(1)).expand(*batch, m2, p).reshape(count, m2, p)
+    out_shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
+    return bmm(a3, b3).reshape(out_shape)

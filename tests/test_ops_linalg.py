@@ -1,0 +1,192 @@
+"""Matrix products against torch 2.13.0: matmul / @ in every rank combination, mm, bmm."""
+
+import pytest
+from conftest import check_op, check_raises
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["float32", "float64"]
+LAYOUTS = ["contiguous", "permuted", "strided"]
+
+MATMUL_SHAPES = [
+    ((4,), (4,)),  # dot
+    ((3, 4), (4,)),  # matrix @ vector
+    ((4,), (4, 5)),  # vector @ matrix
+    ((3, 4), (4, 5)),  # mm
+    ((2, 3, 4), (2, 4, 5)),  # bmm
+    ((2, 3, 4), (4, 5)),  # batch @ matrix
+    ((4,), (2, 4, 5)),  # vector @ batch
+    ((2, 3, 4), (4,)),  # batch @ vector
+    ((3, 4), (2, 4, 5)),  # matrix @ batch
+    ((2, 1, 3, 4), (5, 4, 2)),  # broadcast batch dims
+    ((1, 3, 4), (2, 4, 2)),
+    ((1, 4), (4, 1)),
+    ((3, 0), (0, 2)),  # empty inner dimension: zeros
+    ((0, 4), (4, 2)),
+    ((2, 0, 3), (3, 4)),
+    ((2, 3, 0), (0,)),
+    ((0, 3, 4), (4, 2)),
+    ((3,), (0, 3, 2)),
+    ((2, 3), (1, 3, 0)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul(shapes, layout, dtype):
+    check_op(list(shapes), lambda x, y: x @ y, layout=layout, dtype=dtype)
+
+
+def test_matmul_spellings():
+    check_op([(3, 4), (4, 2)], lambda x, y: x.matmul(y))
+    check_op([(3, 4), (4, 2)], lambda x, y: torch.matmul(x, y), lambda x, y: mg.matmul(x, y))
+    check_op([(3, 4), (4, 2)], lambda x, y: x.mm(y))
+    check_op([(3, 4), (4, 2)], lambda x, y: torch.mm(x, y), lambda x, y: mg.mm(x, y))
+    check_op([(2, 3, 4), (2, 4, 2)], lambda x, y: x.bmm(y))
+    check_op([(2, 3, 4), (2, 4, 2)], lambda x, y: torch.bmm(x, y), lambda x, y: mg.bmm(x, y))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_mm_and_bmm_layouts(layout):
+    check_op([(3, 4), (4, 2)], lambda x, y: x.mm(y), layout=layout)
+    check_op([(2, 3, 4), (2, 4, 2)], lambda x, y: x.bmm(y), layout=layout)
+
+
+def test_matmul_with_a_transposed_and_expanded_operand():
+    check_op([(4, 3), (4, 2)], lambda x, y: x.t() @ y)
+    check_op([(1, 4), (4, 2)], lambda x, y: x.expand(3, 4) @ y)
+    check_op([(3, 4), (4, 1)], lambda x, y: x @ y.expand(4, 5))
+
+
+def test_only_one_operand_requires_grad():
+    w = [[0.5, -1.0], [2.0, 0.25], [1.5, 1.0]]
+    t_w, m_w = torch.tensor(w), mg.tensor(w)
+    check_op([(2, 3)], lambda x: x @ t_w, lambda x: x @ m_w)
+    check_op([(2, 2)], lambda x: t_w @ x, lambda x: m_w @ x)
+
+
+def test_matmul_of_int_tensors():
+    a, b = [[1, 2], [3, 4]], [[5, -6], [7, 8]]
+    check_op([], lambda: torch.tensor(a) @ torch.tensor(b), lambda: mg.tensor(a) @ mg.tensor(b), grad=False)
+
+
+def test_large_values():
+    check_op(
+        [(2, 2), (2, 2)], lambda x, y: x @ y, values=[[1e20, 1e20, -1e20, 3.0], [1e20, 1.0, 1e20, 2.0]], grad=False
+    )
+
+
+# -- bad input ---------------------------------------------------------------------------------------
+
+
+def _pair(*shape, dtype=None):
+    return torch.ones(*shape, dtype=dtype and getattr(torch, dtype)), mg.ones(
+        *shape, dtype=dtype and getattr(mg, dtype)
+    )
+
+
+def test_mm_shape_mismatch():
+    (ta, ma), (tb, mb) = _pair(2, 3), _pair(4, 5)
+    check_raises(
+        lambda: ta @ tb, lambda: ma @ mb, "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", exact=True
+    )
+    check_raises(lambda: ta.mm(tb), lambda: ma.mm(mb), exact=True)
+
+
+def test_mm_needs_matrices():
+    (ta, ma), (tb, mb) = _pair(2, 3), _pair(3)
+    check_raises(lambda: ta.mm(tb), lambda: ma.mm(mb), "mat2 must be a matrix", exact=True)
+    check_raises(lambda: tb.mm(ta), lambda: mb.mm(ma), "self must be a matrix", exact=True)
+
+
+def test_bmm_errors():
+    (ta, ma), (tb, mb), (tc, mc) = _pair(2, 3, 4), _pair(3, 4, 5), _pair(2, 5, 5)
+    check_raises(lambda: ta.bmm(tb), lambda: ma.bmm(mb), "Expected size for first two dimensions of batch2 tensor")
+    check_raises(lambda: ta.bmm(tc), lambda: ma.bmm(mc), "[2, 4] but got: [2, 5]")
+    (td, md) = _pair(3, 4)
+    check_raises(lambda: ta.bmm(td), lambda: ma.bmm(md), "batch2 must be a 3D tensor", exact=True)
+    check_raises(lambda: td.bmm(ta), lambda: md.bmm(ma), "batch1 must be a 3D tensor", exact=True)
+
+
+def test_matmul_errors():
+    (ta, ma), (tb, mb) = _pair(3), _pair(4)
+    check_raises(lambda: ta @ tb, lambda: ma @ mb, "inconsistent tensor size", "[3]", "[4]")
+    (tc, mc), (td, md) = _pair(2, 3, 4), _pair(2, 5, 6)
+    check_raises(lambda: tc @ td, lambda: mc @ md, "Expected size for first two dimensions of batch2 tensor")
+    (te, me) = _pair(3, 4, 5)
+    (tf, mf) = _pair(2, 5, 6)
+    check_raises(lambda: te @ tf, lambda: me @ mf, "must match the size of tensor b (2) at non-singleton dimension 0")
+    (tg, mg_) = torch.tensor(1.0), mg.tensor(1.0)
+    check_raises(lambda: tg @ ta, lambda: mg_ @ ma, "both arguments to matmul need to be at least 1D", exact=True)
+    (th, mh) = _pair(3, 2)
+    check_raises(lambda: th @ tb, lambda: mh @ mb, "size mismatch, got input (3), mat (3x2), vec (4)", exact=True)
+
+
+def test_matmul_dtype_mismatch():
+    (ta, ma), (tb, mb) = _pair(2, 2), _pair(2, 2, dtype="float64")
+    check_raises(lambda: ta @ tb, lambda: ma @ mb, "expected m1 and m2 to have the same dtype", exact=True)
+    check_raises(lambda: ta.mm(tb), lambda: ma.mm(mb), exact=True)
+
+
+MISMATCHES = [
+    ((2, 3), (4,)),
+    ((3,), (4, 2)),
+    ((2, 3, 4), (5,)),
+    ((2, 3, 4), (5, 2)),
+    ((5,), (2, 3, 4)),
+    ((3, 4), (2, 5, 6)),
+    ((2, 2, 3), (3, 2, 1)),
+    ((2, 3, 4), (2, 5, 6)),
+]
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("shapes", MISMATCHES, ids=str)
+def test_matmul_mismatch_messages(shapes, layout, requires_grad):
+    """torch folds batch dims into one mm only for some layouts; the message tells which path ran."""
+
+    def operands(lib):
+        a, b = lib.ones(*shapes[0]), lib.ones(*shapes[1], requires_grad=requires_grad)
+        if layout == "transposed" and a.dim() >= 3:
+            a = lib.ones(a.shape[1], a.shape[0], *a.shape[2:]).transpose(0, 1)
+        return a, b
+
+    check_raises(lambda: operands(torch)[0] @ operands(torch)[1], lambda: operands(mg)[0] @ operands(mg)[1], exact=True)
+
+
+DTYPE_MISMATCHES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 2)),
+    ((2, 2, 3), (3,)),
+    ((3,), (2, 3, 2)),
+    ((2, 2, 3), (2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("shapes", DTYPE_MISMATCHES, ids=str)
+def test_matmul_dtype_mismatch_messages(shapes):
+    a, b = shapes
+    check_raises(
+        lambda: torch.ones(*a) @ torch.ones(*b, dtype=torch.float64),
+        lambda: mg.ones(*a) @ mg.ones(*b, dtype=mg.float64),
+        exact=True,
+    )
+    check_raises(
+        lambda: torch.ones(*a, dtype=torch.int64) @ torch.ones(*b),
+        lambda: mg.ones(*a, dtype=mg.int64) @ mg.ones(*b),
+        exact=True,
+    )
+
+
+def test_folded_and_batched_paths_agree_on_gradients():
+    # a 3-D @ 2-D product is folded into one mm when the matrix requires grad; check both paths
+    check_op([(2, 3, 4), (4, 5)], lambda x, y: x @ y.detach())
+    check_op([(2, 3, 4), (4, 5)], lambda x, y: x.detach() @ y)
+    check_op([(3, 4), (2, 4, 5)], lambda x, y: x @ y.detach())
+    check_op([(3, 4), (2, 4, 5)], lambda x, y: x.detach() @ y)
+    check_op([(4,), (2, 4, 5)], lambda x, y: x @ y, layout="permuted")
