@@ -1,0 +1,27 @@
+"""``minigrad.nn``: modules, losses, ``functional`` and ``init``, with torch's names."""
+
+from minigrad.nn import functional, init
+from minigrad.nn.container import ModuleList, Sequential
+from minigrad.nn.dropout import Dropout
+from minigrad.nn.linear import Linear
+from minigrad.nn.loss import CrossEntropyLoss, NLLLoss
+from minigrad.nn.module import Module
+from minigrad.nn.parameter import Parameter
+from minigrad.nn.rnn import LSTM, LSTMCell
+from minigrad.nn.sparse import Embedding
+
+__all__ = [
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "LSTM",
+    "LSTMCell",
+    "Linear",
+    "Module",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "Sequential",
+    "functional",
+    "init",
+]

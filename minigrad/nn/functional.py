@@ -1,0 +1,214 @@
+"""``minigrad.nn.functional``: the stateless forms of the layers and losses, as torch's ``F``.
+
+The heavy lifting (log_softmax, nll_loss, embedding lookups) is done by the Functions in
+``minigrad/_functions/nn.py``; this module adds torch's signatures, defaults and argument checks,
+and composes the rest (``cross_entropy`` is ``nll_loss`` of ``log_softmax``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from minigrad import _creation
+from minigrad._dtype import dtype as _dtype
+from minigrad._dtype import int64
+from minigrad._functions import nn as _nn
+from minigrad._functions import pointwise as _pointwise
+from minigrad.tensor import Tensor
+
+# -- activations ---------------------------------------------------------------------------------
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), elementwise."""
+    return _pointwise.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _pointwise.tanh(input)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0), elementwise; ``inplace`` overwrites ``input``."""
+    if inplace:
+        return input._inplace(_pointwise.relu(input))
+    return _pointwise.relu(input)
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype | None = None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (computed in ``dtype`` when given)."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return _nn.softmax(input, dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype | None = None) -> Tensor:
+    """x_i - log sum_j exp(x_j) along ``dim`` (computed in ``dtype`` when given)."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return _nn.log_softmax(input, dim)
+
+
+# -- layers --------------------------------------------------------------------------------------
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b for x of shape (..., in_features), W (out_features, in_features)."""
+    if input.dim() <= 2:
+        out = input @ weight.t()
+    else:
+        leading = input.shape[:-1]
+        out = (input.reshape(-1, input.shape[-1]) @ weight.t()).reshape(*leading, weight.shape[0])
+    return out if bias is None else out + bias
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input`` (any shape): out[..., :] = weight[input[...], :].
+
+    The ``padding_idx`` row receives no gradient. (``max_norm``, ``scale_grad_by_freq`` and
+    ``sparse`` are torch options minigrad does not implement.)
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("minigrad's embedding does not support max_norm, scale_grad_by_freq or sparse")
+    if padding_idx is not None:
+        rows = weight.shape[0]
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+    return _nn.embedding(input, weight, padding_idx)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the survivors by 1/(1-p) (training only).
+
+    The mask comes from ``minigrad.rand``: keep where u < 1 - p. (torch draws its mask with
+    ``bernoulli_``, so the masks differ from torch's for the same seed.)
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        noise = input.new_zeros(*input.shape)
+    else:
+        keep = _creation.rand(*input.shape, dtype=input.dtype) < 1.0 - p
+        noise = keep.to(input.dtype).div_(1.0 - p)
+    return input.mul_(noise) if inplace else input * noise
+
+
+# -- losses --------------------------------------------------------------------------------------
+
+
+def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """The ``reduction`` that the deprecated ``size_average``/``reduce`` pair stands for."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+        stacklevel=3,
+    )
+    return reduction
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log likelihood of log-probabilities ``input`` (N, C), (C,) or (N, C, d1, ...):
+    loss_i = -weight[t_i] * input[i, t_i]; 'mean' divides the sum by the summed weights."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    return _nn.nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy of unnormalised scores ``input`` (N, C), (C,) or (N, C, d1, ...).
+
+    With class indices: nll_loss(log_softmax(input, class dim), target). With class
+    probabilities (a float ``target`` of input's shape): -sum_c weight_c target_c log p_c, averaged
+    over the batch for 'mean'. ``label_smoothing`` e mixes in the uniform distribution:
+    (1 - e) * loss + e * (the loss against 1/C for every class), as torch computes it.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = _nn.log_softmax(input, class_dim)
+    if target.is_floating_point():
+        return _soft_target_loss(logp, target, weight, class_dim, reduction, label_smoothing)
+    loss = _nn.nll_loss(logp, target, weight, ignore_index, reduction)
+    if label_smoothing == 0.0:
+        return loss
+    classes = input.shape[class_dim]
+    weighted = logp if weight is None else logp * _along(weight, class_dim, input.dim())
+    smooth = (-weighted.sum(class_dim)).masked_fill(target == ignore_index, 0.0)
+    if reduction == "mean":
+        kept = [t for t in target.reshape(-1).tolist() if t != ignore_index]
+        if weight is None:
+            smooth = smooth.sum() / len(kept)
+        else:
+            smooth = smooth.sum() / weight.index_select(0, _creation.tensor(kept, dtype=int64)).sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _along(weight: Tensor, class_dim: int, ndim: int) -> Tensor:
+    """Per-class weights shaped to broadcast along ``class_dim`` of an ndim-dimensional tensor."""
+    return weight.reshape(*([-1] + [1] * (ndim - class_dim - 1)))
+
+
+def _soft_target_loss(
+    logp: Tensor, target: Tensor, weight: Tensor | None, class_dim: int, reduction: str, label_smoothing: float
+) -> Tensor:
+    if target.shape != logp.shape:
+        raise RuntimeError(f"Expected target size {list(logp.shape)}, got {list(target.shape)}")
+    classes = logp.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * _along(weight, class_dim, logp.dim())
+    losses = -terms.sum(class_dim)
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / (logp.numel() // classes)
