@@ -22,7 +22,7 @@ from minigrad import _safetensors
 from minigrad._dtype import BY_NAME
 from minigrad.tensor import Tensor
 
-__all__ = ["load", "load_metadata", "save"]
+__all__ = ["load", "load_with_metadata", "save"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -46,14 +46,14 @@ def save(state_dict: Mapping[str, Tensor], path: str | os.PathLike[str],
 
 def load(path: str | os.PathLike[str]) -> dict[str, Tensor]:
     """The ``{name: tensor}`` dict stored in the safetensors file at ``path``."""
-    records, _ = _safetensors.load_file(path)
-    return {name: _tensor_from_record(path, name, *record) for name, record in records.items()}
+    return load_with_metadata(path)[0]
 
 
-def load_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The ``__metadata__`` of the safetensors file at ``path`` (``{}`` when it has none)."""
-    _, metadata = _safetensors.load_file(path)
-    return metadata
+def load_with_metadata(path: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, str]]:
+    """``({name: tensor}, metadata)`` from one read of the file at ``path``; the metadata is
+    the file's ``{str: str}`` ``__metadata__`` (``{}`` when it has none)."""
+    records, metadata = _safetensors.load_file(path)
+    return {name: _tensor_from_record(path, name, *record) for name, record in records.items()}, metadata
 
 
 def _little_endian_bytes(values: array) -> bytes:
