@@ -31,13 +31,13 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
-    """True when the strides are row-major (dimensions of size 1 may have any stride)."""
+    """True when the strides are row-major (dimensions of size 1 may have any stride) or there are no elements."""
     expected = 1
     for size, stride in zip(reversed(shape), reversed(strides)):
         if size == 1:
             continue
         if stride != expected:
-            return False
+            return 0 in shape
         expected *= size
     return True
 
@@ -90,6 +90,11 @@ def infer_size(shape: tuple, numel: int) -> tuple[int, ...]:
             raise RuntimeError(f"invalid shape dimension {s}")
     known = prod(s for s in shape if s != -1)
     if unknown:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
+                "dimension size -1 can be any value and is ambiguous"
+            )
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         i = unknown[0]

@@ -100,20 +100,20 @@ def _basic(shape: tuple, strides: tuple, offset: int, index: tuple):
     new_shape, new_strides, advanced = [], [], []
     dim = 0
     for item in index:
-        if item is None:
+        if item is None:  # a new dim of size 1, with torch's unsqueeze stride
             new_shape.append(1)
-            new_strides.append(0)
+            new_strides.append(shape[dim] * strides[dim] if dim < len(shape) else 1)
             continue
         size, stride = shape[dim], strides[dim]
         if isinstance(item, int):
             offset += _check_bounds(item, size, dim) * stride
         elif isinstance(item, slice):
             if item.step is not None and item.step <= 0:
-                raise ValueError("step must be greater than zero")
+                raise ValueError("slice step cannot be zero" if item.step == 0 else "step must be greater than zero")
             start, stop, step = item.indices(size)
             new_shape.append(len(range(start, stop, step)))
             new_strides.append(stride * step)
-            offset += start * stride if new_shape[-1] else 0
+            offset += start * stride
         else:
             advanced.append((len(new_shape), item, dim))
             new_shape.append(size)

@@ -50,6 +50,19 @@ class View(Function):
         return reshape(grad, ctx.input_shape), None
 
 
+class Restride(Function):
+    """y = x with size-1 dims removed or inserted (same elements, same order);  dx = dy reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape, strides):
+        ctx.input_shape = x._shape
+        return x._view(shape, strides, x._offset)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.input_shape), None, None
+
+
 class Permute(Function):
     """y = x with its dimensions reordered;  dx = dy with the inverse order."""
 
@@ -82,7 +95,8 @@ class Expand(Function):
         if lead < 0:
             raise RuntimeError(
                 f"expand({x.type()}{{{list(x._shape)}}}, size=[{', '.join(map(str, shape))}]): the number "
-                "of sizes provided must be greater or equal to the number of dimensions in the tensor"
+                f"of sizes provided ({len(shape)}) must be greater or equal to the number of dimensions in the "
+                f"tensor ({len(x._shape)})"
             )
         sizes, strides = [], []
         for i, target in enumerate(shape):
@@ -135,13 +149,19 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        if not tensors:
-            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-        first = tensors[0]
-        if not first._shape:
-            raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        for i, t in enumerate(tensors):
+            if not t._shape:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        dt = result_type(list(tensors))
+        ctx.dim, ctx.sizes = dim, [None if _skipped_by_cat(t) else t._shape[0] for t in tensors]
+        joined = [t for t in tensors if not _skipped_by_cat(t)]
+        if not joined:
+            return Tensor._make(new_buffer(dt, 0), (0,), dt)
+        first = joined[0]
         dim = normalize_dim(dim, len(first._shape))
         for i, t in enumerate(tensors):
+            if _skipped_by_cat(t):
+                continue
             if len(t._shape) != len(first._shape):
                 raise RuntimeError(
                     f"Tensors must have same number of dimensions: got {len(first._shape)} and {len(t._shape)}"
@@ -152,37 +172,42 @@ class Cat(Function):
                         f"Sizes of tensors must match except in dimension {dim}. Expected size {a} "
                         f"but got size {b} for tensor number {i} in the list."
                     )
-        dt = result_type(list(tensors))
-        sizes = [t._shape[dim] for t in tensors]
+        sizes = [t._shape[dim] for t in joined]
         shape = first._shape[:dim] + (sum(sizes),) + first._shape[dim + 1 :]
         out = new_buffer(dt, prod(shape))
         strides = contiguous_strides(shape)
         start = 0
-        for t, size in zip(tensors, sizes):
+        for t, size in zip(joined, sizes):
             if size:
                 piece = shape[:dim] + (size,) + shape[dim + 1 :]
                 K.scatter(out, piece, strides, start * strides[dim], cast(t, dt)._values())
             start += size
-        ctx.dim, ctx.sizes = dim, sizes
+        ctx.dim = dim
+        ctx.sizes = [None if _skipped_by_cat(t) else t._shape[dim] for t in tensors]
         return Tensor._make(out, shape, dt)
 
     @staticmethod
     def backward(ctx, grad):
         pieces, start = [], 0
         for size in ctx.sizes:
+            if size is None:
+                pieces.append(grad.new_zeros(0))
+                continue
             pieces.append(narrow(grad, ctx.dim, start, size))
             start += size
         return (None, *pieces)
+
+
+def _skipped_by_cat(t: Tensor) -> bool:
+    """torch's legacy rule: 1-D empty tensors are left out of cat whatever the other shapes are."""
+    return t._shape == (0,)
 
 
 # -- the functional API --------------------------------------------------------------------------
 
 
 def view(x: Tensor, *shape: int) -> Tensor:
-    shape = as_shape(shape)
-    if shape == x._shape:
-        return View.apply(x, shape) if x._requires_grad else x._view(x._shape, x._strides, x._offset)
-    return View.apply(x, shape)
+    return View.apply(x, as_shape(shape))
 
 
 def reshape(x: Tensor, *shape: int) -> Tensor:
@@ -219,18 +244,23 @@ def expand(x: Tensor, *shape: int) -> Tensor:
 
 
 def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """x without its size-1 dims (all of them, or those of ``dim`` that have size 1)."""
     n = len(x._shape)
     if dim is None:
         dims = {i for i, s in enumerate(x._shape) if s == 1}
     else:
         dims = {normalize_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         dims = {d for d in dims if n and x._shape[d] == 1}
-    return View.apply(x, tuple(s for i, s in enumerate(x._shape) if i not in dims))
+    keep = [i for i in range(n) if i not in dims]
+    return Restride.apply(x, tuple(x._shape[i] for i in keep), tuple(x._strides[i] for i in keep))
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    dim = normalize_dim(dim, len(x._shape) + 1)
-    return View.apply(x, x._shape[:dim] + (1,) + x._shape[dim:])
+    """x with a new size-1 dim at ``dim``; its stride is torch's (size * stride of the dim it precedes)."""
+    n = len(x._shape)
+    dim = normalize_dim(dim, n + 1)
+    stride = x._shape[dim] * x._strides[dim] if dim < n else 1
+    return Restride.apply(x, x._shape[:dim] + (1,) + x._shape[dim:], x._strides[:dim] + (stride,) + x._strides[dim:])
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -252,6 +282,8 @@ def clone(x: Tensor) -> Tensor:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    if not len(tensors):
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     return Cat.apply(dim, *tensors)
 
 
@@ -277,9 +309,13 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, n)
     size = x._shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return getitem(x, (slice(None),) * dim + (slice(start, start + length),))
 
@@ -302,11 +338,17 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
     size = x._shape[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0 and size:
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
     else:
         sections = list(split_size_or_sections)
+        if any(s < 0 for s in sections):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={sections}"
+            )
         if sum(sections) != size:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
