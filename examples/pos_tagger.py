@@ -1,0 +1,141 @@
+"""A part-of-speech tagger (UPOS) trained with minigrad: word + char-CNN BiLSTM, optional CRF.
+
+    python examples/pos_tagger.py train --model /work/models/tagger.safetensors
+    python examples/pos_tagger.py eval  --model /work/models/tagger.safetensors
+    echo "The old man the boats ." | python examples/pos_tagger.py tag --model ...
+
+Without ``--train``/``--dev``/``--data`` the UD English-EWT treebank is used (fetched once
+into ``~/.cache/minigrad/ud-ewt`` from the ``decomp==0.3.2`` wheel); ``--data-dir`` takes any
+UD treebank directory (``*train*.conllu``, ``*dev*.conllu``, ``*test*.conllu``), and the
+file options take any CoNLL-U files. ``tag`` reads one whitespace-tokenised sentence per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tagger.checkpoint import load_checkpoint
+from tagger.data import Vocabularies
+from tagger.evaluation import score, tag_sentences
+from tagger.model import Tagger, TaggerConfig
+from tagger.train import TrainOptions, load_resume, peak_rss_mb, resume_path, train
+
+import minigrad as mg
+from minigrad.data import fetch_ewt, find_conllu_splits, read_conllu
+
+
+def split_path(args: argparse.Namespace, split: str, explicit: str | None) -> Path:
+    """The CoNLL-U file of a split: an explicit file, else ``--data-dir``, else EWT."""
+    if explicit:
+        return Path(explicit)
+    if args.data_dir:
+        return find_conllu_splits(args.data_dir)[split]
+    return fetch_ewt()[split]
+
+
+def command_train(args: argparse.Namespace) -> None:
+    train_set = read_conllu(split_path(args, "train", args.train))
+    dev_set = read_conllu(split_path(args, "dev", args.dev))
+    if args.max_sentences:
+        train_set = train_set[: args.max_sentences]
+    mg.manual_seed(args.seed)
+    config = TaggerConfig(word_dim=args.word_dim, char_dim=args.char_dim, char_features=args.char_features,
+                          hidden=args.hidden, layers=args.layers, dropout=args.dropout, crf=args.crf)
+    resumed = None
+    state_file = resume_path(Path(args.model))
+    if args.resume and state_file.exists():
+        model, vocabs, resumed = load_resume(state_file)
+        if model.config != config:
+            print(f"resuming with the saved configuration {model.config}, not the command line's {config}")
+    else:
+        if args.resume:
+            print(f"no {state_file} to resume from: starting afresh")
+        vocabs = Vocabularies.build(train_set, min_freq=args.min_freq)
+        model = Tagger(vocabs, config)
+    print(f"minigrad backend {mg.backend}; {len(train_set)} training sentences "
+          f"({sum(len(s) for s in train_set)} tokens), {len(dev_set)} dev; vocabularies: {len(vocabs.words)} words, "
+          f"{len(vocabs.chars)} chars, {len(vocabs.tags)} tags; {sum(p.numel() for p in model.parameters())} "
+          f"parameters; {model.config}", flush=True)
+    options = TrainOptions(model_path=Path(args.model), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           optimizer=args.optimizer, seed=args.seed, patience=args.patience,
+                           log_every=args.log_every)
+    train(model, vocabs, train_set, dev_set, options, log=lambda line: print(line, flush=True), resumed=resumed)
+
+
+def command_eval(args: argparse.Namespace) -> None:
+    model, vocabs = load_checkpoint(args.model)
+    sentences = read_conllu(split_path(args, "test", args.data))
+    started = time.perf_counter()
+    predicted = tag_sentences(model, vocabs, [s.words for s in sentences], args.batch_size)
+    seconds = time.perf_counter() - started
+    report = score([s.upos for s in sentences], predicted)
+    print(report.table())
+    print(f"tagged {report.tokens} tokens in {seconds:.1f}s ({report.tokens / seconds:.0f} tok/s); "
+          f"peak RSS {peak_rss_mb():.0f} MiB")
+
+
+def command_tag(args: argparse.Namespace) -> None:
+    model, vocabs = load_checkpoint(args.model)
+    lines = [line.split() for line in sys.stdin]
+    sentences = [words for words in lines if words]
+    tags = iter(tag_sentences(model, vocabs, sentences, args.batch_size))
+    for words in lines:
+        print(" ".join(f"{w}/{t}" for w, t in zip(words, next(tags))) if words else "")
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = main.add_subparsers(dest="command", required=True)
+
+    def data_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="a UD treebank directory with train/dev/test .conllu files")
+
+    t = commands.add_parser("train", help="train a tagger, keeping the best model on dev")
+    t.add_argument("--model", required=True, help="checkpoint path (.safetensors); a .json sidecar goes next to it")
+    data_options(t)
+    t.add_argument("--train", help="training CoNLL-U file")
+    t.add_argument("--dev", help="development CoNLL-U file (early stopping)")
+    t.add_argument("--crf", action="store_true", help="a linear-chain CRF on top of the BiLSTM")
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--patience", type=int, default=3, help="stop after this many epochs without dev improvement")
+    t.add_argument("--log-every", type=int, default=50, help="a progress line every N batches")
+    t.add_argument("--resume", action="store_true", help="continue from <model>.resume.safetensors")
+    t.add_argument("--max-sentences", type=int, help="train on the first N sentences only (quick runs)")
+    defaults = TaggerConfig()
+    t.add_argument("--word-dim", type=int, default=defaults.word_dim)
+    t.add_argument("--char-dim", type=int, default=defaults.char_dim)
+    t.add_argument("--char-features", type=int, default=defaults.char_features)
+    t.add_argument("--hidden", type=int, default=defaults.hidden, help="LSTM units per direction")
+    t.add_argument("--layers", type=int, default=defaults.layers)
+    t.add_argument("--dropout", type=float, default=defaults.dropout)
+    t.add_argument("--min-freq", type=int, default=2, help="rarer training words share the <unk> embedding")
+    t.set_defaults(handler=command_train)
+
+    e = commands.add_parser("eval", help="accuracy and per-tag precision/recall on a CoNLL-U file")
+    e.add_argument("--model", required=True)
+    data_options(e)
+    e.add_argument("--data", help="CoNLL-U file to score (default: the test split)")
+    e.add_argument("--batch-size", type=int, default=64)
+    e.set_defaults(handler=command_eval)
+
+    g = commands.add_parser("tag", help="tag sentences read from stdin, one per line, printing word/TAG")
+    g.add_argument("--model", required=True)
+    g.add_argument("--batch-size", type=int, default=64)
+    g.set_defaults(handler=command_tag)
+    return main
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

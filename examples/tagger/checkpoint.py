@@ -1,0 +1,88 @@
+"""A trained tagger on disk: one safetensors file plus a JSON sidecar.
+
+``model.safetensors`` is the whole checkpoint: the weights (``model.state_dict()``) and, in its
+``__metadata__`` under ``"minigrad_tagger"``, a JSON string with the format version, the model
+configuration and the three vocabularies. It is written atomically by ``minigrad.save``, so a
+crash mid-save leaves the previous checkpoint; PyTorch opens it with
+``safetensors.torch.load_file``.
+
+``model.json`` (the same name, ``.json``) is for people and tools: the configuration, the tag set,
+the vocabulary sizes, the training history and the sha256 of the weights file it describes.
+Loading needs only the safetensors file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import minigrad as mg
+from tagger.data import Vocabularies
+from tagger.model import Tagger, TaggerConfig
+
+FORMAT = "minigrad-pos-tagger/1"
+METADATA_KEY = "minigrad_tagger"
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    return Path(path).with_suffix(".json")
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: Tagger, vocabs: Vocabularies,
+                    info: dict[str, Any] | None = None) -> None:
+    """Write the model and its vocabularies to ``path`` and the sidecar next to it."""
+    path = Path(path)
+    header = {"format": FORMAT, "config": model.config.to_dict(), "vocabularies": vocabs.to_dict()}
+    mg.save(model.state_dict(), path, metadata={METADATA_KEY: json.dumps(header, ensure_ascii=False)})
+    sidecar = {
+        "format": FORMAT,
+        "weights": path.name,
+        "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "config": model.config.to_dict(),
+        "tags": vocabs.tags.tokens,
+        "vocabulary_sizes": {"words": len(vocabs.words), "chars": len(vocabs.chars), "tags": len(vocabs.tags)},
+        "training": info or {},
+    }
+    _write_text_atomically(sidecar_path(path), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]:
+    """The model (in eval mode) and vocabularies saved at ``path``. A file that is not a
+    tagger checkpoint raises ``ValueError`` saying why."""
+    state, metadata = mg.serialization.load_with_metadata(path)
+    if METADATA_KEY not in metadata:
+        raise ValueError(f"{path}: a safetensors file, but not a minigrad POS tagger checkpoint "
+                         f"(its metadata has no {METADATA_KEY!r} entry)")
+    try:
+        header = json.loads(metadata[METADATA_KEY])
+        if header["format"] != FORMAT:
+            raise ValueError(f"{path}: checkpoint format {header['format']!r}, this tagger reads {FORMAT!r}")
+        config = TaggerConfig(**header["config"])
+        vocabs = Vocabularies.from_dict(header["vocabularies"])
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: damaged tagger metadata ({type(exc).__name__}: {exc})") from None
+    model = Tagger(vocabs, config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: the weights do not fit the model the metadata describes: {exc}") from None
+    model.eval()
+    return model, vocabs
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

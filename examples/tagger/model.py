@@ -1,0 +1,94 @@
+"""The tagger: word embeddings and a char-CNN word feature, a BiLSTM, then per-word tag scores
+(a softmax classifier, or a linear-chain CRF with ``crf=True``).
+
+For a sentence ``w_1 .. w_n``::
+
+    x_i = [ embed(lower(w_i)) ; charcnn(w_i) ]                      (word_dim + char_features)
+    h_i = [ LSTM->(x_1 .. x_i) ; LSTM<-(x_i .. x_n) ]               (2 * hidden)
+    s_i = W h_i + b                                                 (num_tags scores)
+
+The char-CNN embeds each character, reads every window of three characters with one linear
+filter bank and a ReLU, and max-pools over the windows of the word:
+``charcnn(w) = max_j relu(F [e(c_{j-1}); e(c_j); e(c_{j+1})] + f)``.
+Dropout is applied to ``x_i`` and ``h_i`` in training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.nn import functional as F
+from minigrad.nn.utils.crf import CRF
+from minigrad.nn.utils.rnn import lstm_padded
+from tagger.data import CHAR_WINDOW, IGNORE_INDEX, Batch, Vocabularies
+
+
+@dataclass
+class TaggerConfig:
+    word_dim: int = 64
+    char_dim: int = 24
+    char_features: int = 48
+    hidden: int = 96
+    layers: int = 1
+    dropout: float = 0.33
+    crf: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class CharCNN(nn.Module):
+    """One feature vector per word form from its character windows."""
+
+    def __init__(self, num_chars: int, char_dim: int, features: int, padding_idx: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(num_chars, char_dim, padding_idx=padding_idx)
+        self.filters = nn.Linear(CHAR_WINDOW * char_dim, features)
+
+    def forward(self, windows: mg.Tensor, mask: mg.Tensor) -> mg.Tensor:
+        """windows (F, W, 3) char ids, mask (F, W) -> features (F, features)."""
+        forms, width, _ = windows.shape
+        chars = self.embed(windows).reshape(forms * width, -1)  # each window's 3 embeddings side by side
+        scores = self.filters(chars).relu().reshape(forms, width, -1)
+        scores = scores.masked_fill(~mask.unsqueeze(2), float("-inf"))  # padding windows never win
+        return scores.max(1).values
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocabs: Vocabularies, config: TaggerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(len(vocabs.words), config.word_dim, padding_idx=vocabs.words.pad_id)
+        self.chars = CharCNN(len(vocabs.chars), config.char_dim, config.char_features, vocabs.chars.pad_id)
+        self.lstm = nn.LSTM(config.word_dim + config.char_features, config.hidden, num_layers=config.layers,
+                            dropout=config.dropout if config.layers > 1 else 0.0, bidirectional=True)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(2 * config.hidden, len(vocabs.tags))
+        self.crf = CRF(len(vocabs.tags)) if config.crf else None
+
+    def emissions(self, batch: Batch) -> mg.Tensor:
+        """Tag scores (T, B, num_tags) of every position of the batch."""
+        steps, size = batch.words.shape
+        forms = self.chars(batch.char_windows, batch.window_mask)
+        char_features = forms.index_select(0, batch.form_index).reshape(steps, size, -1)
+        x = self.dropout(mg.cat([self.embed(batch.words), char_features], 2))
+        hidden, _ = lstm_padded(self.lstm, x, batch.lengths)
+        return self.output(self.dropout(hidden))
+
+    def loss(self, batch: Batch) -> mg.Tensor:
+        """Mean negative log-likelihood per word of the batch's gold tags."""
+        scores = self.emissions(batch)
+        if self.crf is not None:
+            return self.crf(scores, batch.tags, batch.lengths, reduction="token_mean")
+        return F.cross_entropy(scores.reshape(-1, scores.shape[2]), batch.tags.reshape(-1),
+                               ignore_index=IGNORE_INDEX)
+
+    def predict(self, batch: Batch) -> list[list[int]]:
+        """The tag ids of each sentence (call under ``no_grad`` in eval mode)."""
+        scores = self.emissions(batch)
+        if self.crf is not None:
+            return self.crf.decode(scores, batch.lengths)
+        best = scores.argmax(2).tolist()
+        return [[best[t][b] for t in range(length)] for b, length in enumerate(batch.lengths)]
