@@ -8,6 +8,7 @@ the gradient into ``zeros[positions]`` (repeated positions add up).
 
 from __future__ import annotations
 
+import warnings
 from array import array
 from math import prod
 from typing import Any
@@ -22,36 +23,52 @@ from minigrad.tensor import Tensor, new_buffer
 # -- turning an index into geometry --------------------------------------------------------------
 
 
+class _NewDim:
+    """A bool used as an index (``x[True]``): a new size-1 dim, indexed by [0] (True) or [] (False)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, flag: bool) -> None:
+        self.index = Tensor._make(array("q", [0] if flag else []), (1 if flag else 0,), int64)
+
+
+def _treat_as_tuple(index: list) -> bool:
+    """torch's (and old numpy's) rule: a short list holding sequences, slices, None or ... is a tuple."""
+    if len(index) >= 32:
+        return False
+    return any(isinstance(item, (Tensor, list, tuple, slice)) or item is None or item is Ellipsis for item in index)
+
+
 def _normalize_index(x: Tensor, index: Any) -> tuple:
-    """A tuple of int / slice / None / int64 Tensor entries, with ... and bool masks expanded."""
+    """A tuple of int / slice / None / int64 Tensor / _NewDim entries, with ... and bool masks expanded."""
+    if isinstance(index, list) and _treat_as_tuple(index):
+        warnings.warn(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+            "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor "
+            "index, x[torch.tensor(seq)], which will result either in an error or a different result",
+            UserWarning,
+            stacklevel=4,
+        )
+        index = tuple(index)
     if not isinstance(index, tuple):
         index = (index,)
     items = []
     for item in index:
-        if (
-            isinstance(item, Tensor)
-            and not item._shape
-            and not item.dtype.is_floating_point
-            and item.dtype is not bool_
-        ):
-            item = int(item.item())
-        elif isinstance(item, (list, Tensor)):
+        if isinstance(item, bool):
+            item = _NewDim(item)
+        elif isinstance(item, Tensor) and not item._shape and not item.dtype.is_floating_point:
+            item = _NewDim(bool(item.item())) if item.dtype is bool_ else int(item.item())
+        elif isinstance(item, (list, tuple, Tensor)):
             item = item if isinstance(item, Tensor) else _index_tensor(item)
             if item.dtype.is_floating_point:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        elif isinstance(item, bool):
-            raise IndexError("minigrad does not support indexing with Python bools")
         elif not (item is None or item is Ellipsis or isinstance(item, (int, slice))):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                 f"valid indices (got {type(item).__name__})"
             )
         items.append(item)
-    consumed = sum(
-        (item.dim() if isinstance(item, Tensor) and item.dtype is bool_ else 1)
-        for item in items
-        if item is not None and item is not Ellipsis
-    )
+    consumed = sum(_dims_consumed(item) for item in items)
     ellipses = [i for i, item in enumerate(items) if item is Ellipsis]
     if len(ellipses) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
@@ -61,12 +78,23 @@ def _normalize_index(x: Tensor, index: Any) -> tuple:
     if consumed > len(x._shape):
         raise IndexError(f"too many indices for tensor of dimension {len(x._shape)}")
     expanded = []
+    dim = 0
     for item in items:
         if isinstance(item, Tensor) and item.dtype is bool_:
-            expanded.extend(_mask_to_indices(item))
+            expanded.extend(_mask_to_indices(item, x._shape, dim))
         else:
             expanded.append(item)
+        dim += _dims_consumed(item)
     return tuple(expanded)
+
+
+def _dims_consumed(item: Any) -> int:
+    """How many dims of the indexed tensor an index entry uses up (a k-d mask uses k)."""
+    if item is None or item is Ellipsis or isinstance(item, _NewDim):
+        return 0
+    if isinstance(item, Tensor) and item.dtype is bool_:
+        return item.dim()
+    return 1
 
 
 def _index_tensor(values: list) -> Tensor:
@@ -76,10 +104,14 @@ def _index_tensor(values: list) -> Tensor:
     return t if t.numel() else t.long()
 
 
-def _mask_to_indices(mask: Tensor) -> list[Tensor]:
-    """The coordinates of the True entries of a k-d mask, as k int64 index tensors."""
-    if not mask._shape:
-        raise IndexError("minigrad does not support indexing with a 0-d bool mask")
+def _mask_to_indices(mask: Tensor, shape: tuple, dim: int) -> list[Tensor]:
+    """The coordinates of the True entries of a k-d mask over ``shape[dim:dim+k]``, as k int64 index tensors."""
+    for k, size in enumerate(mask._shape):
+        if shape[dim + k] != size:
+            raise IndexError(
+                f"The shape of the mask {list(mask._shape)} at index {k} does not match the shape of the indexed "
+                f"tensor {list(shape)} at index {dim + k}"
+            )
     coords: list[list[int]] = [[] for _ in mask._shape]
     strides = contiguous_strides(mask._shape)
     for flat, v in enumerate(mask._values()):
@@ -96,11 +128,13 @@ def _check_bounds(i: int, size: int, dim: int) -> int:
 
 
 def _basic(shape: tuple, strides: tuple, offset: int, index: tuple):
-    """Apply ints, slices and None; tensors stay as full dims (their positions are returned)."""
+    """Apply ints, slices and None; tensors stay as full dims (their (place, tensor) are returned)."""
     new_shape, new_strides, advanced = [], [], []
     dim = 0
     for item in index:
-        if item is None:  # a new dim of size 1, with torch's unsqueeze stride
+        if item is None or isinstance(item, _NewDim):  # a new dim of size 1, with torch's unsqueeze stride
+            if item is not None:
+                advanced.append((len(new_shape), item.index))
             new_shape.append(1)
             new_strides.append(shape[dim] * strides[dim] if dim < len(shape) else 1)
             continue
@@ -115,7 +149,7 @@ def _basic(shape: tuple, strides: tuple, offset: int, index: tuple):
             new_strides.append(stride * step)
             offset += start * stride
         else:
-            advanced.append((len(new_shape), item, dim))
+            advanced.append((len(new_shape), item))
             new_shape.append(size)
             new_strides.append(stride)
         dim += 1
@@ -125,19 +159,29 @@ def _basic(shape: tuple, strides: tuple, offset: int, index: tuple):
 
 
 def positions_for(shape: tuple, strides: tuple, offset: int, index: tuple) -> tuple[tuple, array]:
-    """(result shape, storage position of each result element) for an advanced index."""
+    """(result shape, storage position of each result element) for an advanced index.
+
+    The index tensors broadcast together; their dims replace the indexed dims in place when the
+    tensors are adjacent, else they go first (torch's and numpy's rule).
+    """
     view_shape, view_strides, offset, advanced = _basic(shape, strides, offset, index)
     broadcast: tuple = ()
-    for _, t, _ in advanced:
-        broadcast = broadcast_shapes(broadcast, t._shape)
+    try:
+        for _, t in advanced:
+            broadcast = broadcast_shapes(broadcast, t._shape)
+    except RuntimeError:
+        shapes = ", ".join(str(list(t._shape)) for _, t in advanced)
+        raise IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}"
+        ) from None
     count = prod(broadcast)
     jumps = [0] * count
-    for place, t, dim in advanced:
+    for ordinal, (place, t) in enumerate(advanced):
         size, stride = view_shape[place], view_strides[place]
         values = t.expand(*broadcast)._values() if t._shape != broadcast else t._values()
         for k, i in enumerate(values):
-            jumps[k] += _check_bounds(i, size, dim) * stride
-    places = [p for p, _, _ in advanced]
+            jumps[k] += _check_bounds(i, size, ordinal) * stride  # torch names the ordinal of the index tensor
+    places = [p for p, _ in advanced]
     others = [(view_shape[d], view_strides[d]) for d in range(len(view_shape)) if d not in places]
     adjacent = places == list(range(places[0], places[0] + len(places))) if places else False
     front = others[: places[0]] if adjacent else []
@@ -153,7 +197,7 @@ def positions_for(shape: tuple, strides: tuple, offset: int, index: tuple) -> tu
 
 
 def _has_advanced(index: tuple) -> bool:
-    return any(isinstance(item, Tensor) for item in index)
+    return any(isinstance(item, (Tensor, _NewDim)) for item in index)
 
 
 # -- Functions -----------------------------------------------------------------------------------
@@ -201,8 +245,9 @@ class IndexPut(Function):
     @staticmethod
     def forward(ctx, x, value, shape, positions):
         out = x._values()[:]
-        K.put(out, positions, _broadcast_values(value, shape, x), False)
+        K.put(out, positions, _broadcast_values(value, shape, x, True), False)
         ctx.shape, ctx.positions = shape, positions
+        ctx.value_shape = value._shape if isinstance(value, Tensor) else None
         return Tensor._make(out, x._shape, x.dtype)
 
     @staticmethod
@@ -213,25 +258,43 @@ class IndexPut(Function):
         cleared = grad_values[:]
         K.put(cleared, ctx.positions, new_buffer(grad.dtype, len(ctx.positions)), False)
         grad_x = Tensor._make(cleared, grad._shape, grad.dtype)
-        return grad_x, Tensor._make(picked, ctx.shape, grad.dtype), None, None
+        grad_value = Tensor._make(picked, ctx.shape, grad.dtype)
+        if ctx.value_shape is not None and len(ctx.value_shape) > len(ctx.shape):  # value had leading 1s
+            stripped = ctx.value_shape[len(ctx.value_shape) - len(ctx.shape) :]
+            grad_value = grad_value._sum_to_shape(stripped).reshape(ctx.value_shape)
+        return grad_x, grad_value, None, None
 
 
-def _broadcast_values(value: Any, shape: tuple, like: Tensor) -> array:
-    """value (a Tensor or a number) broadcast to ``shape`` in like's dtype, as a flat buffer."""
+def _broadcast_values(value: Any, shape: tuple, like: Tensor, advanced: bool) -> array:
+    """value (a Tensor or a number) broadcast to ``shape`` in like's dtype, as a flat buffer.
+
+    Leading size-1 dims of a value with more dims than the target are dropped, as torch does.
+    """
     from minigrad._functions.pointwise import cast
 
-    if isinstance(value, Tensor):
-        v = cast(value.detach(), like.dtype)
-        if v._shape != shape:
-            try:
-                v = v.expand(*shape)
-            except RuntimeError:
-                raise RuntimeError(
-                    f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
-                    f"indexing result of shape {list(shape)}"
-                ) from None
+    if not isinstance(value, Tensor):
+        return array(like.dtype.typecode, [_as_dtype(value, like)]) * prod(shape)
+    v = cast(value.detach(), like.dtype)
+    while len(v._shape) > len(shape) and v._shape[0] == 1:
+        v = v.squeeze(0)
+    if v._shape == shape:
         return v._values()
-    return array(like.dtype.typecode, [value]) * prod(shape)
+    if not advanced:
+        return v.expand(*shape)._values()
+    try:
+        return v.expand(*shape)._values()
+    except RuntimeError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
+            f"indexing result of shape {list(shape)}"
+        ) from None
+
+
+def _as_dtype(value: Any, like: Tensor) -> Any:
+    """A Python number converted as torch stores it into like's dtype (int64 truncates toward zero)."""
+    if like.dtype.is_floating_point:
+        return float(value)
+    return bool(value) if like.dtype is bool_ else int(value)
 
 
 # -- the functional API --------------------------------------------------------------------------
@@ -259,27 +322,32 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         return
     if _has_advanced(index):
         shape, positions = positions_for(x._shape, x._strides, x._offset, index)
-        K.put(x._storage.data, positions, _broadcast_values(value, shape, x), False)
+        K.put(x._storage.data, positions, _broadcast_values(value, shape, x, True), False)
         x._storage.version += 1
         return
     shape, strides, offset, _ = _basic(x._shape, x._strides, x._offset, index)
     if prod(shape):
-        K.scatter(x._storage.data, shape, strides, offset, _broadcast_values(value, shape, x))
+        K.scatter(x._storage.data, shape, strides, offset, _broadcast_values(value, shape, x, False))
     x._storage.version += 1
 
 
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of x along dim at the (non-negative) positions in the vector ``index``."""
     from minigrad._shape import normalize_dim
 
     if not isinstance(index, Tensor) or index.dtype is not int64:
-        raise RuntimeError("index_select(): Expected dtype int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     dim = normalize_dim(dim, x.dim())
     size = x._shape[dim] if x._shape else 1
     for i in index._values():
-        if not -size <= i < size:
+        if not 0 <= i < size:
+            if dim == 1:  # torch's dim-1 kernel words it so
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={i} axis_dim={size}")
             raise IndexError("index out of range in self")
+    if not x._shape:
+        return getitem(x.reshape(1), (index.reshape(-1),)).reshape(())
     return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
 
 
@@ -288,7 +356,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     from minigrad._shape import normalize_dim
 
     if not isinstance(index, Tensor) or index.dtype is not int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if index.dim() != x.dim():
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     dim = normalize_dim(dim, x.dim())
@@ -302,12 +370,12 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     size = x._shape[dim] if x._shape else 1
     base = [0]
     for d, n in enumerate(index._shape):
-        step = 0 if d == dim else strides[d] if x._shape else 0
+        step = 0 if d == dim else strides[d]
         base = [p + k * step for p in base for k in range(n)]
     stride = strides[dim] if x._shape else 0
     positions = array("q")
     for p, i in zip(base, index._values()):
-        if not -size <= i < size:
+        if not 0 <= i < size:
             raise RuntimeError(f"index {i} is out of bounds for dimension {dim} with size {size}")
-        positions.append(p + (i % size) * stride)
+        positions.append(p + i * stride)
     return Take.apply(x, index._shape, positions)
