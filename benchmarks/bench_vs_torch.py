@@ -1,0 +1,258 @@
+"""minigrad (each backend) against torch 2.13.0, same workloads, same run, single-threaded.
+
+    python benchmarks/bench_vs_torch.py            # every workload
+    python benchmarks/bench_vs_torch.py --quick    # fewer repeats and a shorter W2
+
+Each library runs in its own subprocess (``--worker LIB WORKLOAD``) so that imports, backends
+and memory do not mix; the parent prints per-workload medians, the ratio minigrad/torch and a
+checksum (the final loss) showing both did the same work from identical weights (both seed with
+``manual_seed`` and minigrad reproduces torch's initialisation bit for bit).
+
+Workloads
+- W1, the tutorial: 2 sentences, emb 6, hidden 6, 300 epochs (600 SGD steps).
+- W2, a scaled tagger: a deterministic synthetic corpus (vocab 5000, 12 tags, 500 sentences of
+  5..40 words), emb 64, hidden 128, one epoch, one sentence per step.
+- W3, per-op overhead: tiny tensors; forward alone and forward + backward.
+- W4, the tutorial example as a whole process (import included): wall time and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBS = {
+    "torch": {},
+    "minigrad-cython": {"MINIGRAD_REQUIRE_EXTENSIONS": "1"},
+    "minigrad-python": {"MINIGRAD_NO_EXTENSIONS": "1"},
+}
+
+
+# -- the workloads, written once against the torch API -----------------------------------------
+
+
+def import_lib(name: str):
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        return torch
+    import minigrad
+
+    expected = name.split("-")[1]
+    if minigrad.backend != expected:
+        raise SystemExit(f"wanted the {expected} backend, got {minigrad.backend}")
+    return minigrad
+
+
+def make_tagger(torch, vocab: int, tags: int, emb: int, hidden: int):
+    nn = torch.nn
+    F = torch.nn.functional
+
+    class LSTMTagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word_embeddings = nn.Embedding(vocab, emb)
+            self.lstm = nn.LSTM(emb, hidden)
+            self.hidden2tag = nn.Linear(hidden, tags)
+
+        def forward(self, sentence):
+            embeds = self.word_embeddings(sentence)
+            lstm_out, _ = self.lstm(embeds.view(len(sentence), 1, -1))
+            tag_space = self.hidden2tag(lstm_out.view(len(sentence), -1))
+            return F.log_softmax(tag_space, dim=1)
+
+    return LSTMTagger()
+
+
+def train(torch, data: list, vocab: int, tags: int, emb: int, hidden: int, epochs: int) -> tuple[float, float]:
+    """Train one sentence per step; returns (seconds per step, final loss)."""
+    torch.manual_seed(1)
+    model = make_tagger(torch, vocab, tags, emb, hidden)
+    loss_function = torch.nn.NLLLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    tensors = [(torch.tensor(words, dtype=torch.long), torch.tensor(labels, dtype=torch.long)) for words, labels in data]
+    steps = 0
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for sentence, targets in tensors:
+            model.zero_grad()
+            loss = loss_function(model(sentence), targets)
+            loss.backward()
+            optimizer.step()
+            steps += 1
+    return (time.perf_counter() - start) / steps, loss.item()
+
+
+def tutorial_data() -> list:
+    training = [
+        ("The dog ate the apple".split(), ["DET", "NN", "V", "DET", "NN"]),
+        ("Everybody read that book".split(), ["NN", "V", "DET", "NN"]),
+    ]
+    word_to_ix: dict[str, int] = {}
+    for sent, _ in training:
+        for word in sent:
+            word_to_ix.setdefault(word, len(word_to_ix))
+    tag_to_ix = {"DET": 0, "NN": 1, "V": 2}
+    return [([word_to_ix[w] for w in s], [tag_to_ix[t] for t in ts]) for s, ts in training]
+
+
+def synthetic_corpus(sentences: int) -> list:
+    """Deterministic sentences of 5..40 words over a 5000-word vocabulary with 12 tags."""
+    rng = random.Random(0)
+    tag_of_word = [rng.randrange(12) for _ in range(5000)]
+    data = []
+    for _ in range(sentences):
+        words = [rng.randrange(5000) for _ in range(rng.randint(5, 40))]
+        data.append((words, [tag_of_word[w] for w in words]))
+    return data
+
+
+def per_op_overhead(torch, repeats: int) -> dict[str, float]:
+    """Median microseconds per call of each op an LSTM tagger uses, on tiny tensors."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 24, requires_grad=True)
+    w = torch.randn(6, 24, requires_grad=True)
+    h = torch.randn(1, 6, requires_grad=True)
+    idx = torch.tensor([0, 2, 1])
+    table = torch.randn(9, 6, requires_grad=True)
+    target = torch.tensor([1])
+    F = torch.nn.functional
+    ops = {
+        "add": lambda: h + h,
+        "mul": lambda: h * h,
+        "matmul": lambda: x @ w.t(),
+        "tanh": lambda: h.tanh(),
+        "sigmoid": lambda: h.sigmoid(),
+        "view": lambda: h.view(6, 1),
+        "index": lambda: x[0],
+        "cat": lambda: torch.cat([h, h], 1),
+        "embedding": lambda: F.embedding(idx, table),
+        "log_softmax": lambda: F.log_softmax(h, dim=1),
+        "nll_loss": lambda: F.nll_loss(F.log_softmax(h, dim=1), target),
+    }
+    results = {}
+    for name, op in ops.items():
+        for mode in ("forward", "forward+backward"):
+            samples = []
+            for _ in range(repeats):
+                n = 2000
+                start = time.perf_counter()
+                if mode == "forward":
+                    with torch.no_grad():
+                        for _ in range(n):
+                            op()
+                else:
+                    for _ in range(n):
+                        op().sum().backward()
+                samples.append((time.perf_counter() - start) / n * 1e6)
+            results[f"{name} {mode}"] = statistics.median(samples)
+    return results
+
+
+def worker(lib: str, workload: str, quick: bool) -> None:
+    torch = import_lib(lib)
+    repeats = 3 if quick else 5
+    if workload == "W1":
+        runs = [train(torch, tutorial_data(), 9, 3, 6, 6, 300) for _ in range(repeats)]
+        result = {"per_step": statistics.median(r[0] for r in runs), "checksum": runs[-1][1]}
+    elif workload == "W2":
+        sentences = 500
+        if lib == "minigrad-python" or quick:
+            sentences = 25  # the pure kernels need minutes for the full epoch; per-step time is what is compared
+        runs = [train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1) for _ in range(1 if not quick else 1)]
+        result = {"per_step": runs[0][0], "checksum": runs[0][1], "sentences": sentences}
+    elif workload == "W3":
+        result = {"per_op_us": per_op_overhead(torch, repeats)}
+    else:
+        raise SystemExit(f"unknown workload {workload}")
+    print(json.dumps(result))
+
+
+# -- the parent: run every library on every workload and compare ------------------------------
+
+
+def run_worker(lib: str, workload: str, quick: bool) -> dict:
+    env = {**os.environ, **LIBS[lib]}
+    cmd = [sys.executable, __file__, "--worker", lib, workload] + (["--quick"] if quick else [])
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(f"{lib} {workload} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def whole_process(lib: str, repeats: int) -> tuple[float, float]:
+    """Median wall seconds and peak RSS (MiB) of running the tutorial example as a process."""
+    source = (ROOT / "examples" / "sequence_models_tutorial.py").read_text()
+    if lib == "torch":
+        source = source.replace("import minigrad.nn.functional as F", "import torch.nn.functional as F")
+        source = source.replace("import minigrad.optim as optim", "import torch.optim as optim")
+        source = source.replace("import minigrad.nn as nn", "import torch.nn as nn")
+        source = source.replace("import minigrad as torch", "import torch")
+        source = "import torch\ntorch.set_num_threads(1)\n" + source
+    script = ROOT / "benchmarks" / f".tutorial_{lib}.py"
+    script.write_text(source)
+    env = {**os.environ, **LIBS[lib]}
+    times, peaks = [], []
+    try:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            times.append(time.perf_counter() - start)
+            if status:
+                raise SystemExit(f"the tutorial failed on {lib}")
+            peaks.append(usage.ru_maxrss / 1024)
+    finally:
+        script.unlink()
+    return statistics.median(times), max(peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and a shorter W2")
+    parser.add_argument("--worker", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker, args.quick)
+        return
+    libs = list(LIBS)
+    print(f"python {sys.version.split()[0]}, torch single-threaded; medians\n")
+    for workload, title in (("W1", "W1 tutorial tagger (600 steps)"), ("W2", "W2 scaled tagger (vocab 5000, 64/128)")):
+        results = {lib: run_worker(lib, workload, args.quick) for lib in libs}
+        base = results["torch"]["per_step"]
+        print(title)
+        for lib in libs:
+            r = results[lib]
+            extra = f"  ({r['sentences']} sentences)" if "sentences" in r else ""
+            print(
+                f"  {lib:16s} {r['per_step'] * 1e3:9.3f} ms/step  ratio {r['per_step'] / base:7.3f}"
+                f"  checksum {r['checksum']:.6f}{extra}"
+            )
+        print()
+    results = {lib: run_worker(lib, "W3", args.quick)["per_op_us"] for lib in libs}
+    print("W3 per-op overhead (microseconds per call; ratio to torch)")
+    print(f"  {'op':32s}" + "".join(f"{lib:>24s}" for lib in libs))
+    for op in results["torch"]:
+        base = results["torch"][op]
+        cells = "".join(f"{results[lib][op]:12.2f} ({results[lib][op] / base:6.2f}x)" for lib in libs)
+        print(f"  {op:32s}{cells}")
+    print()
+    print("W4 the tutorial example as a whole process")
+    base = None
+    for lib in libs:
+        seconds, peak = whole_process(lib, 3 if args.quick else 5)
+        base = base or seconds
+        print(f"  {lib:16s} {seconds:7.3f} s  ratio {seconds / base:6.3f}  peak RSS {peak:7.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
