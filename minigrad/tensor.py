@@ -260,8 +260,7 @@ class Tensor:
                 self._hooks = []
             self._hooks.append(hook)
             return _RemovableHandle(self._hooks, hook)
-        self.grad_fn.register_prehook(self._output_nr, hook)
-        return _RemovableHandle(self.grad_fn._pre_hooks[self._output_nr], hook)
+        return _RemovableHandle(self.grad_fn._register_tensor_hook(self._output_nr, hook), hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves keep it anyway)."""
@@ -270,16 +269,7 @@ class Tensor:
         if self.grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        import weakref
-
-        ref = weakref.ref(self)
-
-        def keep(grad: Tensor) -> None:
-            tensor = ref()
-            if tensor is not None:
-                tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad
-
-        self.grad_fn.register_prehook(self._output_nr, keep)
+        self.grad_fn._retain_grad(self._output_nr, self)
 
     @property
     def retains_grad(self) -> bool:
@@ -651,13 +641,15 @@ class Tensor:
                 f"result type {_type_word(result.dtype)} can't be cast to the desired output type "
                 f"{_type_word(self.dtype)}"
             )
-        if result.grad_fn is not None:
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            self._write(_pointwise.cast(result, self.dtype)._values())
-            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
-        else:
-            self._write(_pointwise.cast(result, self.dtype)._values())
+        node = result.grad_fn
+        if node is not None:
+            self._check_inplace_leaf(recorded=True)
+            node._keep_original(self)  # the op may have saved self, which is about to change
+        self._write(_pointwise.cast(result, self.dtype)._values())
+        if node is not None:
+            self.grad_fn, self._output_nr, self._requires_grad = node, result._output_nr, True
+            if self._retains_grad:
+                node._retain_grad(self._output_nr, self)
         return self
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
@@ -700,9 +692,37 @@ class Tensor:
         self._check_inplace_leaf()
         return _creation().normal_(self, mean, std, generator)
 
-    def _check_inplace_leaf(self) -> None:
-        if self._requires_grad and self.grad_fn is None and grad_mode.state.enabled:
+    def _check_inplace_leaf(self, recorded: bool = False) -> None:
+        """Refuse, while grad mode is on, an in-place change that would make gradients wrong.
+
+        A leaf that requires grad may not change (torch's rule); nor may a view that has a
+        history, since minigrad does not rewrite the history of the tensor it views. Ops that
+        autograd does not record (``fill_``, ``copy_``, ...: ``recorded=False``) may not change
+        any tensor that has a history.
+        """
+        if not self._requires_grad or not grad_mode.state.enabled:
+            return
+        node = self.grad_fn
+        if node is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if node._view_of is not None:
+            while node._view_of is not None and node.next_functions[node._view_of] is not None:
+                node = node.next_functions[node._view_of][0]  # down to the node of the viewed tensor
+            if hasattr(node, "variable"):  # an AccumulateGrad: the viewed tensor is a leaf
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                )
+            raise RuntimeError(
+                f"minigrad cannot modify in place a view ({self.grad_fn.name()}) of a tensor that requires grad: "
+                "the viewed tensor's gradient would be wrong. Modify a clone() instead, or build the new "
+                "tensor out of place (minigrad.where, minigrad.cat)."
+            )
+        if not recorded:
+            raise RuntimeError(
+                f"minigrad's autograd does not record fill_, zero_, copy_, uniform_ or normal_, so calling "
+                f"them on a tensor with a history ({node.name()}) would give wrong gradients. Use an "
+                "out-of-place operation instead, or detach() the tensor first."
+            )
 
     def __getstate__(self) -> None:
         raise TypeError("minigrad tensors are saved with minigrad.save (safetensors), not pickle")

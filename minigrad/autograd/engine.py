@@ -4,18 +4,23 @@
    node, how many edges point at it: its dependencies.
 2. Keep the gradients that have arrived for each node in a dict local to this pass. A node is
    ready when every edge into it has delivered; then its ``backward`` runs once, on the sum of
-   what arrived, and it delivers to its own inputs.
+   what arrived, and it delivers to its own inputs. Among the ready nodes the newest runs first
+   (a heap keyed by sequence number, as in torch), so hooks fire in torch's order.
 
 Each node runs once and each edge is followed once, so the time is linear in the size of the
-graph, and a chain of 100,000 ops needs no deeper Python stack than a chain of two.
+graph (times the log of the number of nodes ready at once), and a chain of 100,000 ops needs no
+deeper Python stack than a chain of two. Backward runs with grad mode off: the gradients it
+computes have no history of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
-from minigrad.autograd import anomaly
+from minigrad import tensor as _tensor  # a cycle: tensor imports autograd; used only at run time
+from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
 
 observers: list[Callable[[Node, tuple, tuple], None]] = []
@@ -29,6 +34,7 @@ the length of a ``with`` block. Empty by default, which costs one check per node
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
+    """For every node reachable from roots, the number of edges pointing at it."""
     dependencies: dict[Node, int] = {}
     seen = set(roots)
     stack = list(roots)
@@ -45,60 +51,103 @@ def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
     return dependencies
 
 
+def _nodes_leading_to(targets: set[Node], roots: list[Node], dependencies: dict[Node, int]) -> set[Node]:
+    """The nodes with a path to one of ``targets``: the only ones ``autograd.grad`` runs."""
+    remaining = dict(dependencies)
+    order = []
+    stack = [node for node in roots if node not in remaining]
+    while stack:  # Kahn's algorithm again, to get a topological order
+        node = stack.pop()
+        order.append(node)
+        for edge in node.next_functions:
+            if edge is not None:
+                remaining[edge[0]] -= 1
+                if remaining[edge[0]] == 0:
+                    stack.append(edge[0])
+    leading: set[Node] = set()
+    for node in reversed(order):  # every node after the nodes it points at
+        for edge in node.next_functions:
+            if edge is not None and (edge[0] in targets or edge[0] in leading):
+                leading.add(node)
+                break
+    return leading
+
+
 def _deliver(buffers: dict, node: Node, output_nr: int, grad: Any) -> None:
+    """Add ``grad`` to what has arrived for output ``output_nr`` of ``node``."""
     slots = buffers.get(node)
     if slots is None:
-        slots = buffers[node] = [None] * max(len(node._output_meta), 1)
+        slots = buffers[node] = [None] * len(node._output_meta)
     previous = slots[output_nr]
     slots[output_nr] = grad if previous is None else previous + grad
 
 
-def _run_pre_hooks(node: Node, grads: list) -> None:
-    for output_nr, hooks in node._pre_hooks.items():
-        for hook in hooks:
-            if grads[output_nr] is None:
-                continue
-            result = hook(grads[output_nr])
-            if result is not None:
-                grads[output_nr] = result
+def _run_tensor_hooks(node: Node, grads: list) -> None:
+    """Hooks registered on the node's output tensors, in registration order, may replace their
+    gradients; then tensors that called ``retain_grad()`` keep the final value in ``.grad``."""
+    if node._pre_hooks:
+        for output_nr, hooks in node._pre_hooks.items():
+            for hook in tuple(hooks):
+                if grads[output_nr] is not None:
+                    result = hook(grads[output_nr])
+                    if result is not None:
+                        grads[output_nr] = result
+    if node._retained:
+        for output_nr, ref in node._retained.items():
+            tensor, grad = ref(), grads[output_nr]
+            if tensor is not None and grad is not None:
+                tensor.grad = grad.clone() if tensor.grad is None else tensor.grad + grad
 
 
 def _call_backward(node: Node, grads: list) -> tuple:
-    """Run the node's Function.backward and check what it returns against its inputs."""
-    from minigrad.tensor import Tensor, zeros_for
+    """Run the node's Function.backward and fit what it returns to its inputs.
 
-    if node.materialize_grads:
-        grads = [g if g is not None else zeros_for(*meta) for g, meta in zip(grads, node._output_meta)]
+    A gradient returned in a broadcast shape is summed back to the input's shape; one of another
+    dtype is cast to the input's dtype.
+    """
+    if node.materialize_grads and len(grads) > 1 and any(g is None for g in grads):
+        zeros = _tensor.zeros_for
+        grads = [zeros(*meta) if g is None and meta is not None else g for g, meta in zip(grads, node._output_meta)]
     result = node._function.backward(node, *grads)
     if not isinstance(result, tuple):
         result = (result,)
     edges = node.next_functions
-    if len(result) < len(edges) or (len(result) > len(edges) and any(r is not None for r in result[len(edges) :])):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(edges)}, got {len(result)})"
-        )
-    checked = []
+    if len(result) != len(edges):
+        if len(result) < len(edges) or any(r is not None for r in result[len(edges) :]):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {len(edges)}, got {len(result)})"
+            )
+    fitted = []
     for i, (grad, edge) in enumerate(zip(result, edges)):
         if edge is None or grad is None:
-            checked.append(None)
+            fitted.append(None)
             continue
-        if not isinstance(grad, Tensor):
-            raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at index {i}")
+        if not isinstance(grad, _tensor.Tensor):
+            raise TypeError(
+                f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
+                f"(got {type(grad).__name__})"
+            )
         shape, dtype = node._input_meta[i]
         if grad._shape != shape:
             grad = grad._sum_to_shape(shape, node.name(), i)
         if grad.dtype is not dtype:
             grad = grad.to(dtype)
-        checked.append(grad)
-    return tuple(checked)
+        fitted.append(grad)
+    return tuple(fitted)
 
 
-def _check_nan(node: Node, grads: tuple) -> None:
-    for i, g in enumerate(grads):
-        if g is not None and g.dtype.is_floating_point and any(v != v for v in g._flat_values()):
-            where = f"\nThe node was created at:\n{node._trace}" if node._trace else ""
+def _call_backward_detecting_anomaly(node: Node, grads: list) -> tuple:
+    """``_call_backward`` that stops at NaN gradients and names where the failing node was made."""
+    where = f"\nThe node was created at:\n{node._trace}" if node._trace else ""
+    try:
+        result = _call_backward(node, grads)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}\nThe error was raised in the backward of {node.name()}.{where}") from error
+    for i, g in enumerate(result):
+        if anomaly.state.check_nan and g is not None and any(v != v for v in g._values()):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.{where}")
+    return result
 
 
 def _notify(node: Node, grads_in: list | None, grads_out: tuple) -> None:
@@ -116,70 +165,89 @@ def run_backward(
 
     Without ``capture`` gradients accumulate into the leaves' ``.grad``. With ``capture`` (used
     by ``autograd.grad``) the gradient arriving at each captured edge is stored in the dict
-    instead, and no leaf is touched.
+    instead, no leaf is touched, and only the nodes on a path to a captured edge run.
     """
-    root_nodes = []
     buffers: dict[Node, list] = {}
     for node, output_nr, grad in roots:
         _deliver(buffers, node, output_nr, grad)
-        if node not in root_nodes:
-            root_nodes.append(node)
+    root_nodes = list(buffers)
     dependencies = _count_dependencies(root_nodes)
-    ready = [n for n in reversed(root_nodes) if dependencies.get(n, 0) == 0]
-    check_nan = anomaly.state.enabled
-    while ready:
-        node = ready.pop()
-        grads = buffers.pop(node, None)
-        if grads is not None and node._pre_hooks:
-            _run_pre_hooks(node, grads)
-        if capture is not None and grads is not None:
-            for output_nr, g in enumerate(grads):
-                if (node, output_nr) in capture and g is not None:
-                    capture[(node, output_nr)] = g
-        if isinstance(node, AccumulateGrad):
-            if capture is None and grads is not None and grads[0] is not None:
-                node.accumulate(grads[0])
-            if observers:
-                _notify(node, grads, ())
-            continue
-        if grads is None or all(g is None for g in grads):
-            input_grads = (None,) * len(node.next_functions)
-        else:
-            input_grads = _call_backward(node, grads)
-            if check_nan:
-                _check_nan(node, input_grads)
-        if observers:
-            _notify(node, grads, input_grads)
-        if not retain_graph:
-            node._release()
-        for edge, grad in zip(node.next_functions, input_grads):
-            if edge is None:
+    needed = None if capture is None else _nodes_leading_to({n for n, _ in capture}, root_nodes, dependencies)
+    call_backward = _call_backward_detecting_anomaly if anomaly.state.enabled else _call_backward
+    ready = []  # heap of (-sequence_nr, node): the newest ready node first
+    for node in root_nodes:
+        if node not in dependencies:
+            heappush(ready, (-node._sequence_nr, node))
+
+    enabled = grad_mode.state.enabled
+    grad_mode.state.enabled = False
+    try:
+        while ready:
+            node = heappop(ready)[1]
+            grads = buffers.pop(node, None)  # None: no gradient reached this node
+            if grads is not None and (node._pre_hooks or node._retained):
+                _run_tensor_hooks(node, grads)
+            if capture is not None and grads is not None:
+                for output_nr, g in enumerate(grads):
+                    if (node, output_nr) in capture:
+                        capture[node, output_nr] = g
+            if type(node) is AccumulateGrad:
+                if capture is None and grads is not None and grads[0] is not None:
+                    node.accumulate(grads[0])
+                if observers:
+                    _notify(node, grads, ())
                 continue
-            child, output_nr = edge
-            if grad is not None:
-                _deliver(buffers, child, output_nr, grad)
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
-                ready.append(child)
+            if grads is None or (needed is not None and node not in needed):
+                input_grads = (None,) * len(node.next_functions)
+            else:
+                input_grads = call_backward(node, grads)
+                if not retain_graph:
+                    node._release()
+            if observers:
+                _notify(node, grads, input_grads)
+            for edge, grad in zip(node.next_functions, input_grads):
+                if edge is None:
+                    continue
+                child, output_nr = edge
+                if grad is not None:
+                    _deliver(buffers, child, output_nr, grad)
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heappush(ready, (-child._sequence_nr, child))
+    finally:
+        grad_mode.state.enabled = enabled
 
 
-def _root_gradient(tensor: Any, gradient: Any, name: str) -> Any:
-    from minigrad.tensor import Tensor, ones_like
-
+def _root_gradient(tensor: Any, gradient: Any, index: int, name: str) -> Any:
+    """The gradient a backward pass starts from: ``gradient``, or 1 for a scalar output."""
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not tensor.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {tensor.dtype}")
-        return ones_like(tensor)
-    if not isinstance(gradient, Tensor):
+        return _tensor.ones_like(tensor)
+    if not isinstance(gradient, _tensor.Tensor):
         raise TypeError(f"{name} must be a Tensor or None, but got {type(gradient).__name__}")
     if gradient._shape != tensor._shape:
         raise RuntimeError(
-            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] "
+            f"Mismatch in shape: grad_output[{index}] has a shape of {gradient.shape} and output[{index}] "
             f"has a shape of {tensor.shape}."
         )
-    return gradient
+    return gradient.detach()
+
+
+def _roots(tensors: tuple, gradients: tuple, name: str) -> list[tuple[Node, int, Any]]:
+    if not gradients:
+        gradients = (None,) * len(tensors)
+    if len(gradients) != len(tensors):
+        raise RuntimeError(f"{name} has {len(gradients)} elements but tensors has {len(tensors)}")
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, gradients)):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        node, output_nr = gradient_edge(t)
+        roots.append((node, output_nr, _root_gradient(t, g, i, name)))
+    return roots
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -189,17 +257,13 @@ def _as_tuple(value: Any) -> tuple:
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None) -> None:
-    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
-    tensors = _as_tuple(tensors)
-    grads = _as_tuple(grad_tensors) or (None,) * len(tensors)
-    if len(grads) != len(tensors):
-        raise RuntimeError(f"grad_tensors has {len(grads)} elements but tensors has {len(tensors)}")
-    roots = []
-    for t, g in zip(tensors, grads):
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        node, output_nr = gradient_edge(t)
-        roots.append((node, output_nr, _root_gradient(t, g, "grad_tensors")))
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward).
+
+    ``grad_tensors`` are the gradients to start from (needed for non-scalar tensors: the result
+    is then the vector-Jacobian product). The graph's saved tensors are freed unless
+    ``retain_graph=True``.
+    """
+    roots = _roots(_as_tuple(tensors), _as_tuple(grad_tensors), "grad_tensors")
     run_backward(roots, retain_graph=bool(retain_graph))
 
 
@@ -210,30 +274,32 @@ def grad(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple:
-    """The gradients of outputs with respect to inputs, returned instead of accumulated."""
+    """The gradients of outputs with respect to inputs, returned instead of accumulated.
+
+    An input the outputs do not depend on raises, unless ``allow_unused`` (its gradient is then
+    None) or ``materialize_grads`` (zeros).
+    """
     if create_graph:
         raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
-    outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
-    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
-    roots = []
-    for t, g in zip(outputs, grads):
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        node, output_nr = gradient_edge(t)
-        roots.append((node, output_nr, _root_gradient(t, g, "grad_outputs")))
-    for i, x in enumerate(inputs):
+    roots = _roots(_as_tuple(outputs), _as_tuple(grad_outputs), "grad_outputs")
+    for x in inputs:
         if not x.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not require grad")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     edges = [gradient_edge(x) for x in inputs]
     capture: dict = {edge: None for edge in edges}
     run_backward(roots, retain_graph=bool(retain_graph), capture=capture)
-    result = tuple(capture[edge] for edge in edges)
-    for i, g in enumerate(result):
-        if g is None and not allow_unused:
+    result = []
+    for x, edge in zip(inputs, edges):
+        g = capture[edge]
+        if g is None and materialize_grads:
+            g = _tensor.zeros_for(x._shape, x.dtype)
+        elif g is None and not allow_unused:
             raise RuntimeError(
-                f"One of the differentiated Tensors (index {i}) appears to not have been used in the "
-                "graph. Set allow_unused=True if this is the desired behavior."
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
             )
-    return result
+        result.append(g)
+    return tuple(result)

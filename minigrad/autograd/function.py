@@ -12,44 +12,52 @@ A Function subclass defines two static methods::
         @staticmethod
         def backward(ctx, grad):        # d exp(x)/dx = exp(x)
             (y,) = ctx.saved_tensors
-            return grad * y
+            return grad * y             # one gradient per input of forward (None: no gradient)
 
 ``Exp.apply(x)`` runs ``forward`` and, when grad mode is on and an input requires grad, makes
 the ``ctx`` a node of the graph: ``ctx.next_functions`` holds one edge ``(node, output_nr)``
-per input, pointing at the node that produced that input (or at the leaf's ``AccumulateGrad``).
-Every built-in op of minigrad is written this way.
+per input, pointing at the node that produced that input (or at the leaf's ``AccumulateGrad``),
+and ``None`` for inputs that need no gradient. Every built-in op of minigrad is written this way.
 
 The node class of ``Exp`` is ``ExpBackward``: that is the name ``grad_fn`` shows.
 """
 
 from __future__ import annotations
 
+import itertools
+import sys
 import traceback
 import weakref
 from typing import Any
 
-from minigrad.autograd import grad_mode
+from minigrad.autograd import anomaly, grad_mode
 
 _state = grad_mode.state
+_sequence = itertools.count()  # numbers nodes in creation order; the engine runs newest first
 
 
 class Node:
-    """One node of the backward graph; also the ``ctx`` handed to forward and backward."""
+    """One node of the backward graph; also the ``ctx`` handed to forward and backward.
 
-    _function: type[Function] | None = None
+    The class attributes below are the defaults: ``Function.apply`` sets on each node only what
+    it needs, which keeps recording an op cheap.
+    """
 
-    def __init__(self) -> None:
-        self.next_functions: tuple = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self._saved: tuple | None = None
-        self._released = False
-        self._dirty: tuple = ()
-        self._non_differentiable: tuple = ()
-        self._input_meta: tuple = ()
-        self._output_meta: tuple = ()
-        self._pre_hooks: dict[int, list] | None = None
-        self._trace: str | None = None
-        self.materialize_grads = True
+    _function: type[Function] | None = None  # the Function whose backward this node runs
+    next_functions: tuple = ()  # one edge (node, output_nr) or None per input of forward
+    needs_input_grad: tuple[bool, ...] = ()
+    materialize_grads = True
+    _sequence_nr = 0  # creation order
+    _input_meta: tuple = ()  # (shape, dtype) of each input that needs a gradient, else None
+    _output_meta: tuple = ()  # (shape, dtype) of each tensor output, else None
+    _saved: tuple | None = None  # ((value, version at save time), ...)
+    _released = False  # saved values freed by a backward pass
+    _dirty: tuple = ()
+    _non_differentiable: tuple = ()
+    _view_of: int | None = None  # the input whose storage this node's output views
+    _pre_hooks: dict[int, list] | None = None  # output_nr -> hooks registered on that tensor
+    _retained: dict[int, weakref.ref] | None = None  # output_nr -> tensor that called retain_grad()
+    _trace: str | None = None  # where the node was created (anomaly mode only)
 
     def name(self) -> str:
         return type(self).__name__
@@ -68,6 +76,7 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple:
+        """The values given to ``save_for_backward``, checked to be unmodified since."""
         if self._released:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -78,22 +87,24 @@ class Node:
             )
         if self._saved is None:
             return ()
-        values = []
         for value, version in self._saved:
             if version is not None and value._storage.version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{value.type()} {list(value.shape)}], which is an input or "
-                    f"output of {self.name()}, is at version {value._storage.version}; expected "
-                    f"version {version} instead. Hint: enable anomaly detection to find the "
-                    "operation that failed to compute its gradient, with "
-                    "minigrad.autograd.set_detect_anomaly(True)."
-                )
-            values.append(value)
-        return tuple(values)
+                self._raise_modified(value, version)
+        return tuple([value for value, _ in self._saved])
+
+    def _raise_modified(self, value: Any, version: int) -> None:
+        producer = value.grad_fn
+        which = f", which is output {value._output_nr} of {producer.name()}," if producer is not None else ""
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [{value.type()} {list(value.shape)}]{which} is at version "
+            f"{value._storage.version}; expected version {version} instead. (It was saved by "
+            f"{self.name()}.) Hint: enable anomaly detection to find the operation that failed to "
+            "compute its gradient, with minigrad.autograd.set_detect_anomaly(True)."
+        )
 
     def mark_dirty(self, *tensors: Any) -> None:
-        """Declare inputs that forward modified in place; they become outputs of this node."""
+        """Declare inputs that forward modified in place; they must be returned as outputs."""
         self._dirty = tensors
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
@@ -104,17 +115,43 @@ class Node:
         """When False, backward receives None (not zeros) for outputs that got no gradient."""
         self.materialize_grads = value
 
-    # -- used by the engine -------------------------------------------------------------------
+    # -- used by the tensor methods and the engine --------------------------------------------
 
     def _release(self) -> None:
         """Free the saved tensors after a backward pass that did not retain the graph."""
         self._saved = None
         self._released = True
 
-    def register_prehook(self, output_nr: int, hook: Any) -> None:
+    def _replace_saved(self, old: Any, new: Any) -> None:
+        """Save ``new`` wherever ``old`` was saved (``old`` is about to be overwritten in place)."""
+        if self._saved is not None:
+            self._saved = tuple((new, new._storage.version) if v is old else (v, k) for v, k in self._saved)
+
+    def _keep_original(self, tensor: Any) -> None:
+        """``tensor`` is about to be overwritten in place: if it was saved, save a copy instead.
+
+        (Torch does the same: an in-place op whose derivative needs the original ``self`` saves
+        a clone of it.)
+        """
+        if self._saved is not None and any(value is tensor for value, _ in self._saved):
+            values = tensor._values()
+            copy = values[:] if values is tensor._storage.data else values
+            original = type(tensor)._make(copy, tensor._shape, tensor.dtype)
+            self._replace_saved(tensor, original)
+
+    def _register_tensor_hook(self, output_nr: int, hook: Any) -> list:
+        """Run ``hook(grad)`` on the gradient of output ``output_nr`` before this node uses it."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return hooks
+
+    def _retain_grad(self, output_nr: int, tensor: Any) -> None:
+        """Store the gradient of output ``output_nr`` in ``tensor.grad`` (after all hooks)."""
+        if self._retained is None:
+            self._retained = {}
+        self._retained[output_nr] = weakref.ref(tensor)
 
 
 class Function:
@@ -140,7 +177,7 @@ class Function:
         ctx = cls._node_class()
         enabled = _state.enabled
         if enabled:
-            needs = tuple([getattr(a, "requires_grad", False) is True for a in args])
+            needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
             tracking = True in needs
         else:
             needs = (False,) * len(args)
@@ -152,7 +189,7 @@ class Function:
         finally:
             _state.enabled = enabled
         if tracking:
-            _link(ctx, args, needs, outputs)
+            return _link(ctx, args, needs, outputs)
         return outputs
 
 
@@ -173,50 +210,97 @@ def accumulator_for(leaf: Any) -> AccumulateGrad:
     return node
 
 
-def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> None:
-    from minigrad.autograd import anomaly
+def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
+    """Make ``ctx`` a node of the graph: edges to the inputs' nodes, outputs pointing at ctx.
 
+    Returns the outputs, where an input returned unchanged (and not marked dirty) is replaced by
+    an alias of it, so that the input itself keeps its own history.
+    """
+    ctx._sequence_nr = next(_sequence)
     edges = []
-    metas = []
+    input_meta = []
     for a, need in zip(args, needs):
         if need:
             edges.append(gradient_edge(a))
-            metas.append((a._shape, a.dtype))
+            input_meta.append((a._shape, a.dtype))
         else:
             edges.append(None)
-            metas.append(None)
+            input_meta.append(None)
     ctx.next_functions = tuple(edges)
-    ctx._input_meta = tuple(metas)
-    outs = outputs if isinstance(outputs, tuple) else (outputs,)
-    ctx._output_meta = tuple((o._shape, o.dtype) if hasattr(o, "_shape") else None for o in outs)
-    dirty = ctx._dirty
-    skip = ctx._non_differentiable
+    ctx._input_meta = tuple(input_meta)
+
+    single = not isinstance(outputs, tuple)
+    outs = [outputs] if single else list(outputs)
+    output_meta = []
     for i, out in enumerate(outs):
-        if not hasattr(out, "_shape") or not out.dtype.is_floating_point or any(out is s for s in skip):
+        if not hasattr(out, "_storage"):
+            output_meta.append(None)
             continue
-        if dirty and any(out is d for d in dirty) and out.grad_fn is None and out.requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        output_meta.append((out._shape, out.dtype))
+        if not out.dtype.is_floating_point or (
+            ctx._non_differentiable and any(out is s for s in ctx._non_differentiable)
+        ):
+            continue
+        for k, a in enumerate(args):
+            if getattr(a, "_storage", None) is out._storage:  # out is input k, or a view of it
+                if out is not a:
+                    ctx._view_of = k
+                elif any(out is d for d in ctx._dirty):
+                    _check_dirty(out)
+                else:
+                    outs[i] = out = out._view(out._shape, out._strides, out._offset)
+                break
         out._requires_grad = True
         out.grad_fn = ctx
         out._output_nr = i
+    ctx._output_meta = tuple(output_meta)
+
+    if ctx._dirty and not all(any(d is o for o in outs) for d in ctx._dirty):
+        raise RuntimeError(
+            "Some elements marked as dirty during the forward method were not returned as output. "
+            "The inputs that are modified inplace must all be outputs of the Function."
+        )
+    if ctx._saved:
+        # A saved output would point back at ctx (ctx -> output -> ctx): keep a history-free alias
+        # instead, so the graph holds no reference cycle and is freed as soon as it is unused.
+        for out in outs:
+            if getattr(out, "grad_fn", None) is ctx:
+                ctx._replace_saved(out, out._view(out._shape, out._strides, out._offset))
     if anomaly.state.enabled:
-        ctx._trace = "".join(traceback.format_stack()[:-3])
+        ctx._trace = "".join(traceback.format_stack(sys._getframe(2)))
+    return outs[0] if single else tuple(outs)
+
+
+def _check_dirty(tensor: Any) -> None:
+    """An input that forward modified in place becomes an output of the node (a new version)."""
+    if tensor.grad_fn is None and tensor._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+    tensor._storage.version += 1
 
 
 class AccumulateGrad(Node):
-    """The sink of a leaf tensor: adds incoming gradients into ``leaf.grad``."""
+    """The sink of a leaf tensor: adds incoming gradients into ``leaf.grad``.
+
+    Its sequence number is above every op's, so the engine runs it as soon as it is ready, as
+    torch does.
+    """
+
+    _LEAF_PRIORITY = 2**62
 
     def __init__(self, leaf: Any) -> None:
-        super().__init__()
         self.variable = leaf
         self._output_meta = ((leaf._shape, leaf.dtype),)
+        self._sequence_nr = self._LEAF_PRIORITY + next(_sequence)
+
+    @property
+    def _pre_hooks(self) -> dict[int, list] | None:  # type: ignore[override]
+        """The hooks registered on the leaf with ``register_hook``."""
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
 
     def accumulate(self, grad: Any) -> None:
+        """``leaf.grad = grad`` the first time, then ``leaf.grad += grad`` in place."""
         leaf = self.variable
-        for hook in leaf._hooks or ():
-            result = hook(grad)
-            if result is not None:
-                grad = result
         if leaf.grad is None:
             leaf.grad = grad.detach().clone()
         else:

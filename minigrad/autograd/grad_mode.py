@@ -1,6 +1,7 @@
 """Grad mode: whether operations record the graph (``no_grad``, ``enable_grad``, ...).
 
-Each is a context manager and, like torch's, also a decorator.
+Each is a context manager and, like torch's, also a decorator: ``@no_grad()`` or ``@no_grad``.
+Blocks nest: leaving one restores the mode that was on when it was entered.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ class _GradModeContext:
 
     _mode: bool
 
+    def __new__(cls, *args: Any) -> Any:
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]):
+            return cls()(args[0])  # used as a decorator without parentheses: @no_grad
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self._previous = state.enabled
         state.enabled = self._mode
@@ -40,8 +46,12 @@ class _GradModeContext:
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
+            previous = state.enabled
+            state.enabled = mode
+            try:
                 return func(*args, **kwargs)
+            finally:
+                state.enabled = previous
 
         return wrapper
 
@@ -67,10 +77,7 @@ class set_grad_enabled(_GradModeContext):
         state.enabled = self._mode
 
     def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc: object) -> None:
-        state.enabled = self._previous
+        pass  # already switched in __init__
 
     def __call__(self, func: Callable) -> Callable:
         state.enabled = self._previous  # used as a decorator: undo the switch made in __init__
