@@ -17,23 +17,59 @@ from minigrad.tensor import Tensor, new_buffer
 
 
 def _flatten(data: Any) -> tuple[list, tuple[int, ...]]:
-    """Flatten nested lists/tuples (or tensors) into a list of numbers and the shape."""
+    """Flatten nested lists/tuples (of numbers or tensors) into a list of numbers and the shape.
+
+    As torch, the shape is read down the first elements, then every sequence is checked against it.
+    """
     if isinstance(data, Tensor):
         return data._flat_values(), data._shape
-    if not isinstance(data, (list, tuple)):
-        if not isinstance(data, (bool, int, float)):
-            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-        return [data], ()
-    if not data:
-        return [], (0,)
-    parts = [_flatten(item) for item in data]
-    shape = parts[0][1]
-    for _, s in parts:
-        if s != shape:
-            raise ValueError(
-                f"expected sequence of length {shape[0] if shape else 0} at dim {1} (got {s[0] if s else 0})"
-            )
-    return [v for values, _ in parts for v in values], (len(data),) + shape
+    shape = []
+    probe = data
+    while True:
+        if isinstance(probe, Tensor):
+            shape.extend(probe._shape)
+            break
+        if not isinstance(probe, (list, tuple)):
+            if isinstance(probe, str) and shape:  # torch reads a string in a list as one more dimension
+                raise ValueError("too many dimensions 'str'")
+            break
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    values: list = []
+    _fill(data, tuple(shape), 0, values)
+    return values, tuple(shape)
+
+
+def _fill(item: Any, shape: tuple, dim: int, values: list) -> None:
+    """Append the numbers of ``item`` (expected to have ``shape[dim:]``) to values."""
+    if isinstance(item, Tensor):
+        if item._shape != shape[dim:]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+        values.extend(item._flat_values())
+        return
+    if dim == len(shape):
+        if isinstance(item, (list, tuple)):
+            raise TypeError(f"must be real number, not {type(item).__name__}")
+        if not isinstance(item, (bool, int, float)):
+            if item is None:
+                raise RuntimeError("Could not infer dtype of NoneType")
+            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
+        values.append(item)
+        return
+    if not isinstance(item, (list, tuple)):
+        raise TypeError("not a sequence")
+    if len(item) != shape[dim]:
+        raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+    if dim == len(shape) - 1 and all(type(v) in _NUMBER_TYPES for v in item):
+        values.extend(item)  # the common innermost list of plain numbers
+        return
+    for sub in item:
+        _fill(sub, shape, dim + 1, values)
+
+
+_NUMBER_TYPES = (bool, int, float)
 
 
 def _infer_dtype(values: list) -> dtype:
@@ -58,10 +94,7 @@ def tensor(data: Any, dtype: dtype | None = None, device: Any = None, requires_g
     """A new tensor holding a copy of data (nested lists, a number, or a tensor)."""
     values, shape = _flatten(data)
     dt = dtype or (data.dtype if isinstance(data, Tensor) else _infer_dtype(values))
-    t = Tensor._make(_buffer(values, dt), shape, dt)
-    if requires_grad:
-        t.requires_grad_()
-    return t
+    return _finish(Tensor._make(_buffer(values, dt), shape, dt), requires_grad)
 
 
 def as_tensor(data: Any, dtype: dtype | None = None, device: Any = None) -> Tensor:
@@ -72,6 +105,8 @@ def as_tensor(data: Any, dtype: dtype | None = None, device: Any = None) -> Tens
 
 def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     if requires_grad:
+        if not t.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_()
     return t
 
@@ -79,14 +114,18 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 def full(
     size: Sequence[int], fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
-    shape = as_shape((size,) if isinstance(size, int) else size)
+    if isinstance(size, int):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    shape = as_shape(size)
+    _check_sizes(shape)
     dt = dtype or _infer_dtype([fill_value])
     return _finish(Tensor._make(array(dt.typecode, _buffer([fill_value], dt)) * prod(shape), shape, dt), requires_grad)
 
 
 def zeros(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     shape = as_shape(size)
-    _check_sizes(shape)
+    if any(s < 0 for s in shape):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     dt = dtype or get_default_dtype()
     return _finish(Tensor._make(new_buffer(dt, prod(shape)), shape, dt), requires_grad)
 
@@ -99,6 +138,7 @@ def ones(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, de
 
 def empty(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Uninitialised in torch; zeros here (no RNG is used, as in torch)."""
+    _check_sizes(as_shape(size))
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -137,8 +177,10 @@ def arange(
         start, end = 0, start
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.ceil((end - start) / step)
     dt = dtype or _infer_dtype([start, end, step])
     values = [start + i * step for i in range(n)]
@@ -157,6 +199,9 @@ def linspace(start: float, end: float, steps: int, dtype: dtype | None = None, r
 
 def eye(n: int, m: int | None = None, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
     m = n if m is None else m
+    for name, size in (("n", n), ("m", m)):
+        if size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     dt = dtype or get_default_dtype()
     data = new_buffer(dt, n * m)
     for i in range(min(n, m)):
