@@ -1,0 +1,475 @@
+"""The Cython kernels (``minigrad_c._kernels``) against the pure ones (``minigrad._kernels``).
+
+Every public function of the pure module must exist in the Cython module with the same
+signature, and give the same results on random inputs: random shapes, every typecode the
+callers use, non-contiguous and broadcast (stride 0) views, and special values (+-0, +-inf,
+nan) mixed in. Floats must agree within float32 tolerance (they agree bit for bit on Python
+3.11; see the Cython module's docstring for where they may not), integers and bools exactly.
+A kernel raising on an input must raise the same exception type in both modules.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import random
+from array import array
+from math import prod
+
+import pytest
+
+from minigrad import _kernels as P
+
+try:
+    from minigrad_c import _kernels as C
+except ImportError:
+    if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
+        raise
+    pytest.skip("the Cython core minigrad_c is not built", allow_module_level=True)
+
+CASES_PER_KERNEL = 60
+SPECIALS = [0.0, -0.0, math.inf, -math.inf, math.nan, 1e30, -1e-30, 88.0, -100.0]
+
+
+def public_kernels() -> dict:
+    """The pure module's own public functions."""
+    return {
+        name: obj
+        for name, obj in vars(P).items()
+        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == P.__name__
+    }
+
+
+# -- random inputs -------------------------------------------------------------------------------
+
+
+def floats(rng: random.Random, n: int, special: float = 0.05, low: float = -3.0, high: float = 3.0) -> list:
+    return [rng.choice(SPECIALS) if rng.random() < special else rng.uniform(low, high) for _ in range(n)]
+
+
+def values(rng: random.Random, tc: str, n: int, special: float = 0.05) -> array:
+    if tc in "fd":
+        return array(tc, floats(rng, n, special))
+    if tc == "q":
+        return array("q", [rng.randint(-20, 20) for _ in range(n)])
+    return array("B", [rng.randint(0, 1) for _ in range(n)])
+
+
+def zeros(tc: str, n: int) -> array:
+    return array(tc, bytes(n * array(tc).itemsize))
+
+
+def random_shape(rng: random.Random, max_dims: int = 4, max_size: int = 4, allow_empty: bool = True) -> tuple:
+    low = 0 if allow_empty and rng.random() < 0.1 else 1
+    return tuple(rng.randint(low, max_size) for _ in range(rng.randint(0, max_dims)))
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= size
+    return tuple(reversed(strides))
+
+
+def random_view(rng: random.Random, shape: tuple, broadcast: bool = True) -> tuple[tuple, int, int]:
+    """(strides, offset, buffer length) of a random view of ``shape`` that fits its buffer exactly:
+    contiguous, permuted-looking, gapped, negative or (when ``broadcast``) stride-0 dimensions."""
+    kind = rng.random()
+    if kind < 0.35:
+        strides = contiguous_strides(shape)
+    else:
+        strides = []
+        for _ in shape:
+            r = rng.random()
+            if broadcast and r < 0.25:
+                strides.append(0)
+            else:
+                strides.append(rng.choice([1, 2, 3, 5, 7, 11]) * (-1 if r > 0.85 else 1))
+        strides = tuple(strides)
+    if prod(shape) == 0:
+        return strides, 0, rng.randint(0, 3)
+    lo = sum((s - 1) * st for s, st in zip(shape, strides) if st < 0)
+    hi = sum((s - 1) * st for s, st in zip(shape, strides) if st > 0)
+    offset = -lo + rng.randint(0, 2)
+    return strides, offset, offset + hi + 1 + rng.randint(0, 2)
+
+
+# -- one generator of (args) per kernel; output buffers are zero-filled -------------------------
+
+
+def case_strided_positions(rng):
+    shape = random_shape(rng)
+    strides, offset, _ = random_view(rng, shape)
+    return shape, strides, offset
+
+
+def case_gather(rng):
+    tc = rng.choice("fdqB")
+    shape = random_shape(rng)
+    strides, offset, length = random_view(rng, shape)
+    return values(rng, tc, length), shape, strides, offset, zeros(tc, prod(shape))
+
+
+def case_scatter(rng):
+    tc = rng.choice("fdqB")
+    shape = random_shape(rng)
+    strides, offset, length = random_view(rng, shape)
+    return values(rng, tc, length), shape, strides, offset, values(rng, tc, prod(shape))
+
+
+def case_take(rng):
+    tc = rng.choice("fdqB")
+    src = values(rng, tc, rng.randint(1, 12))
+    positions = array("q", [rng.randrange(len(src)) for _ in range(rng.randint(0, 15))])
+    return src, positions, zeros(tc, len(positions))
+
+
+def case_put(rng):
+    tc = rng.choice("fdq")
+    dst = values(rng, tc, rng.randint(1, 12))
+    positions = array("q", [rng.randrange(len(dst)) for _ in range(rng.randint(0, 15))])
+    return dst, positions, values(rng, tc, len(positions)), rng.random() < 0.5
+
+
+def case_fill(rng):
+    tc = rng.choice("fdqB")
+    value = {"f": rng.uniform(-5, 5), "d": rng.choice(SPECIALS + [rng.uniform(-5, 5)]), "q": rng.randint(-9, 9)}.get(
+        tc, rng.randint(0, 1)
+    )
+    return zeros(tc, rng.randint(0, 9)), value
+
+
+def case_unary(rng):
+    tc = rng.choice("fdfdq")
+    op = rng.randrange(8) if tc in "fd" else rng.choice([P.NEG, P.ABS, P.RELU])
+    x = values(rng, tc, rng.randint(0, 12), special=0.15)
+    return op, x, zeros(tc, len(x))
+
+
+def case_unary_backward(rng):
+    tc = rng.choice("fd")
+    op = rng.randrange(8)
+    n = rng.randint(0, 12)
+    x = values(rng, tc, n, special=0.1)
+    y = zeros(tc, n)
+    P.unary(op, x, y)
+    uses_x = op in (P.LOG, P.ABS, P.RELU)
+    return op, x if uses_x else array(tc), array(tc) if uses_x else y, values(rng, tc, n, 0.1), zeros(tc, n)
+
+
+FLOAT_ARITH = [P.ADD, P.SUB, P.MUL, P.DIV, P.POW, P.MAXIMUM, P.MINIMUM]
+COMPARISONS = [P.EQ, P.NE, P.LT, P.LE, P.GT, P.GE]
+
+
+def binary_op(rng, tc: str) -> int:
+    if rng.random() < 0.35:
+        return rng.choice(COMPARISONS)
+    if tc in "fd":
+        return rng.choice(FLOAT_ARITH)
+    if tc == "q":
+        return rng.choice([P.ADD, P.SUB, P.MUL, P.MAXIMUM, P.MINIMUM])
+    return rng.choice([P.ADD, P.MUL, P.MAXIMUM, P.MINIMUM])
+
+
+def case_binary(rng):
+    tc = rng.choice("fdqB")
+    op = binary_op(rng, tc)
+    shape = random_shape(rng)
+    a_strides, a_offset, a_len = random_view(rng, shape)
+    b_strides, b_offset, b_len = random_view(rng, shape)
+    a, b = values(rng, tc, a_len, 0.15), values(rng, tc, b_len, 0.15)
+    if tc == "q" and rng.random() < 0.2:  # small integer powers
+        op = P.POW
+        a, b = array("q", [rng.randint(-4, 4) for _ in a]), array("q", [rng.randint(0, 5) for _ in b])
+    out = zeros("B" if op in COMPARISONS else tc, prod(shape))
+    return op, a, a_strides, a_offset, b, b_strides, b_offset, shape, out
+
+
+def case_binary_scalar(rng):
+    tc = rng.choice("fdq")
+    op = binary_op(rng, tc)
+    a = values(rng, tc, rng.randint(0, 10), 0.15)
+    scalar = rng.choice(SPECIALS + [rng.uniform(-3, 3)] * 6) if tc in "fd" else rng.randint(-5, 5)
+    if tc == "q" and op == P.POW:
+        scalar = rng.randint(0, 5)
+    return op, a, scalar, rng.random() < 0.5, zeros("B" if op in COMPARISONS else tc, len(a))
+
+
+def case_where(rng):
+    tc = rng.choice("fdqB")
+    shape = random_shape(rng)
+    views = [random_view(rng, shape) for _ in range(3)]
+    cond = values(rng, "B", views[0][2])
+    a, b = values(rng, tc, views[1][2]), values(rng, tc, views[2][2])
+    return (
+        cond, views[0][0], views[0][1],
+        a, views[1][0], views[1][1],
+        b, views[2][0], views[2][1],
+        shape, zeros(tc, prod(shape)),
+    )  # fmt: skip
+
+
+def bounds(rng) -> tuple[float, float]:
+    low = rng.choice([-math.inf, rng.uniform(-2, 1), math.nan])
+    high = rng.choice([math.inf, rng.uniform(-1, 2)])
+    return low, high
+
+
+def case_clamp(rng):
+    tc = rng.choice("fdq")
+    x = values(rng, tc, rng.randint(0, 12), 0.15)
+    if tc == "q":
+        low, high = rng.choice([-math.inf, rng.randint(-10, 5)]), rng.choice([math.inf, rng.randint(-5, 10)])
+    else:
+        low, high = bounds(rng)
+    return x, low, high, zeros(tc, len(x))
+
+
+def case_clamp_backward(rng):
+    tc = rng.choice("fd")
+    n = rng.randint(0, 12)
+    low, high = bounds(rng)
+    return values(rng, tc, n, 0.15), low, high, values(rng, tc, n), zeros(tc, n)
+
+
+def case_pow_scalar_backward(rng):
+    tc = rng.choice("fd")
+    n = rng.randint(0, 12)
+    exponent = rng.choice([0.0, 1.0, 2.0, 3.0, 0.5, -1.5, rng.uniform(-3, 3)])
+    return values(rng, tc, n, 0.1), exponent, values(rng, tc, n), zeros(tc, n)
+
+
+def lines(rng, allow_empty_n: bool = False) -> tuple[int, int, int]:
+    """(outer, n, inner), now and then with an empty outer or inner."""
+    outer, inner = (0 if rng.random() < 0.05 else rng.randint(1, 3) for _ in range(2))
+    return outer, rng.randint(0 if allow_empty_n else 1, 5), inner
+
+
+def case_reduce_dim(rng):
+    tc = rng.choice("fdqB")
+    op = rng.choice([P.SUM, P.MAX, P.MIN])
+    outer, n, inner = lines(rng, allow_empty_n=op == P.SUM)
+    return op, values(rng, tc, outer * n * inner, 0.1), outer, n, inner, zeros(tc, outer * inner)
+
+
+def case_arg_reduce_dim(rng):
+    tc = rng.choice("fdqB")
+    outer, n, inner = lines(rng)
+    x = values(rng, tc, outer * n * inner, 0.1)
+    if tc in "fd" and rng.random() < 0.3:  # ties
+        x = array(tc, [rng.choice([0.0, -0.0, 1.0]) for _ in x])
+    return rng.choice([P.MAX, P.MIN]), x, outer, n, inner, zeros(tc, outer * inner), zeros("q", outer * inner)
+
+
+def case_sum_all(rng):
+    tc = rng.choice("fdqB")
+    x = values(rng, tc, rng.randint(0, 30), special=0.0)
+    if tc == "d" and rng.random() < 0.3:  # cancellation that fsum gets right and a naive sum does not
+        x = array("d", [1e16, 1.0, -1e16, 1e-16] * rng.randint(1, 3))
+    return (x,)
+
+
+def case_matmul(rng):
+    tc = rng.choice("fdq")
+    batch, m, k, n = (rng.randint(0, 4) for _ in range(4))
+    a, b = values(rng, tc, batch * m * k, 0.02), values(rng, tc, batch * k * n, 0.02)
+    return a, b, batch, m, k, n, zeros(tc, batch * m * n)
+
+
+def softmax_lines(rng, allow_empty_n: bool = False):
+    tc = rng.choice("fd")
+    outer, n, inner = lines(rng, allow_empty_n)
+    return tc, outer, n, inner, values(rng, tc, outer * n * inner, 0.08)
+
+
+def case_log_softmax(rng):
+    tc, outer, n, inner, x = softmax_lines(rng)
+    return x, outer, n, inner, zeros(tc, len(x))
+
+
+def case_softmax(rng):
+    return case_log_softmax(rng)
+
+
+def case_logsumexp(rng):
+    tc, outer, n, inner, x = softmax_lines(rng)
+    return x, outer, n, inner, zeros(tc, outer * inner)
+
+
+def case_log_softmax_backward(rng):
+    tc, outer, n, inner, x = softmax_lines(rng, allow_empty_n=True)
+    y = zeros(tc, len(x))
+    if n:
+        P.log_softmax(x, outer, n, inner, y)
+    return y, values(rng, tc, len(x), 0.02), outer, n, inner, zeros(tc, len(x))
+
+
+def case_softmax_backward(rng):
+    tc, outer, n, inner, x = softmax_lines(rng, allow_empty_n=True)
+    y = zeros(tc, len(x))
+    if n:
+        P.softmax(x, outer, n, inner, y)
+    return y, values(rng, tc, len(x), 0.02), outer, n, inner, zeros(tc, len(x))
+
+
+def nll_args(rng, tc: str, n: int, c: int) -> tuple:
+    ignore_index = rng.choice([-100, 0, 1])
+    target = array("q", [rng.choice([rng.randrange(c), ignore_index]) if c else ignore_index for _ in range(n)])
+    weight = values(rng, tc, c, 0.0) if rng.random() < 0.5 else array(tc)
+    return target, weight, ignore_index
+
+
+def case_nll_loss(rng):
+    tc, n, c = rng.choice("fd"), rng.randint(0, 6), rng.randint(1, 5)
+    target, weight, ignore_index = nll_args(rng, tc, n, c)
+    return values(rng, tc, n * c, 0.05), target, weight, n, c, ignore_index, zeros(tc, n)
+
+
+def case_nll_loss_backward(rng):
+    tc, n, c = rng.choice("fd"), rng.randint(0, 6), rng.randint(1, 5)
+    target, weight, ignore_index = nll_args(rng, tc, n, c)
+    return values(rng, tc, n, 0.0), target, weight, n, c, ignore_index, zeros(tc, n * c)
+
+
+def lstm_inputs(rng) -> tuple:
+    tc = rng.choice("fd")
+    steps, batch, features, hidden = rng.randint(0, 5), rng.randint(1, 3), rng.randint(0, 4), rng.randint(1, 4)
+    w = lambda n: array(tc, floats(rng, n, 0.0, -0.8, 0.8))  # noqa: E731
+    bias = rng.random() < 0.7
+    args = (
+        w(steps * batch * features), w(4 * hidden * features), w(4 * hidden * hidden),
+        w(4 * hidden) if bias else array(tc), w(4 * hidden) if bias else array(tc),
+        w(batch * hidden), w(batch * hidden), (steps, batch, features, hidden), rng.random() < 0.5,
+    )  # fmt: skip
+    return tc, steps, batch, features, hidden, args
+
+
+def lstm_outputs(tc, steps, batch, hidden) -> tuple:
+    return (
+        zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden), zeros(tc, batch * hidden),
+        zeros(tc, steps * batch * 4 * hidden), zeros(tc, steps * batch * hidden),
+    )  # fmt: skip
+
+
+def case_lstm_forward(rng):
+    tc, steps, batch, _, hidden, args = lstm_inputs(rng)
+    return args + lstm_outputs(tc, steps, batch, hidden)
+
+
+def case_lstm_backward(rng):
+    tc, steps, batch, features, hidden, args = lstm_inputs(rng)
+    x, w_ih, w_hh, b_ih, b_hh, h0, c0, shape, reverse = args
+    out, h_n, c_n, gates, cells = lstm_outputs(tc, steps, batch, hidden)
+    P.lstm_forward(*args, out, h_n, c_n, gates, cells)
+    grads = [values(rng, tc, len(b), 0.0) for b in (out, h_n, c_n)]
+    grad_buffers = (
+        zeros(tc, steps * batch * features), zeros(tc, 4 * hidden * features), zeros(tc, 4 * hidden * hidden),
+        zeros(tc, 4 * hidden), zeros(tc, batch * hidden), zeros(tc, batch * hidden),
+    )  # fmt: skip
+    return (x, w_ih, w_hh, h0, c0, out, gates, cells, *grads, shape, reverse) + grad_buffers
+
+
+CASES = {name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+# -- comparison ----------------------------------------------------------------------------------
+
+TOLERANCE = {"f": (2e-6, 1e-6), "d": (1e-12, 1e-12)}
+
+
+def same_number(a, b, tc: str | None) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if a != a or b != b:
+            return a != a and b != b
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        rel, abs_ = TOLERANCE.get(tc or "d", TOLERANCE["d"])
+        return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+    return a == b and type(a) is type(b)
+
+
+def same_value(a, b) -> bool:
+    if isinstance(a, array):
+        return (
+            isinstance(b, array)
+            and a.typecode == b.typecode
+            and len(a) == len(b)
+            and all(same_number(x, y, a.typecode) for x, y in zip(a, b))
+        )
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return same_number(a, b, None)
+
+
+def copy_args(args: tuple) -> tuple:
+    return tuple(a[:] if isinstance(a, array) else a for a in args)
+
+
+def run(fn, args: tuple):
+    """(result, args after the call) or (the exception type, None)."""
+    args = copy_args(args)
+    try:
+        result = fn(*args)
+    except Exception as exc:  # compared by type below
+        return type(exc), None
+    return result, args
+
+
+# -- the tests -----------------------------------------------------------------------------------
+
+
+def test_every_pure_kernel_has_a_twin_with_the_same_signature():
+    for name, pure in public_kernels().items():
+        assert hasattr(C, name), f"minigrad_c._kernels has no {name}"
+        expected = [(p.name, p.kind, p.default) for p in inspect.signature(pure).parameters.values()]
+        got = [(p.name, p.kind, p.default) for p in inspect.signature(getattr(C, name)).parameters.values()]
+        assert got == expected, f"{name}: Cython signature {got} != pure {expected}"
+
+
+def test_op_codes_are_the_same():
+    codes = [name for name, v in vars(P).items() if name.isupper() and isinstance(v, int)]
+    assert len(codes) >= 24
+    for name in codes:
+        assert getattr(C, name) == getattr(P, name), name
+
+
+def test_every_kernel_has_random_cases():
+    assert sorted(CASES) == sorted(public_kernels()), "add a case_<kernel> generator for each new kernel"
+
+
+@pytest.mark.parametrize("name", sorted(public_kernels()))
+def test_same_results_on_random_inputs(name):
+    make = CASES[name]
+    rng = random.Random(f"parity-{name}")
+    raised = 0
+    for case in range(CASES_PER_KERNEL):
+        args = make(rng)
+        expected, expected_args = run(getattr(P, name), args)
+        got, got_args = run(getattr(C, name), args)
+        if expected_args is None:
+            raised += 1
+            assert got_args is None and got is expected, f"{name} case {case}: pure raised {expected}, Cython {got}"
+            continue
+        assert got_args is not None, f"{name} case {case}: Cython raised {got.__name__} on {args}"
+        assert same_value(expected, got), f"{name} case {case}: returned {got}, pure {expected}"
+        for i, (e, g) in enumerate(zip(expected_args, got_args)):
+            assert same_value(e, g), f"{name} case {case}: argument {i} is\n{g}\npure:\n{e}\ninputs {args}"
+    assert raised < CASES_PER_KERNEL // 4, f"{name}: {raised} random cases raised; the generator is off"
+
+
+def test_sums_match_fsum_exactly():
+    """sum_all reproduces math.fsum bit for bit, including its rounding across partials."""
+    rng = random.Random(7)
+    for _ in range(200):
+        scales = [1e16, -1e16, 1.0, 1e-16, 3.5e-17, 2.0**-60]
+        x = array("d", [rng.choice(scales) * rng.uniform(0.5, 2) for _ in range(9)])
+        assert C.sum_all(x) == math.fsum(x)
+    assert C.sum_all(array("d", [1e-16, 1.0, 1e16])) == math.fsum([1e-16, 1.0, 1e16])
+    with pytest.raises(ValueError, match="-inf"):
+        C.sum_all(array("d", [math.inf, -math.inf]))
+    with pytest.raises(OverflowError):
+        C.sum_all(array("d", [1.7e308, 1.7e308]))
+    assert math.isnan(C.sum_all(array("d", [1.0, math.nan])))
+    assert C.sum_all(array("d", [math.inf, 1.0])) == math.inf
