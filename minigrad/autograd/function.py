@@ -175,14 +175,10 @@ class Function:
     def apply(cls, *args: Any) -> Any:
         """Run forward without recording, then link the outputs into the graph if needed."""
         ctx = cls._node_class()
+        needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
+        ctx.needs_input_grad = needs  # as in torch, whether or not grad mode is on
         enabled = _state.enabled
-        if enabled:
-            needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
-            tracking = True in needs
-        else:
-            needs = (False,) * len(args)
-            tracking = False
-        ctx.needs_input_grad = needs
+        tracking = enabled and True in needs
         _state.enabled = False
         try:
             outputs = cls.forward(ctx, *args)
