@@ -289,10 +289,15 @@ class Tensor:
         return bool(value) if self.dtype is bool_ else value
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar_value())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar_value())
+
+    def _scalar_value(self) -> Any:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -671,18 +676,12 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        self._check_inplace_leaf()
-        self._write(array(self.dtype.typecode, [value]) * self.numel())
-        return self
+        """Set every element to value (a number or a 0-d tensor)."""
+        return self._inplace(_pointwise.Fill.apply(self, value))
 
     def copy_(self, src: Tensor) -> Tensor:
-        """Copy src's values (broadcast and converted) into self. Not recorded by autograd."""
-        self._check_inplace_leaf()
-        values = _pointwise.cast(src.detach(), self.dtype)
-        if values._shape != self._shape:
-            values = values.expand(*self._shape)
-        self._write(values._values())
-        return self
+        """Copy src's values (broadcast and converted to self's dtype) into self; src gets the gradient."""
+        return self._inplace(_pointwise.Copy.apply(self, src))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace_leaf()

@@ -15,7 +15,7 @@ from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, result_type
 from minigrad._shape import broadcast_shapes, broadcast_strides, contiguous_strides
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor
+from minigrad.tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 
 Number = int | float | bool
 
@@ -357,6 +357,45 @@ class ToDtype(Function):
     @staticmethod
     def backward(ctx, grad):
         return cast(grad, ctx.source), None
+
+
+class Fill(Function):
+    """y = every element set to a number;  y does not depend on x: dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        if isinstance(value, Tensor):
+            if value._shape:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
+                )
+            value = value.item()
+        value = value if x.dtype.is_floating_point else (bool(value) if x.dtype is bool_ else int(value))
+        return Tensor._make(type(x._storage.data)(x.dtype.typecode, [value]) * x.numel(), x._shape, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (zeros_for(grad._shape, grad.dtype) if ctx.needs_input_grad[0] else None), None
+
+
+class Copy(Function):
+    """y = src broadcast to x's shape and converted to x's dtype;  dx = 0,  dsrc = dy (summed and cast back)."""
+
+    @staticmethod
+    def forward(ctx, x, src):
+        if broadcast_shapes(x._shape, src._shape) != x._shape:
+            raise RuntimeError(
+                f"output with shape {list(x._shape)} doesn't match the broadcast shape "
+                f"{list(broadcast_shapes(x._shape, src._shape))}"
+            )
+        values = cast(src, x.dtype)
+        if values._shape != x._shape:
+            values = values.expand(*x._shape)
+        return Tensor._make(values._values()[:], x._shape, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (zeros_for(grad._shape, grad.dtype) if ctx.needs_input_grad[0] else None), grad
 
 
 # -- the functional API --------------------------------------------------------------------------
