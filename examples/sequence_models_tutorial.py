@@ -72,7 +72,7 @@ training_data = [
 ]
 word_to_ix = {}
 # For each words-list (sentence) and tags-list in each tuple of training_data
-for sent, tags in training_data:
+for sent, tags in training_data:  # noqa: B007 - the tutorial's own names
     for word in sent:
         if word not in word_to_ix:  # word has not been assigned an index yet
             word_to_ix[word] = len(word_to_ix)  # Assign each word with a unique index
@@ -126,7 +126,7 @@ with torch.no_grad():
     tag_scores = model(inputs)
     print(tag_scores)
 
-for epoch in range(300):  # again, normally you would NOT do 300 epochs, it is toy data
+for epoch in range(300):  # noqa: B007 - again, normally you would NOT do 300 epochs, it is toy data
     for sentence, tags in training_data:
         # Step 1. Remember that Pytorch accumulates gradients.
         # We need to clear them out before each instance
