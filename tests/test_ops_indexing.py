@@ -199,6 +199,22 @@ def test_setitem_graph_through_a_view_of_a_non_leaf():
         assert m.tolist() == t.tolist()
 
 
+def test_setitem_on_a_view_with_history_is_refused():
+    # torch rewrites the history of the viewed tensor (CopySlices); minigrad refuses rather than
+    # give the viewed tensor a wrong gradient
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="cannot modify in place a view"):
+        y[0][1] = 5.0
+    t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    check_raises(
+        lambda: t[0].__setitem__(1, 5.0),
+        lambda: x[0].__setitem__(1, 5.0),
+        "a view of a leaf Variable that requires grad is being used in an in-place operation.",
+        exact=True,
+    )
+
+
 def test_setitem_on_leaf_requiring_grad_raises():
     t, m = torch.zeros(3, requires_grad=True), mg.zeros(3, requires_grad=True)
     check_raises(lambda: t.__setitem__(0, 1.0), lambda: m.__setitem__(0, 1.0), "a leaf Variable that requires grad")

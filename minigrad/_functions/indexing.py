@@ -313,12 +313,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     index = _normalize_index(x, index)
     tracked = grad_mode.state.enabled and (x._requires_grad or getattr(value, "_requires_grad", False))
     if tracked:
-        if x.grad_fn is None and x._requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         shape, positions = positions_for(x._shape, contiguous_strides(x._shape), 0, index)
-        result = IndexPut.apply(x, value, shape, positions)
-        x._write(result._values())
-        x.grad_fn, x._output_nr, x._requires_grad = result.grad_fn, 0, True
+        x._inplace(IndexPut.apply(x, value, shape, positions))
         return
     if _has_advanced(index):
         shape, positions = positions_for(x._shape, x._strides, x._offset, index)
