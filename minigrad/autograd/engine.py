@@ -95,7 +95,8 @@ def _run_tensor_hooks(node: Node, grads: list) -> None:
     if node._retained:
         for output_nr, ref in node._retained.items():
             tensor, grad = ref(), grads[output_nr]
-            if tensor is not None and grad is not None:
+            # (an in-place op since retain_grad() gave the tensor a newer node: that one keeps it)
+            if tensor is not None and grad is not None and tensor.grad_fn is node:
                 tensor.grad = grad.clone() if tensor.grad is None else tensor.grad + grad
 
 
