@@ -1,6 +1,6 @@
 """``minigrad.nn``: modules, losses, ``functional`` and ``init``, with torch's names."""
 
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.container import ModuleList, Sequential
 from minigrad.nn.dropout import Dropout
 from minigrad.nn.linear import Linear
@@ -24,4 +24,5 @@ __all__ = [
     "Sequential",
     "functional",
     "init",
+    "utils",
 ]
