@@ -450,3 +450,12 @@ def test_run_reports_a_failing_reference_run(tmp_path):
     result = run_in_process(tmp_path, "import sys\nif 'minigrad' not in sys.modules:\n    sys.exit('no reference')\n")
     assert result.exit_code == 2
     assert result.report() == "the reference run on torch failed (exit 1):\n  no reference"
+
+
+def test_run_command_explains_a_missing_script(tmp_path, capsys):
+    from minigrad.testing.__main__ import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(tmp_path / "missing.py")])
+    assert info.value.code == 2
+    assert "python -m minigrad.testing run: no such script: " in capsys.readouterr().err

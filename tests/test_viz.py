@@ -128,6 +128,16 @@ def test_params_may_be_pairs_like_named_parameters():
     assert {label.split("\n")[0] for label in nodes.values()} >= {"layer.weight", "input"}
 
 
+def test_leaves_are_named_by_a_modules_named_parameters():
+    from minigrad import nn
+
+    layer = nn.Linear(3, 2)
+    loss = layer(minigrad.ones(4, 3)).sum()
+    nodes, edges = graph_by_label(to_dot(loss, params=layer.named_parameters()))
+    assert "weight\n(2, 3)\n.grad: None" in nodes.values() and "bias\n(2,)\n.grad: None" in nodes.values()
+    assert edges[("bias", "AddBackward")] == 1
+
+
 def test_several_named_outputs_share_one_graph():
     x, w = xw()
     h = x * w

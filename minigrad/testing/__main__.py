@@ -8,6 +8,7 @@ fails, 2 when the torch run itself fails.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 
 from minigrad.testing.script_run import run_both
@@ -23,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("script", help="the PyTorch script")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     options = parser.parse_args(argv)
-    result = run_both(options.script, options.args, atol=options.atol, rtol=options.rtol, timeout=options.timeout)
+    try:
+        result = run_both(options.script, options.args, atol=options.atol, rtol=options.rtol, timeout=options.timeout)
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
+        parser.exit(2, f"{parser.prog} run: {error}\n")
     print(result.report())
     return result.exit_code
 

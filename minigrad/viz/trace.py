@@ -36,6 +36,7 @@ class BackwardTrace:
     def __init__(self, params: Params = None) -> None:
         self.steps: list[Step] = []
         self._names = leaf_names(params)
+        self._latest: dict[Node, Step] = {}  # each node's last step, for the lookups below
 
     def __enter__(self) -> BackwardTrace:
         engine.observers.append(self._record)
@@ -45,21 +46,19 @@ class BackwardTrace:
         engine.observers.remove(self._record)
 
     def _record(self, node: Node, grads_in: tuple, grads_out: tuple) -> None:
-        self.steps.append(Step(node, grads_in, grads_out))
+        step = Step(node, grads_in, grads_out)
+        self.steps.append(step)
+        self._latest[node] = step
 
     def gradient_into(self, consumer: Node, index: int) -> Any:
         """The gradient ``consumer`` sent back through its input ``index`` (last pass wins)."""
-        for step in reversed(self.steps):
-            if step.node is consumer:
-                return step.grads_out[index] if index < len(step.grads_out) else None
-        return None
+        step = self._latest.get(consumer)
+        return step.grads_out[index] if step is not None and index < len(step.grads_out) else None
 
     def gradient_arrived(self, node: Node, output_nr: int) -> Any:
         """The gradient that arrived for output ``output_nr`` of ``node`` (last pass wins)."""
-        for step in reversed(self.steps):
-            if step.node is node:
-                return step.grads_in[output_nr]
-        return None
+        step = self._latest.get(node)
+        return step.grads_in[output_nr] if step is not None else None
 
     def table(self) -> str:
         """One block of rows per step: the node, what arrived, and what went to each input."""
