@@ -30,8 +30,6 @@ bit for bit, except where documented:
 
 import operator
 
-from array import array
-
 from cpython cimport array as carray
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport Py_SIZE
@@ -88,7 +86,7 @@ ctypedef fused int_t:
 
 cdef carray.array _array(object obj, str name):
     """obj as an array.array of a supported typecode, or TypeError."""
-    if not isinstance(obj, array):
+    if not isinstance(obj, carray.array):  # the object's real type, whatever its __class__ says
         raise TypeError(f"{name} must be an array.array, not {type(obj).__name__}")
     cdef carray.array a = <carray.array>obj
     cdef char code = a.ob_descr.typecode
@@ -864,18 +862,20 @@ cdef int _binary_scalar(Py_ssize_t op, const num_t* a, num_t scalar, bint revers
 
 def binary_scalar(Py_ssize_t op, a, scalar, bint reverse, out) -> None:
     """out[i] = a[i] (op) scalar, or scalar (op) a[i] when reverse."""
-    cdef carray.array aa = _array(a, "a"), o = _array(out, "out")
-    _check_binary_op(op, aa, o)
-    _need(o, Py_SIZE(aa), "out")
+    cdef carray.array aa = _array(a, "a")
     cdef char code = _code(aa)
     cdef double real = 0.0
     cdef long long integer = 0
+    # convert the scalar first: converting runs Python code, and no length is checked yet
     if code == c'f' or code == c'd':
         real = scalar
     else:
         integer = operator.index(scalar)
         if code == c'B' and not 0 <= integer <= 255:
             raise OverflowError(f"{integer} does not fit in an unsigned byte")
+    cdef carray.array o = _array(out, "out")
+    _check_binary_op(op, aa, o)
+    _need(o, Py_SIZE(aa), "out")
     cdef Py_ssize_t n = Py_SIZE(aa)
     if code == c'f':
         _binary_scalar_real(op, <float*>_data(aa), real, reverse, _data(o), n)
