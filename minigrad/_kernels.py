@@ -82,6 +82,14 @@ def _pow(a: float, b: float) -> float:
     return NAN if isinstance(r, complex) else r
 
 
+def _fsum(values) -> float:
+    """math.fsum, but inf - inf gives nan (and an overflowing sum inf) instead of raising."""
+    try:
+        return math.fsum(values)
+    except (ValueError, OverflowError):
+        return sum(values)
+
+
 def _maximum(a: float, b: float) -> float:
     if a != a or b != b:
         return NAN
@@ -338,12 +346,7 @@ def arg_reduce_dim(op: int, x: array, outer: int, n: int, inner: int, values: ar
 
 def sum_all(x: array) -> float:
     """The sum of every element, accumulated in double precision (inf - inf gives nan)."""
-    if x.typecode not in "fd":
-        return sum(x)
-    try:
-        return math.fsum(x)
-    except (ValueError, OverflowError):  # fsum refuses inf - inf and an overflowing partial sum
-        return sum(x)
+    return _fsum(x) if x.typecode in "fd" else sum(x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,22 +386,29 @@ def _columns(x: array, outer: int, n: int, inner: int):
 def _logsumexp_line(line) -> float:
     m = max(line)
     if m == INF or m == -INF or m != m:
-        return m if m == -INF or m != m else INF
-    return m + math.log(math.fsum([math.exp(v - m) for v in line]))
+        return m
+    return m + math.log(_fsum([math.exp(v - m) for v in line]))
 
 
 def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
-    """out = x - logsumexp(x) along the middle dimension, computed stably."""
+    """out = (x - max) - log sum exp(x - max) along the middle dimension, as torch computes it.
+
+    A line whose max is infinite is NaN throughout (x - max is inf - inf there), as in torch.
+    """
     for s, line in _columns(x, outer, n, inner):
-        lse = _logsumexp_line(line)
-        out[s] = array(out.typecode, [v - lse for v in line])
+        m = max(line)
+        if m == INF or m == -INF:
+            out[s] = array(out.typecode, [NAN]) * len(line)
+            continue
+        log_sum = math.log(_fsum([math.exp(v - m) for v in line]))
+        out[s] = array(out.typecode, [v - m - log_sum for v in line])
 
 
 def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = g - exp(y) * sum(g) along the line, where y = log_softmax(x)."""
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
-        total = math.fsum(g)
+        total = _fsum(g)
         out[s] = array(out.typecode, [gi - math.exp(yi) * total for gi, yi in zip(g, line)])
 
 
@@ -407,7 +417,7 @@ def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
     for s, line in _columns(x, outer, n, inner):
         m = max(line)
         exps = [_exp(v - m) for v in line]
-        total = math.fsum(exps)
+        total = _fsum(exps)
         out[s] = array(out.typecode, [e / total for e in exps])
 
 
@@ -415,7 +425,7 @@ def softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out:
     """out = y * (g - sum(g * y)) along the line, where y = softmax(x)."""
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
-        dot = math.fsum(map(operator.mul, g, line))
+        dot = _fsum(list(map(operator.mul, g, line)))
         out[s] = array(out.typecode, [yi * (gi - dot) for gi, yi in zip(g, line)])
 
 
