@@ -17,6 +17,21 @@ def _index(idx: int, size: int) -> int:
     return idx + size if idx < 0 else idx
 
 
+def _without(values: list, idx: int | slice) -> list:
+    if isinstance(idx, slice):
+        del values[idx]
+    else:
+        del values[_index(idx, len(values))]
+    return values
+
+
+def _renumber(container: Module, modules: list[Module]) -> None:
+    """Make ``modules`` the container's children, named "0", "1", ..."""
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container.add_module(str(i), module)
+
+
 class Sequential(Module):
     """Runs its modules one after another: ``Sequential(a, b)(x) == b(a(x))``.
 
@@ -49,14 +64,7 @@ class Sequential(Module):
 
     def __delitem__(self, idx: int | slice) -> None:
         """Remove module(s); the rest are renumbered "0", "1", ... as torch does."""
-        values = list(self._modules.values())
-        if isinstance(idx, slice):
-            del values[idx]
-        else:
-            del values[_index(idx, len(values))]
-        self._modules.clear()
-        for i, module in enumerate(values):
-            self.add_module(str(i), module)
+        _renumber(self, _without(list(self._modules.values()), idx))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -87,14 +95,7 @@ class ModuleList(Module):
         setattr(self, str(_index(idx, len(self))), module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        values = list(self._modules.values())
-        if isinstance(idx, slice):
-            del values[idx]
-        else:
-            del values[_index(idx, len(values))]
-        self._modules.clear()
-        for i, module in enumerate(values):
-            self.add_module(str(i), module)
+        _renumber(self, _without(list(self._modules.values()), idx))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -119,9 +120,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         values = list(self._modules.values())
         values.insert(index, module)
-        self._modules.clear()
-        for i, value in enumerate(values):
-            self.add_module(str(i), value)
+        _renumber(self, values)
 
     def __repr__(self) -> str:
         """Like Module's, but runs of identical children print once: ``(0-2): 3 x Linear(...)``."""
