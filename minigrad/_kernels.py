@@ -391,17 +391,16 @@ def _logsumexp_line(line) -> float:
 
 
 def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
-    """out = (x - max) - log sum exp(x - max) along the middle dimension, as torch computes it.
+    """out = x - logsumexp(x) along the middle dimension, computed stably.
 
-    A line whose max is infinite is NaN throughout (x - max is inf - inf there), as in torch.
+    A line whose max is infinite is NaN throughout, as in torch (which computes x - max: inf - inf).
     """
     for s, line in _columns(x, outer, n, inner):
-        m = max(line)
-        if m == INF or m == -INF:
+        lse = _logsumexp_line(line)
+        if lse == INF or lse == -INF:
             out[s] = array(out.typecode, [NAN]) * len(line)
             continue
-        log_sum = math.log(_fsum([math.exp(v - m) for v in line]))
-        out[s] = array(out.typecode, [v - m - log_sum for v in line])
+        out[s] = array(out.typecode, [v - lse for v in line])
 
 
 def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
