@@ -150,6 +150,27 @@ def test_custom_function_example(capsys):
     assert "gradcheck caught the forgetful backward: Jacobian mismatch" in out
 
 
+def test_lstm_page_numbers_are_pytorchs():
+    """Page 6 says torch.nn.LSTM prints the same digits and gradient norms; check that claim."""
+    torch = pytest.importorskip("torch")
+    from minigrad.testing import assert_close
+
+    namespace = {"__name__": "__docs__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for block, _ in examples((DOCS / "06-lstm.md").read_text()):
+            exec(compile(block.code, "06-lstm.md", "exec"), namespace)
+    lstm = torch.nn.LSTM(3, 4)
+    with torch.no_grad():
+        for name, weight in zip(("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), namespace["weights"]):
+            getattr(lstm, name).copy_(torch.tensor(weight.tolist()))
+    h1, c1 = lstm(torch.tensor(namespace["x0"].tolist()).view(1, 1, 3))[1]
+    assert_close(namespace["h1"], h1[0])
+    assert_close(namespace["c1"], c1[0])
+    x = torch.tensor(namespace["x"].detach().tolist(), requires_grad=True)
+    lstm(x)[0][-1].sum().backward()
+    assert_close(namespace["x"].grad, x.grad, rtol=1e-5, atol=1e-6)
+
+
 if __name__ == "__main__":
     for path in sys.argv[1:]:
         for block, _, actual in run_page(Path(path)):
