@@ -111,6 +111,22 @@ def test_cross_entropy_spatial_and_unbatched_match_torch():
     _check_value_and_grad(t_loss, m_loss, t_v, m_v)
 
 
+def test_nll_loss_of_a_1d_input_and_a_one_element_target_matches_torch():
+    t_x, m_x = _logits((4,), seed=11)
+    for reduction in ("mean", "none"):
+        t_loss = torch.nn.functional.nll_loss(t_x, torch.tensor([2]), reduction=reduction)
+        assert_same(F.nll_loss(m_x, mg.tensor([2]), reduction=reduction), t_loss)
+
+
+def test_all_ignored_targets_give_nan_mean_and_zero_gradient_like_torch():
+    t_x, m_x = _logits((2, 3), seed=12)
+    t_y, m_y = _targets([1, 1])
+    t_loss = torch.nn.functional.nll_loss(t_x, t_y, ignore_index=1)
+    m_loss = F.nll_loss(m_x, m_y, ignore_index=1)
+    _check_value_and_grad(t_loss, m_loss, t_x, m_x)
+    assert math.isnan(m_loss.item()) and m_x.grad.reshape(-1).tolist() == [0.0] * 6
+
+
 def test_cross_entropy_equals_nll_of_log_softmax_by_hand():
     x = mg.tensor([[1.0, 2.0, 3.0]])
     # -log softmax(x)[2] = log(e + e^2 + e^3) - 3
@@ -134,6 +150,13 @@ def test_loss_errors_match_torch():
         lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor([0, 5])),
         lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor([0, 1, 2])),
         lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0, 1]), reduction="avg"),
+        lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor([[0, 1, 2]])),  # batch size before rank
+        lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor([0.0, 1.0])),
+        lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor([0, 1]), weight=lib.ones(3, dtype=lib.float64)),
+        lambda lib, x: lib.nn.functional.nll_loss(x[0], lib.tensor([0, 1])),
+        lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0.0, 1.0])),  # not probabilities: indices
+        lambda lib, x: lib.nn.functional.cross_entropy(x, lib.zeros(2, 3, dtype=lib.long)),
+        lambda lib, x: lib.nn.functional.cross_entropy(x, lib.zeros(2, 3), ignore_index=1),
     ]
     for case in cases:
         with pytest.raises(Exception) as t_info:

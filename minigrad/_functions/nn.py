@@ -6,6 +6,7 @@ Each could be composed from smaller ops; a fused kernel is both faster and numer
 
 from __future__ import annotations
 
+import math
 from array import array
 
 from minigrad._backend import kernels as K
@@ -95,9 +96,7 @@ class NllLoss(Function):
         if ctx.reduction == "none":
             per_row = grad._values()
         else:
-            scale = grad.item() / ctx.total_weight if ctx.reduction == "mean" else grad.item()
-            if ctx.reduction == "mean" and not ctx.total_weight:
-                scale = 0.0
+            scale = _divide(grad.item(), ctx.total_weight) if ctx.reduction == "mean" else grad.item()
             per_row = array(grad.dtype.typecode, [scale]) * n
         weights = weight._values() if weight is not None else array(grad.dtype.typecode)
         out = new_buffer(grad.dtype, n * c)
@@ -153,40 +152,60 @@ def nll_loss(
     ignore_index: int = -100,
     reduction: str = "mean",
 ) -> Tensor:
-    """The negative log likelihood loss of log-probabilities ``input`` (N, C) or (C,)."""
+    """The negative log likelihood loss of log-probabilities ``input`` (N, C), (C,) or
+    (N, C, d1, ...). The checks run in torch's order, with torch's wording."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if not isinstance(target, Tensor) or target.dtype is not int64:
-        found = target.dtype.name if isinstance(target, Tensor) else type(target).__name__
-        raise RuntimeError(f"expected scalar type Long but found {_scalar_type_name(found)}")
-    if input.dim() not in (1, 2):
-        if input.dim() < 1:
-            raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-        c = input._shape[1]
-        moved = input.movedim(1, -1).reshape(-1, c)
-        if target._shape != input._shape[:1] + input._shape[2:]:
-            raise RuntimeError(
-                f"Expected target size {list(input._shape[:1] + input._shape[2:])}, got {list(target._shape)}"
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if not isinstance(target, Tensor):
+        raise TypeError(f"nll_loss(): argument 'target' must be Tensor, not {type(target).__name__}")
+    if input.dim() != 1:
+        target_batch = target._shape[0] if target._shape else 0
+        if input._shape[0] != target_batch:
+            raise ValueError(
+                f"Expected input batch_size ({input._shape[0]}) to match target batch_size ({target_batch})."
             )
+    if input.dim() > 2:
+        expected = input._shape[:1] + input._shape[2:]
+        if target._shape != expected:
+            raise RuntimeError(f"Expected target size {list(expected)}, got {list(target._shape)}")
+        moved = input.movedim(1, -1).reshape(-1, input._shape[1])
         loss = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
         return loss.reshape(target._shape) if reduction == "none" else loss
+    if target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.dim() == 1 and target.dim() == 1 and target._shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target._shape[0]}")
+    if target.dtype is not int64:
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_scalar_type_name(target.dtype.name)}"
+        )
+    classes = input._shape[-1]
+    if weight is not None:
+        if weight.dim() > 1 or weight.numel() != classes:
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {classes} classes or no classes but "
+                f"got weight tensor of shape: {list(weight._shape)}"
+            )
+        if weight.dtype is not input.dtype:
+            raise RuntimeError(
+                f"expected scalar type {_scalar_type_name(input.dtype.name)} but found "
+                f"{_scalar_type_name(weight.dtype.name)}"
+            )
     if input.dim() == 1:
-        if target.dim() != 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         loss = NllLoss.apply(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
         return loss.reshape(()) if reduction == "none" else loss
-    if target.dim() != 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input._shape[0] != target._shape[0]:
-        raise ValueError(
-            f"Expected input batch_size ({input._shape[0]}) to match target batch_size ({target._shape[0]})."
-        )
-    if weight is not None and weight._shape != (input._shape[1],):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {input._shape[1]} classes or no classes but "
-            f"got weight tensor of shape: {list(weight._shape)}"
-        )
     return NllLoss.apply(input, target, weight, ignore_index, reduction)
+
+
+def _divide(a: float, b: float) -> float:
+    """a / b with IEEE semantics for b == 0 (inf or nan, as torch's kernels give), not an error."""
+    if b:
+        return a / b
+    if a != a or a == 0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 def _scalar_type_name(name: str) -> str:

@@ -159,7 +159,7 @@ def cross_entropy(
     """Cross entropy of unnormalised scores ``input`` (N, C), (C,) or (N, C, d1, ...).
 
     With class indices: nll_loss(log_softmax(input, class dim), target). With class
-    probabilities (a float ``target`` of input's shape): -sum_c weight_c target_c log p_c, averaged
+    probabilities (a float ``target`` of the input's shape): -sum_c weight_c target_c log p_c, averaged
     over the batch for 'mean'. ``label_smoothing`` e mixes in the uniform distribution:
     (1 - e) * loss + e * (the loss against 1/C for every class), as torch computes it.
     """
@@ -171,7 +171,14 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     logp = _nn.log_softmax(input, class_dim)
-    if target.is_floating_point():
+    if target.shape == input.shape:  # torch's rule: same shape means class probabilities
+        if not target.is_floating_point():
+            raise RuntimeError(
+                "Expected floating point type for target with class probabilities, got "
+                + _nn._scalar_type_name(target.dtype.name)
+            )
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         return _soft_target_loss(logp, target, weight, class_dim, reduction, label_smoothing)
     loss = _nn.nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
@@ -198,8 +205,6 @@ def _along(weight: Tensor, class_dim: int, ndim: int) -> Tensor:
 def _soft_target_loss(
     logp: Tensor, target: Tensor, weight: Tensor | None, class_dim: int, reduction: str, label_smoothing: float
 ) -> Tensor:
-    if target.shape != logp.shape:
-        raise RuntimeError(f"Expected target size {list(logp.shape)}, got {list(target.shape)}")
     classes = logp.shape[class_dim]
     if label_smoothing > 0.0:
         target = target * (1.0 - label_smoothing) + label_smoothing / classes
