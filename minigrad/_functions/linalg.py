@@ -10,13 +10,11 @@ from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
 
 
-def _bmm_values(a: Tensor, b: Tensor) -> Tensor:
-    """(batch, m, k) @ (batch, k, n) -> (batch, m, n), no graph."""
-    batch, m, k = a._shape
-    n = b._shape[2]
+def _matmul_values(a: Tensor, b: Tensor, batch: int, m: int, k: int, n: int, shape: tuple) -> Tensor:
+    """batch products (m, k) @ (k, n) of the row-major values of a and b, as a tensor of ``shape``; no graph."""
     out = new_buffer(a.dtype, batch * m * n)
     K.matmul(a._values(), b._values(), batch, m, k, n, out)
-    return Tensor._make(out, (batch, m, n), a.dtype)
+    return Tensor._make(out, shape, a.dtype)
 
 
 def _check_dtypes(a: Tensor, b: Tensor) -> None:
@@ -46,7 +44,8 @@ class Mm(Function):
             )
         _check_dtypes(a, b)
         ctx.save_for_backward(a, b)
-        return _bmm_values(a.reshape(1, *a._shape), b.reshape(1, *b._shape)).reshape(a._shape[0], b._shape[1])
+        (m, k), n = a._shape, b._shape[1]
+        return _matmul_values(a, b, 1, m, k, n, (m, n))
 
     @staticmethod
     def backward(ctx, grad):
@@ -70,7 +69,9 @@ class Bmm(Function):
         if a.dtype is not b.dtype:
             raise RuntimeError(f"expected scalar type {_type_name(a)} but found {_type_name(b)}")
         ctx.save_for_backward(a, b)
-        return _bmm_values(a, b)
+        batch, m, k = a._shape
+        n = b._shape[2]
+        return _matmul_values(a, b, batch, m, k, n, (batch, m, n))
 
     @staticmethod
     def backward(ctx, grad):

@@ -86,17 +86,14 @@ def _arithmetic(op: int, a: Any, b: Any, true_division: bool = False) -> Tensor:
     return binary_values(op, a, b, dt, dt)
 
 
-def _check_not_bool(name: str, *operands: Any) -> None:
-    """torch refuses to subtract or negate bool tensors (``~`` inverts a mask)."""
-    bools = [x for x in operands if isinstance(x, Tensor) and x.dtype is bool_]
-    if not bools:
-        return
+def _refuse_bool(name: str, *operands: Any) -> None:
+    """Raise torch's error for subtracting or negating bool tensors (``~`` inverts a mask)."""
     if name == "neg":
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
             "use the `~` or `logical_not()` operator instead."
         )
-    if len(bools) == 2:
+    if all(getattr(x, "dtype", None) is bool_ for x in operands):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
             "`logical_xor()` operator instead."
@@ -129,7 +126,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        _check_not_bool("sub", a, b)
+        if getattr(a, "dtype", None) is bool_ or getattr(b, "dtype", None) is bool_:
+            _refuse_bool("sub", a, b)
         return _arithmetic(K.SUB, a, b)
 
     @staticmethod
@@ -204,7 +202,8 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        _check_not_bool("neg", x)
+        if x.dtype is bool_:
+            _refuse_bool("neg", x)
         return unary_values(K.NEG, x)
 
     @staticmethod
