@@ -58,9 +58,8 @@ def test_make_batch_by_hand():
     assert batch.tags.tolist() == [[0, 1], [1, IGNORE_INDEX], [1, IGNORE_INDEX]]
     # distinct forms in order of appearance: The, ab, dog; padding positions point at form 0
     assert batch.form_index.tolist() == [0, 1, 2, 0, 1, 0]
-    # "ab" = <bow> a b <eow> -> windows (<bow> a b), (a b <eow>); "The" has unknown T, h, e
-    assert batch.char_windows.tolist()[1] == [[2, 4, 5], [4, 5, 3], [0, 0, 0]]
-    assert batch.char_windows.tolist()[0] == [[2, 1, 1], [1, 1, 1], [1, 1, 3]]
+    # "ab" = <bow> a b <eow> <pad>, two windows; "The" = <bow> T h e <eow>, T h e unknown
+    assert batch.chars.tolist() == [[2, 1, 1, 1, 3], [2, 4, 5, 3, 0], [2, 1, 1, 1, 3]]
     assert batch.window_mask.tolist() == [[True, True, True], [True, True, False], [True, True, True]]
     with pytest.raises(KeyError, match="'VERB' is not in the vocabulary"):  # the tag set has no <unk>
         make_batch(vocabs, [["dog"]], [["VERB"]])

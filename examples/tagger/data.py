@@ -9,8 +9,9 @@ Three vocabularies turn strings into ids (``minigrad.data.Vocab``):
 
 A ``Batch`` holds B sentences, time-major and padded at the end (see
 ``minigrad.nn.utils.rnn``): word ids ``(T, B)`` with ``<pad>`` after each sentence, gold tags
-``(T, B)`` with ``IGNORE_INDEX`` after it, and the character windows of the distinct word forms
-of the batch, computed once per form (``Batch.form_index`` maps each position to its form).
+``(T, B)`` with ``IGNORE_INDEX`` after it, and the spelling of the distinct word forms of the
+batch, whose character features are computed once per form (``Batch.form_index`` maps each
+position to its form).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from minigrad.data import Sentence, Vocab
 IGNORE_INDEX = -100
 BOW, EOW = "<bow>", "<eow>"
 MAX_WORD_CHARS = 20  # longer words keep their first and last MAX_WORD_CHARS // 2 characters
-CHAR_WINDOW = 3  # the char-CNN reads windows of 3 characters: one left and one right of centre
 
 
 @dataclass
@@ -58,8 +58,8 @@ class Batch:
     sentences: list[list[str]]
     lengths: list[int]
     words: mg.Tensor  # (T, B) int64 word ids, <pad> after each sentence
-    char_windows: mg.Tensor  # (F, W, CHAR_WINDOW) int64: window w of distinct form f
-    window_mask: mg.Tensor  # (F, W) bool: True for the windows of real characters
+    chars: mg.Tensor  # (F, W + 2) int64: <bow> c_1 .. c_n <eow> <pad>... of distinct form f
+    window_mask: mg.Tensor  # (F, W) bool: window w (centred on c_{w+1}) is made of real characters
     form_index: mg.Tensor  # (T * B,) int64: the distinct form at each position (0 on padding)
     tags: mg.Tensor | None  # (T, B) int64 tag ids, IGNORE_INDEX after each sentence
 
@@ -75,19 +75,17 @@ def clip_word(word: str) -> str:
     return word[:half] + word[-half:]
 
 
-def char_windows(chars: Vocab, forms: Sequence[str]) -> tuple[list, list]:
-    """The character windows of each form: form ``f`` with characters ``c_1 .. c_n`` is read as
-    ``<bow> c_1 .. c_n <eow>`` and gives the n windows ``(c_{i-1}, c_i, c_{i+1})``; shorter
-    forms are padded with all-``<pad>`` windows, masked out."""
+def spell(chars: Vocab, forms: Sequence[str]) -> tuple[list, list]:
+    """Character ids of each form, ``<bow> c_1 .. c_n <eow>`` padded to a common length, and
+    the mask of the n windows ``(c_{i-1}, c_i, c_{i+1})`` centred on real characters."""
     width = max(len(clip_word(form)) for form in forms)
-    pad_window = [chars.pad_id] * CHAR_WINDOW
-    windows, mask = [], []
+    ids, mask = [], []
     for form in forms:
-        ids = [chars.lookup(BOW), *chars.encode(clip_word(form)), chars.lookup(EOW)]
-        n = len(ids) - 2
-        windows.append([ids[i:i + CHAR_WINDOW] for i in range(n)] + [pad_window] * (width - n))
+        spelled = [chars.lookup(BOW), *chars.encode(clip_word(form)), chars.lookup(EOW)]
+        n = len(spelled) - 2
+        ids.append(spelled + [chars.pad_id] * (width - n))
         mask.append([True] * n + [False] * (width - n))
-    return windows, mask
+    return ids, mask
 
 
 def make_batch(vocabs: Vocabularies, sentences: Sequence[Sequence[str]],
@@ -105,12 +103,12 @@ def make_batch(vocabs: Vocabularies, sentences: Sequence[Sequence[str]],
         form_rows.append([0 if w is None else form_ids.setdefault(w, len(form_ids)) for w in present])
         if tags is not None:
             tag_rows.append([vocabs.tags.lookup(seq[t]) if t < len(seq) else IGNORE_INDEX for seq in tags])
-    windows, mask = char_windows(vocabs.chars, list(form_ids))
+    chars, mask = spell(vocabs.chars, list(form_ids))
     return Batch(
         sentences=[list(s) for s in sentences],
         lengths=lengths,
         words=mg.tensor(word_rows, dtype=mg.int64),
-        char_windows=mg.tensor(windows, dtype=mg.int64),
+        chars=mg.tensor(chars, dtype=mg.int64),
         window_mask=mg.tensor(mask, dtype=mg.bool),
         form_index=mg.tensor(form_rows, dtype=mg.int64).reshape(-1),
         tags=mg.tensor(tag_rows, dtype=mg.int64) if tags is not None else None,
