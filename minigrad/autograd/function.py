@@ -259,9 +259,9 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
     if ctx._saved:
         # A saved output would point back at ctx (ctx -> output -> ctx): keep a history-free alias
         # instead, so the graph holds no reference cycle and is freed as soon as it is unused.
-        for out in outs:
-            if getattr(out, "grad_fn", None) is ctx:
-                ctx._replace_saved(out, out._view(out._shape, out._strides, out._offset))
+        for value, _ in ctx._saved:
+            if getattr(value, "grad_fn", None) is ctx:
+                ctx._replace_saved(value, value._view(value._shape, value._strides, value._offset))
     if anomaly.state.enabled:
         ctx._trace = "".join(traceback.format_stack(sys._getframe(2)))
     return outs[0] if single else tuple(outs)
