@@ -45,6 +45,7 @@ OPS = {
     "tanh": ([(2, 3)], lambda x: x.tanh()),
     "relu": ([(2, 3)], lambda x: x.relu()),
     "clamp": ([(3, 4)], lambda x: x.clamp(-1.1, 0.9)),
+    "clamp_tensor_bounds": ([(3, 4), (4,), (3, 1)], lambda x, lo, hi: x.clamp(lo - 0.5, hi + 0.5)),
     "where": ([(2, 3), (3,)], lambda x, y: mg.where(x > 0, x, y)),
     "to_float64": ([(2, 3)], lambda x: x.to(mg.float64) * 2),
     # reductions

@@ -1,6 +1,7 @@
 """Elementwise ops against torch 2.13.0: values, gradients, broadcasting, scalars on both sides,
 layouts, extreme inputs and type promotion."""
 
+import itertools
 import math
 import random
 
@@ -138,6 +139,26 @@ def test_clamp_gradient_at_the_bounds():
 def test_relu_and_abs_gradient_at_zero():
     check_op([(3,)], lambda x: x.relu(), values=[[0.0, -0.0, 1.0]])
     check_op([(3,)], lambda x: x.abs(), values=[[0.0, -0.0, -1.0]])
+
+
+def test_clamp_with_tensor_bounds():
+    # ties between x and a bound (values on a grid) keep x, as in torch
+    values = [[-2.0, 0.5, 0.5, 3.0, 1.0, 0.0], [0.0, 0.5, 0.0, 0.0, 2.0, 0.0], [1.0, 1.0, 0.5, 2.0, 1.5, -1.0]]
+    check_op(
+        [(6,), (6,), (6,)],
+        lambda x, lo, hi: torch.clamp(x, lo, hi),
+        lambda x, lo, hi: mg.clamp(x, lo, hi),
+        values=values,
+    )
+    check_op([(2, 3), (3,)], lambda x, lo: x.clamp(min=lo), lambda x, lo: x.clamp(min=lo))
+    check_op([(2, 3), (2, 1)], lambda x, hi: x.clamp(max=hi), lambda x, hi: x.clamp(max=hi))
+    t, m = _both([1, 5], "int64")
+    t_lo, m_lo = _both([2.5, 2.0], "float32")
+    check_op([], lambda: t.clamp(min=t_lo), lambda: m.clamp(min=m_lo), grad=False)
+    with pytest.raises(TypeError):
+        torch.clamp(torch.ones(2), min=torch.zeros(2), max=3.5)
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        mg.clamp(mg.ones(2), min=mg.zeros(2), max=3.5)
 
 
 def test_clamp_without_bounds_raises():
@@ -388,3 +409,35 @@ def test_int_pow_negative_exponents_follow_c_integer_rules():
     t_e, m_e = _both([-1, -1, -2, -1, -1, 2], "int64")
     check_op([], lambda: t**t_e, lambda: m**m_e, grad=False)
     check_op([], lambda: 2**t_e, lambda: 2**m_e, grad=False)
+
+
+def _operand(kind, dtype):
+    """One operand as (torch value, minigrad value): a 1-D tensor, a 0-d tensor or a Python scalar."""
+    values = {"bool": [True, False], "int64": [3, -2], "float32": [1.5, -0.25], "float64": [0.75, -2.5]}[dtype]
+    if kind == "scalar":
+        return values[0], values[0]
+    if kind == "0-d":
+        values = values[0]
+    return _both(values, dtype)
+
+
+def test_type_promotion_table():
+    """Every pairing of dtypes and operand kinds, for each arithmetic op: torch's result or its error."""
+    dtypes = ["bool", "int64", "float32", "float64"]
+    ops = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a == b]
+    for kind_a, kind_b, dtype_a, dtype_b in itertools.product(["1-d", "0-d"], ["1-d", "0-d", "scalar"], dtypes, dtypes):
+        if kind_b == "scalar" and dtype_b == "float64":
+            continue  # a Python float has the default dtype
+        t_a, m_a = _operand(kind_a, dtype_a)
+        t_b, m_b = _operand(kind_b, dtype_b)
+        for op in ops:
+            _check_pairing(op, t_a, t_b, m_a, m_b)
+
+
+def _check_pairing(op, t_a, t_b, m_a, m_b):
+    try:
+        expected = op(t_a, t_b)
+    except RuntimeError:
+        check_raises(lambda: op(t_a, t_b), lambda: op(m_a, m_b), exact=True)
+    else:
+        check_op([], lambda: expected, lambda: op(m_a, m_b), grad=False)

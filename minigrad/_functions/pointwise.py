@@ -86,6 +86,11 @@ def _arithmetic(op: int, a: Any, b: Any, true_division: bool = False) -> Tensor:
     return binary_values(op, a, b, dt, dt)
 
 
+def _is_bool(x: Any) -> bool:
+    """A Python bool or a bool tensor."""
+    return type(x) is bool or getattr(x, "dtype", None) is bool_
+
+
 def _refuse_bool(name: str, *operands: Any) -> None:
     """Raise torch's error for subtracting or negating bool tensors (``~`` inverts a mask)."""
     if name == "neg":
@@ -93,7 +98,7 @@ def _refuse_bool(name: str, *operands: Any) -> None:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
             "use the `~` or `logical_not()` operator instead."
         )
-    if all(getattr(x, "dtype", None) is bool_ for x in operands):
+    if all(_is_bool(x) for x in operands):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
             "`logical_xor()` operator instead."
@@ -126,7 +131,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if getattr(a, "dtype", None) is bool_ or getattr(b, "dtype", None) is bool_:
+        if _is_bool(a) or _is_bool(b):
             _refuse_bool("sub", a, b)
         return _arithmetic(K.SUB, a, b)
 
@@ -452,10 +457,23 @@ def relu(x: Tensor) -> Tensor:
     return Relu.apply(x)
 
 
-def clamp(x: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
+def clamp(x: Tensor, min: Number | Tensor | None = None, max: Number | Tensor | None = None) -> Tensor:
+    """min(max(x, min), max) elementwise; bounds are numbers, or tensors that broadcast with x."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.apply(x, min, max)
+    tensor_bounds = [isinstance(bound, Tensor) for bound in (min, max) if bound is not None]
+    if not any(tensor_bounds):
+        return Clamp.apply(x, min, max)
+    if not all(tensor_bounds):
+        raise TypeError(
+            "clamp() received an invalid combination of arguments: min and max must both be numbers or tensors"
+        )
+    # x where it lies within the bounds (ties and NaN keep x), else the bound it crossed
+    if min is not None:
+        x = where(compare(K.GE, x, min) | compare(K.NE, x, x), x, min)
+    if max is not None:
+        x = where(compare(K.LE, x, max) | compare(K.NE, x, x), x, max)
+    return x
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
