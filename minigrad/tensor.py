@@ -357,33 +357,53 @@ class Tensor:
     # -- operations (implemented in minigrad/_functions) ---------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.pow(other, self)
 
     def __neg__(self) -> Tensor:
@@ -393,9 +413,13 @@ class Tensor:
         return _pointwise.abs(self)
 
     def __matmul__(self, other: Tensor) -> Tensor:
+        if not isinstance(other, Tensor):
+            return NotImplemented
         return _linalg.matmul(self, other)
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
+        if not isinstance(other, Tensor):
+            return NotImplemented
         return _linalg.matmul(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -462,24 +486,52 @@ class Tensor:
 
     # comparisons: bool results, never differentiable
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.compare(K.EQ, self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.compare(K.NE, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.compare(K.LT, self, other)
 
     def __le__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.compare(K.LE, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.compare(K.GT, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _pointwise.compare(K.GE, self, other)
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    def eq(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.EQ, self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.NE, self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.LT, self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.LE, self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.GT, self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return _pointwise.compare(K.GE, self, other)
 
     def __and__(self, other: Tensor) -> Tensor:
         return _pointwise.binary_values(K.MINIMUM, _as_bool(self), _as_bool(other), bool_, bool_)
@@ -755,6 +807,9 @@ def _init_view(t: Tensor, storage: Storage, shape: tuple, strides: tuple, offset
     t._hooks = None
     t._accumulator = None
     t._retains_grad = False
+
+
+_OPERANDS = (Tensor, int, float)  # what the operator dunders accept; anything else gets NotImplemented
 
 
 def _nest(values: list, shape: tuple) -> list:

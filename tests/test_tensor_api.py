@@ -338,3 +338,12 @@ def test_fill_and_copy_are_recorded():
         assert m.tolist() == t.tolist()
     check_op([(2, 3), (3,)], lambda x, y: (x * 1).copy_(y))
     check_op([(2, 3)], lambda x: (x * 1).fill_(2.0) * x)
+
+
+def test_operators_with_unsupported_operands():
+    t, m = torch.tensor([1.0, 2.0]), mg.tensor([1.0, 2.0])
+    assert (m == None) is (t == None) is False  # noqa: E711 - the operator itself is under test
+    assert (m != "a") is (t != "a") is True
+    assert (m in [None]) is (t in [None]) is False
+    for fn in [lambda x: x < None, lambda x: x + None, lambda x: "a" * x, lambda x: None - x, lambda x: x @ 2]:
+        check_raises(lambda fn=fn: fn(t), lambda fn=fn: fn(m), exact=True)
