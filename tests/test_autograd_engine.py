@@ -233,6 +233,20 @@ def test_hooks_fire_in_torchs_order_and_their_results_replace_the_gradient():
     assert [name for name, _ in got[0]] == ["z", "y", "a", "a2"]
 
 
+def test_hooks_registered_before_an_in_place_op_see_the_gradient_of_the_old_value():
+    def scenario(lib):
+        log = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 2
+        h.register_hook(lambda g: log.append(("before", g.tolist())))
+        h.mul_(3)
+        h.register_hook(lambda g: log.append(("after", g.tolist())))
+        (h * h).sum().backward()
+        return log, x.grad
+
+    assert same_on_both(scenario) == [[["after", [12.0, 24.0]], ["before", [36.0, 72.0]]], [72.0, 144.0]]
+
+
 def test_hook_removal():
     def scenario(lib):
         a = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -204,6 +204,25 @@ def test_an_input_returned_unchanged_keeps_its_own_history():
     assert same_on_both(scenario) == [False, True, True, False, [2.0, 2.0]]
 
 
+def test_an_input_returned_unchanged_is_a_view_of_it():
+    def run(lib):
+        class Identity(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad
+
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        Identity.apply(a).mul_(2)
+
+    # torch: "Output 0 of Identity is a view and is being modified inplace. ..."; minigrad: "a view
+    # of a leaf Variable that requires grad is being used in an in-place operation."
+    check_raises(lambda: run(torch), lambda: run(mg), "view")
+
+
 def test_non_differentiable_outputs_and_materialize_grads_off():
     def scenario(lib):
         received = []

@@ -239,12 +239,12 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
             continue
         for k, a in enumerate(args):
             if getattr(a, "_storage", None) is out._storage:  # out is input k, or a view of it
-                if out is not a:
-                    ctx._view_of = k
-                elif any(out is d for d in ctx._dirty):
+                if out is a and any(out is d for d in ctx._dirty):
                     _check_dirty(out)
-                else:
+                    break
+                if out is a:  # returned unchanged: the output is a new view of it, as in torch
                     outs[i] = out = out._view(out._shape, out._strides, out._offset)
+                ctx._view_of = k
                 break
         out._requires_grad = True
         out.grad_fn = ctx
