@@ -311,6 +311,22 @@ def test_grad_stops_at_the_inputs():
     assert same_on_both(scenario) == [[20.0, 40.0], ["h"], None]
 
 
+def test_grad_runs_no_hook_off_the_paths_to_its_inputs():
+    def scenario(lib):
+        log = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        side = w * 2
+        side.register_hook(lambda g: log.append("side"))
+        w.register_hook(lambda g: log.append("w"))
+        h = x * 1
+        h.register_hook(lambda g: log.append("h"))
+        (gx,) = lib.autograd.grad((h * side).sum(), x)
+        return gx, log
+
+    assert same_on_both(scenario) == [[6.0, 8.0], ["h"]]
+
+
 def test_grad_allow_unused():
     def scenario(lib):
         x = lib.tensor([1.0], requires_grad=True)

@@ -173,7 +173,8 @@ def run_backward(
         _deliver(buffers, node, output_nr, grad)
     root_nodes = list(buffers)
     dependencies = _count_dependencies(root_nodes)
-    needed = None if capture is None else _nodes_leading_to({n for n, _ in capture}, root_nodes, dependencies)
+    targets = set() if capture is None else {node for node, _ in capture}
+    leading = None if capture is None else _nodes_leading_to(targets, root_nodes, dependencies)
     call_backward = _call_backward_detecting_anomaly if anomaly.state.enabled else _call_backward
     ready = []  # heap of (-sequence_nr, node): the newest ready node first
     for node in root_nodes:
@@ -186,6 +187,8 @@ def run_backward(
         while ready:
             node = heappop(ready)[1]
             grads = buffers.pop(node, None)  # None: no gradient reached this node
+            if leading is not None and node not in leading and node not in targets:
+                grads = None  # autograd.grad skips what leads to none of its inputs
             if grads is not None and (node._pre_hooks or node._retained):
                 _run_tensor_hooks(node, grads)
             if capture is not None and grads is not None:
@@ -198,7 +201,7 @@ def run_backward(
                 if observers:
                     _notify(node, grads, ())
                 continue
-            if grads is None or (needed is not None and node not in needed):
+            if grads is None or (leading is not None and node not in leading):
                 input_grads = (None,) * len(node.next_functions)
             else:
                 input_grads = call_backward(node, grads)

@@ -123,7 +123,7 @@ class Node:
         self._released = True
 
     def _replace_saved(self, old: Any, new: Any) -> None:
-        """Save ``new`` wherever ``old`` was saved (``old`` is about to be overwritten in place)."""
+        """Save ``new`` (at its current version) wherever ``old`` was saved."""
         if self._saved is not None:
             self._saved = tuple((new, new._storage.version) if v is old else (v, k) for v, k in self._saved)
 
