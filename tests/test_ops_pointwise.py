@@ -190,6 +190,15 @@ def test_division_by_zero(dtype):
     check_op([(2,)], lambda x: x / 0, values=[[1.0, -1.0]], dtype=dtype, grad=False)
 
 
+def test_pow_gradients_at_a_zero_base_or_exponent():
+    # torch masks these gradients to 0: d/da where b == 0, d/db where a == 0 and b >= 0
+    check_op([(4,), (4,)], lambda x, y: x**y, values=[[0.0, 0.0, 2.0, -2.0], [2.0, 0.0, 0.0, 3.0]])
+    check_op([(3,)], lambda x: 0.0**x, values=[[0.0, 1.0, 2.0]])
+    check_op([(2,)], lambda x: x**0, values=[[0.0, 4.0]])
+    check_op([(2,)], lambda x: x**0.5, values=[[0.0, 4.0]])
+    check_op([(2,)], lambda x: x**-1, values=[[0.0, 4.0]])
+
+
 def test_pow_extremes():
     check_op([(4,)], lambda x: x**-1, values=[[0.0, -0.0, 2.0, 1e30]], grad=False)
     check_op([(3,)], lambda x: x**2, values=[[1e30, -1e30, 1e-30]], grad=False)

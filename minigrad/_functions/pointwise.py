@@ -172,7 +172,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a ** b;  dz/da = b * a^(b-1),  dz/db = z * ln(a)."""
+    """z = a ** b;  dz/da = b * a^(b-1) (0 where b == 0),  dz/db = z * ln(a) (0 where a == 0 and b >= 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -192,13 +192,20 @@ class Pow(Function):
         grad_a = grad_b = None
         if da:
             if isinstance(b, Tensor):
-                grad_a = grad * b * a ** (b - 1)
+                grad_a = where(compare(K.EQ, b, 0), 0.0, grad * b * a ** (b - 1))
             else:
                 out = new_buffer(grad.dtype, grad.numel())
                 K.pow_scalar_backward(a._values(), float(b), grad._values(), out)
                 grad_a = Tensor._make(out, grad._shape, grad.dtype)
         if db:
-            grad_b = grad * z * (a.log() if isinstance(a, Tensor) else math.log(a))
+            if isinstance(a, Tensor):
+                zero_base = compare(K.EQ, a, 0) & compare(K.GE, b, 0)
+                grad_b = where(zero_base, 0.0, grad * z * a.log())
+            else:
+                log_a = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+                grad_b = grad * z * log_a
+                if a == 0:
+                    grad_b = where(compare(K.GE, b, 0), 0.0, grad_b)
         return grad_a, grad_b
 
 
