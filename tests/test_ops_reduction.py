@@ -194,3 +194,21 @@ def test_reductions_keep_0d_shape_with_keepdim():
     check_op([()], lambda x: x.max(0, keepdim=True))
     check_op([()], lambda x: x.argmax(keepdim=True), grad=False)
     check_op([(2, 3)], lambda x: x.argmax(keepdim=True), grad=False)
+
+
+INF = math.inf
+GRADIENTS_WITH_INFINITIES = {
+    "logsumexp_all_minus_inf_row": ([(2, 3)], lambda x: x.logsumexp(1), [-INF, -INF, -INF, 1.0, -INF, 2.0]),
+    "logsumexp_inf": ([(2, 3)], lambda x: x.logsumexp(1), [INF, 0.0, 1.0, 1.0, -INF, 2.0]),
+    "softmax_minus_inf": ([(2, 3)], lambda x: x.softmax(1), [-INF, 0.0, 1.0, 1.0, -INF, 2.0]),
+    "log_softmax_minus_inf": ([(2, 3)], lambda x: x.log_softmax(1), [-INF, 0.0, 1.0, 1.0, -INF, 2.0]),
+    "max_tied_infinities": ([(2, 3)], lambda x: x.max(), [INF, 0.0, INF, 1.0, -INF, 2.0]),
+    "sum_inf": ([(2, 3)], lambda x: x.sum(0), [INF, 0.0, 1.0, 1.0, -INF, 2.0]),
+    "mean_inf": ([(2, 3)], lambda x: x.mean(), [INF, 0.0, 1.0, 1.0, -INF, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADIENTS_WITH_INFINITIES))
+def test_gradients_with_infinities(name):
+    shapes, fn, values = GRADIENTS_WITH_INFINITIES[name]
+    check_op(shapes, fn, values=[values])
