@@ -376,3 +376,21 @@ def _random_factorization(n, rng):
     for _ in range(rng.randint(0, 2)):
         target.insert(rng.randrange(len(target) + 1), 1)
     return target or [1]
+
+
+ZERO_D_ERRORS = {
+    "unbind": lambda x: x.unbind(0),
+    "chunk": lambda x: x.chunk(2),
+    "split": lambda x: x.split(1),
+    "narrow": lambda x: x.narrow(0, 0, 1),
+    "select": lambda x: x.select(0, 0),
+    "int index": lambda x: x[0],
+    "permute": lambda x: x.permute(0),
+    "unsqueeze": lambda x: x.unsqueeze(1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_D_ERRORS))
+def test_0d_errors(name):
+    fn = ZERO_D_ERRORS[name]
+    check_raises(lambda: fn(torch.tensor(1.0)), lambda: fn(mg.tensor(1.0)), exact=True)

@@ -76,6 +76,11 @@ def _normalize_index(x: Tensor, index: Any) -> tuple:
         i = ellipses[0]
         items[i : i + 1] = [slice(None)] * max(len(x._shape) - consumed, 0)
     if consumed > len(x._shape):
+        if not x._shape and any(type(item) is int for item in items):
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
+                "convert a 0-dim tensor to a number"
+            )
         raise IndexError(f"too many indices for tensor of dimension {len(x._shape)}")
     expanded = []
     dim = 0
