@@ -93,7 +93,6 @@ def test_nll_loss(name, dtype):
     check_op([(5, 4)], lambda x: t_fn(x.log_softmax(1), t_y), lambda x: m_fn(x.log_softmax(1), m_y), dtype=dtype)
 
 
-@pytest.mark.xfail(strict=True, reason="nn.py: NllLoss.backward divides by a zero total weight (reported)")
 def test_nll_loss_all_ignored_gives_nan_mean():
     t_y, m_y = _targets([1, 1])
     check_op([(2, 3)], lambda x: TF.nll_loss(x, t_y, ignore_index=1), lambda x: F.nll_loss(x, m_y, ignore_index=1))
@@ -118,9 +117,6 @@ def test_nll_loss_on_non_contiguous_input():
     check_op([(3, 3)], lambda x: TF.nll_loss(x, t_y), lambda x: F.nll_loss(x, m_y), layout="permuted")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="nn.py: torch 2.13 words it 'expected target dtype to be Long or Byte' (reported)"
-)
 def test_nll_loss_float_target():
     check_raises(
         lambda: TF.nll_loss(torch.zeros(3, 4), torch.tensor([0.0, 1.0, 2.0])),
@@ -167,7 +163,6 @@ def test_nll_loss_errors():
     )
 
 
-@pytest.mark.xfail(strict=True, reason="nn.py: torch checks the batch sizes before the target's rank (reported)")
 def test_nll_loss_batch_size_checked_before_target_rank():
     check_raises(
         lambda: TF.nll_loss(torch.zeros(3, 4), torch.tensor([[0, 1, 2]])),
