@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
 from tagger.data import IGNORE_INDEX, Batch, Vocabularies, inference_batches, training_batches  # noqa: E402
 from tagger.evaluation import score  # noqa: E402
-from tagger.model import TaggerConfig  # noqa: E402
+from tagger.model import WORD_INIT_STD, TaggerConfig  # noqa: E402
 
 from minigrad.data import fetch_ewt, find_conllu_splits, read_conllu  # noqa: E402
 
@@ -100,6 +100,9 @@ class TorchTagger(nn.Module):
     def __init__(self, vocabs: Vocabularies, config: TaggerConfig) -> None:
         super().__init__()
         self.embed = nn.Embedding(len(vocabs.words), config.word_dim, padding_idx=vocabs.words.pad_id)
+        with torch.no_grad():
+            nn.init.normal_(self.embed.weight, 0.0, WORD_INIT_STD)
+            self.embed.weight[vocabs.words.pad_id] = 0.0
         self.char_embed = nn.Embedding(len(vocabs.chars), config.char_dim, padding_idx=vocabs.chars.pad_id)
         self.filters = nn.Linear(3 * config.char_dim, config.char_features)
         self.lstm = nn.LSTM(config.word_dim + config.char_features, config.hidden, num_layers=config.layers,
@@ -158,8 +161,8 @@ def main() -> None:
     p.add_argument("--crf", action="store_true")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--log-every", type=int, default=100)

@@ -32,8 +32,8 @@ from tagger.data import IGNORE_INDEX, Batch, Vocabularies
 class TaggerConfig:
     word_dim: int = 64
     char_dim: int = 24
-    char_features: int = 48
-    hidden: int = 96
+    char_features: int = 32
+    hidden: int = 64
     layers: int = 1
     dropout: float = 0.33
     crf: bool = False
@@ -77,11 +77,21 @@ class SharedDropout(nn.Module):
         return x * F.dropout(mg.ones(1, x.shape[1], x.shape[2], dtype=x.dtype), self.p, True)
 
 
+WORD_INIT_STD = 0.1
+"""Word embeddings start as N(0, 0.1^2) rather than nn.Embedding's N(0, 1): a rare word's
+embedding only moves when it occurs, by about lr per occurrence with Adam, so a small start
+lets a few occurrences outweigh the random initial vector (on EWT: 91.9% dev accuracy after
+the first epoch instead of 88.0%)."""
+
+
 class Tagger(nn.Module):
     def __init__(self, vocabs: Vocabularies, config: TaggerConfig) -> None:
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(len(vocabs.words), config.word_dim, padding_idx=vocabs.words.pad_id)
+        with mg.no_grad():
+            nn.init.normal_(self.embed.weight, 0.0, WORD_INIT_STD)
+            self.embed.weight[vocabs.words.pad_id] = 0.0
         self.chars = CharCNN(len(vocabs.chars), config.char_dim, config.char_features, vocabs.chars.pad_id)
         self.lstm = nn.LSTM(config.word_dim + config.char_features, config.hidden, num_layers=config.layers,
                             dropout=config.dropout if config.layers > 1 else 0.0, bidirectional=True)

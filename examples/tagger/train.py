@@ -41,8 +41,8 @@ RESUME_KEY = "minigrad_tagger_resume"
 class TrainOptions:
     model_path: Path
     epochs: int = 10
-    batch_size: int = 32
-    lr: float = 2e-3
+    batch_size: int = 64
+    lr: float = 1e-2
     optimizer: str = "adam"
     seed: int = 1
     patience: int = 3
