@@ -617,3 +617,32 @@ def lstm_backward(
     grad_bias[:] = array(tc, [sum(dzc) for dzc in dz_cols])
     grad_h0[:] = array(tc, [v for row in dh for v in row])
     grad_c0[:] = array(tc, [v for row in dc for v in row])
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused training-step kernels: embedding rows and the optimizer's update
+# ---------------------------------------------------------------------------------------------
+
+
+def gather_rows(src: array, width: int, indices: array, out: array) -> None:
+    """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
+    for k, i in enumerate(indices):
+        out[k * width : (k + 1) * width] = src[i * width : (i + 1) * width]
+
+
+def scatter_add_rows(dst: array, width: int, indices: array, src: array, skip: int) -> None:
+    """dst[indices[k], :] += src[k, :] for k in order, except where indices[k] == skip.
+
+    The gradient of an embedding (``skip`` is its padding index, or -1 for none). Every add is
+    rounded on store, so a row picked twice gets (dst + src_a) + src_b, as ``put`` accumulates.
+    """
+    tc = dst.typecode
+    for k, i in enumerate(indices):
+        if i != skip:
+            row = slice(i * width, (i + 1) * width)
+            dst[row] = array(tc, map(operator.add, dst[row], src[k * width : (k + 1) * width]))
+
+
+def axpy(y: array, alpha: float, x: array) -> None:
+    """y[i] = y[i] + alpha * x[i] in place (an optimizer's update), in double, rounded once."""
+    y[:] = array(y.typecode, [v + alpha * g for v, g in zip(y, x)])

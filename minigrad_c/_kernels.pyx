@@ -14,8 +14,9 @@ index (IndexError). Only then does it run its loops, which never read or write o
 Arithmetic follows the pure kernels, which compute in Python floats (C doubles) and round on
 store: floats are read as double, combined in double in the same order, and rounded once when
 stored, with the same libm functions (exp, log, tanh, pow). Sums run in the same order from
-0.0; ``math.fsum`` is reproduced exactly (Shewchuk's partials, as CPython). So results agree
-bit for bit, except where documented:
+0.0; ``math.fsum`` is reproduced exactly (Shewchuk's partials, as CPython), with the pure
+kernels' fallback to the plain sum where fsum raises. So results agree bit for bit, except where
+documented:
 
 - NaN sign and payload bits may differ (a NaN is a NaN);
 - integer arithmetic wraps around on overflow (as torch does), where the pure kernels raise
@@ -279,7 +280,8 @@ cdef const num_t* _readable(const num_t* base, const View* v, num_t** scratch) e
 
 
 # ---------------------------------------------------------------------------------------------
-# math.fsum, exactly: Shewchuk's nonoverlapping partials with CPython's special cases
+# The pure kernels' _fsum: math.fsum exactly (Shewchuk's nonoverlapping partials with CPython's
+# special cases), and where fsum would raise (inf - inf, an overflowing partial), the plain sum
 # ---------------------------------------------------------------------------------------------
 
 cdef struct FSum:
@@ -288,6 +290,7 @@ cdef struct FSum:
     double special       # the sum of the inf and nan summands
     double inf_sum
     bint overflow
+    double plain         # the plain sum, in order from 0.0: what Python's sum() gives
 
 
 cdef inline void _fsum_reset(FSum* s) noexcept:
@@ -295,11 +298,15 @@ cdef inline void _fsum_reset(FSum* s) noexcept:
     s.special = 0.0
     s.inf_sum = 0.0
     s.overflow = False
+    s.plain = 0.0
 
 
 cdef void _fsum_add(FSum* s, double x) noexcept:
     cdef double xsave = x, y, t, hi, yr, lo
     cdef Py_ssize_t i = 0, j
+    s.plain += x
+    if s.overflow:
+        return
     for j in range(s.n):
         y = s.p[j]
         if fabs(x) < fabs(y):
@@ -330,14 +337,12 @@ cdef void _fsum_add(FSum* s, double x) noexcept:
             s.overflow = True
 
 
-cdef double _fsum_result(FSum* s) except? -1.0:
+cdef double _fsum_result(FSum* s) noexcept:
     cdef double hi = 0.0, x, y, yr, lo = 0.0
     cdef Py_ssize_t n = s.n
-    if s.overflow:
-        raise OverflowError("intermediate overflow in fsum")
+    if s.overflow or (s.special != 0.0 and isnan(s.inf_sum)):
+        return s.plain           # fsum raises OverflowError or ValueError here
     if s.special != 0.0:
-        if isnan(s.inf_sum):
-            raise ValueError("-inf + inf in fsum")
         return s.special
     if n > 0:
         n -= 1
@@ -1211,7 +1216,7 @@ def arg_reduce_dim(Py_ssize_t op, x, Py_ssize_t outer, Py_ssize_t n, Py_ssize_t 
         _arg_reduce(op, <unsigned char*>_data(xa), outer, n, inner, <unsigned char*>_data(va), idx)
 
 
-cdef double _fsum_run(const real_t* x, Py_ssize_t n) except? -1.0:
+cdef double _fsum_run(const real_t* x, Py_ssize_t n) except? -1.0:  # -1.0: MemoryError
     cdef FSum s
     cdef Py_ssize_t i
     s.p = _fsum_partials()
@@ -1327,11 +1332,11 @@ cdef inline double _line_max(const real_t* line, Py_ssize_t n, Py_ssize_t stride
     return m
 
 
-cdef double _logsumexp_line(const real_t* line, Py_ssize_t n, Py_ssize_t stride, FSum* s) except? -1.0:
+cdef double _logsumexp_line(const real_t* line, Py_ssize_t n, Py_ssize_t stride, FSum* s) noexcept:
     cdef double m = _line_max(line, n, stride)
     cdef Py_ssize_t k
     if m == INFINITY or m == -INFINITY or m != m:
-        return m if (m == -INFINITY or m != m) else INFINITY
+        return m
     _fsum_reset(s)
     for k in range(n):
         _fsum_add(s, exp(<double>line[k * stride] - m))
@@ -1354,10 +1359,10 @@ cdef int _softmax_family(int which, const real_t* x, const real_t* grad, Py_ssiz
                 line = x + o * n * inner + i
                 g = grad + o * n * inner + i
                 dst = out + o * n * inner + i
-                if which == 0:      # log_softmax
+                if which == 0:      # log_softmax: NaN throughout a line whose max is infinite
                     m = _logsumexp_line(line, n, inner, &s)
                     for k in range(n):
-                        dst[k * inner] = <real_t>(<double>line[k * inner] - m)
+                        dst[k * inner] = <real_t>(NAN if isinf(m) else <double>line[k * inner] - m)
                 elif which == 1:    # log_softmax_backward (x is y)
                     _fsum_reset(&s)
                     for k in range(n):
@@ -1557,33 +1562,78 @@ cdef int _need_all(tuple buffers, tuple names, tuple sizes) except -1:
     return 0
 
 
+cdef enum:
+    PANEL = 16    # weight rows interleaved together, so that their sums stay in registers
+
+
+cdef void _pack_panels(const real_t* w, Py_ssize_t rows, Py_ssize_t cols, real_t* packed) noexcept:
+    """Lay w (rows, cols) out in panels of PANEL rows, interleaved column by column:
+    packed[p * cols + l * width + k] = w[p + k, l] for the panel starting at row p."""
+    cdef Py_ssize_t p, k, l, width
+    for p in range(0, rows, PANEL):
+        width = min(<Py_ssize_t>PANEL, rows - p)
+        for k in range(width):
+            for l in range(cols):
+                packed[p * cols + l * width + k] = w[(p + k) * cols + l]
+
+
+cdef void _matvec(const real_t* packed, Py_ssize_t rows, Py_ssize_t cols, const real_t* v, double* out) noexcept:
+    """out[r] = w[r, :] . v, each sum over l in order from 0.0 (w packed by _pack_panels)."""
+    cdef double acc[PANEL]
+    cdef Py_ssize_t p, k, l, width
+    cdef const real_t* panel
+    cdef double x
+    for p in range(0, rows, PANEL):
+        width = min(<Py_ssize_t>PANEL, rows - p)
+        panel = packed + p * cols
+        for k in range(PANEL):
+            acc[k] = 0.0
+        if width == PANEL:
+            for l in range(cols):
+                x = v[l]
+                for k in range(PANEL):
+                    acc[k] += x * panel[l * PANEL + k]
+        else:
+            for l in range(cols):
+                x = v[l]
+                for k in range(width):
+                    acc[k] += x * panel[l * width + k]
+        for k in range(width):
+            out[p + k] = acc[k]
+
+
+cdef inline void _axpy(double* acc, const real_t* w, double v, Py_ssize_t n) noexcept:
+    """acc[r] += v * w[r]: one term more of n sums (the loop the compiler vectorizes)."""
+    cdef Py_ssize_t r
+    for r in range(n):
+        acc[r] += v * w[r]
+
+
 cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
                        const real_t* b_hh, bint has_bias, const real_t* h0, const real_t* c0,
                        Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                        real_t* out, real_t* h_n, real_t* c_n, real_t* gates, real_t* cells) except -1:
-    cdef Py_ssize_t G = 4 * H, s, t, b, r, l, j, row, prev
-    cdef real_t* wt_ih = NULL   # w_ih transposed (I, 4H): the inner loops run along 4H
+    """Each gate sum runs over l in order from 0.0, as the pure kernel's sum()."""
+    cdef Py_ssize_t G = 4 * H, s, t, b, r, j, row, prev
+    cdef real_t* wt_ih = NULL   # w_ih and w_hh packed in panels
     cdef real_t* wt_hh = NULL
     cdef double* bias = NULL
-    cdef double* z = NULL
-    cdef double* zh = NULL
+    cdef double* z = NULL       # the 4H sums over the input
+    cdef double* zh = NULL      # the 4H sums over the previous h
     cdef const real_t* x_t
     cdef const real_t* h_p
     cdef const real_t* c_p
-    cdef const real_t* w
     cdef real_t* act
-    cdef double v, i, f, g, o, c
+    cdef double i, f, g, o, c
     try:
         wt_ih = <real_t*>_alloc(G * I, sizeof(real_t))
         wt_hh = <real_t*>_alloc(G * H, sizeof(real_t))
         bias = <double*>_alloc(G, sizeof(double))
         z = <double*>_alloc(G, sizeof(double))
         zh = <double*>_alloc(G, sizeof(double))
+        _pack_panels(w_ih, G, I, wt_ih)
+        _pack_panels(w_hh, G, H, wt_hh)
         for r in range(G):
-            for l in range(I):
-                wt_ih[l * G + r] = w_ih[r * I + l]
-            for l in range(H):
-                wt_hh[l * G + r] = w_hh[r * H + l]
             bias[r] = <double>b_ih[r] + <double>b_hh[r] if has_bias else 0.0
         for s in range(T):
             t = T - 1 - s if reverse else s
@@ -1593,19 +1643,8 @@ cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 x_t = x + row * I
                 h_p = out + (prev * B + b) * H if s else h0 + b * H
                 c_p = cells + (prev * B + b) * H if s else c0 + b * H
-                for r in range(G):
-                    z[r] = 0.0
-                    zh[r] = 0.0
-                for l in range(I):
-                    v = x_t[l]
-                    w = wt_ih + l * G
-                    for r in range(G):
-                        z[r] += v * w[r]
-                for l in range(H):
-                    v = h_p[l]
-                    w = wt_hh + l * G
-                    for r in range(G):
-                        zh[r] += v * w[r]
+                _matvec(wt_ih, G, I, x_t, z)
+                _matvec(wt_hh, G, H, h_p, zh)
                 act = gates + row * G
                 for j in range(H):
                     i = _sigmoid(z[j] + bias[j] + zh[j])
@@ -1683,52 +1722,62 @@ def lstm_forward(
                       <double*>p[0], <double*>p[8], <double*>p[9], <double*>p[10], <double*>p[11])
 
 
+cdef void _weight_grad(const double* dz, Py_ssize_t K, Py_ssize_t G, const real_t** rows, Py_ssize_t n,
+                       double* acc, real_t* out) noexcept:
+    """out[r, l] = sum over k (in order, from 0.0) of dz[k, r] * rows[k][l]: one row r at a
+    time, so that its n sums stay in the cache while the K rows stream past."""
+    cdef Py_ssize_t r, k, l
+    for r in range(G):
+        memset(acc, 0, n * sizeof(double))
+        for k in range(K):
+            _axpy(acc, rows[k], dz[k * G + r], n)
+        for l in range(n):
+            out[r * n + l] = <real_t>acc[l]
+
+
 cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,
                         const real_t* c0, const real_t* out, const real_t* gates, const real_t* cells,
                         const real_t* grad_out, const real_t* grad_h_n, const real_t* grad_c_n,
                         Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                         real_t* grad_x, real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias,
                         real_t* grad_h0, real_t* grad_c0) except -1:
-    cdef Py_ssize_t G = 4 * H, s, t, b, r, l, j, row, prev
-    cdef double* dh = NULL      # (B, H): the gradient reaching each h, carried between steps
+    """The steps are walked in reverse, carrying dh and dc; the dz of every walked row is kept
+    (in walk order) for the weight gradients, which are computed at the end with each sum in
+    walk order, as the pure kernel's sums over its rows."""
+    cdef Py_ssize_t G = 4 * H, K = T * B, s, t, b, r, l, j, k, row, prev
+    cdef double* dh = NULL        # (B, H): the gradient reaching each h, carried between steps
     cdef double* dc = NULL
-    cdef double* dz = NULL      # (4H,): the gradient of the gate pre-activations of one row
-    cdef double* acc_ih = NULL
-    cdef double* acc_hh = NULL
-    cdef double* acc_b = NULL
-    cdef double* tmp = NULL
-    cdef const real_t* x_t
+    cdef double* dz_all = NULL    # (K, 4H): the gate pre-activation gradients, in walk order
+    cdef double* acc = NULL
+    cdef const real_t** x_rows = NULL
+    cdef const real_t** h_rows = NULL
     cdef const real_t* h_p
     cdef const real_t* c_p
     cdef const real_t* act
-    cdef const real_t* w
-    cdef double i, f, g, o, dhj, dcj, tcj, d_o, dzr
+    cdef double* dz
+    cdef double i, f, g, o, dhj, dcj, tcj, d_o
     try:
         dh = <double*>_alloc(B * H, sizeof(double))
         dc = <double*>_alloc(B * H, sizeof(double))
-        dz = <double*>_alloc(G, sizeof(double))
-        acc_ih = <double*>_alloc(G * I, sizeof(double))
-        acc_hh = <double*>_alloc(G * H, sizeof(double))
-        acc_b = <double*>_alloc(G, sizeof(double))
-        tmp = <double*>_alloc(I, sizeof(double))
+        dz_all = <double*>_alloc(K * G, sizeof(double))
+        acc = <double*>_alloc(I if I > H else H, sizeof(double))
+        x_rows = <const real_t**>_alloc(K, sizeof(real_t*))
+        h_rows = <const real_t**>_alloc(K, sizeof(real_t*))
         for j in range(B * H):
             dh[j] = grad_h_n[j]
             dc[j] = grad_c_n[j]
-        for r in range(G * I):
-            acc_ih[r] = 0.0
-        for r in range(G * H):
-            acc_hh[r] = 0.0
-        for r in range(G):
-            acc_b[r] = 0.0
         for s in range(T):
             t = s if reverse else T - 1 - s
             prev = t + 1 if reverse else t - 1
             for b in range(B):
+                k = s * B + b
                 row = t * B + b
-                x_t = x + row * I
                 h_p = out + (prev * B + b) * H if s != T - 1 else h0 + b * H
                 c_p = cells + (prev * B + b) * H if s != T - 1 else c0 + b * H
+                x_rows[k] = x + row * I
+                h_rows[k] = h_p
                 act = gates + row * G
+                dz = dz_all + k * G
                 for j in range(H):
                     i = act[j]
                     f = act[H + j]
@@ -1743,46 +1792,32 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                     dz[2 * H + j] = dcj * i * (1.0 - g * g)
                     dz[3 * H + j] = d_o * o * (1.0 - o)
                     dc[b * H + j] = dcj * f
+                # grad_x[row] = dz w_ih and the next dh = dz w_hh, each sum over r in order
+                memset(acc, 0, I * sizeof(double))
+                for r in range(G):
+                    _axpy(acc, w_ih + r * I, dz[r], I)
                 for l in range(I):
-                    tmp[l] = 0.0
+                    grad_x[row * I + l] = <real_t>acc[l]
+                memset(dh + b * H, 0, H * sizeof(double))
                 for r in range(G):
-                    dzr = dz[r]
-                    w = w_ih + r * I
-                    for l in range(I):
-                        tmp[l] += dzr * w[l]
-                for l in range(I):
-                    grad_x[row * I + l] = <real_t>tmp[l]
-                for l in range(H):
-                    dh[b * H + l] = 0.0
-                for r in range(G):
-                    dzr = dz[r]
-                    w = w_hh + r * H
-                    for l in range(H):
-                        dh[b * H + l] += dzr * w[l]
-                for r in range(G):
-                    dzr = dz[r]
-                    for l in range(I):
-                        acc_ih[r * I + l] += dzr * x_t[l]
-                    for l in range(H):
-                        acc_hh[r * H + l] += dzr * h_p[l]
-                    acc_b[r] += dzr
-        for r in range(G * I):
-            grad_w_ih[r] = <real_t>acc_ih[r]
-        for r in range(G * H):
-            grad_w_hh[r] = <real_t>acc_hh[r]
+                    _axpy(dh + b * H, w_hh + r * H, dz[r], H)
+        _weight_grad(dz_all, K, G, x_rows, I, acc, grad_w_ih)
+        _weight_grad(dz_all, K, G, h_rows, H, acc, grad_w_hh)
         for r in range(G):
-            grad_bias[r] = <real_t>acc_b[r]
+            acc[0] = 0.0
+            for k in range(K):
+                acc[0] += dz_all[k * G + r]
+            grad_bias[r] = <real_t>acc[0]
         for j in range(B * H):
             grad_h0[j] = <real_t>dh[j]
             grad_c0[j] = <real_t>dc[j]
     finally:
         PyMem_Free(dh)
         PyMem_Free(dc)
-        PyMem_Free(dz)
-        PyMem_Free(acc_ih)
-        PyMem_Free(acc_hh)
-        PyMem_Free(acc_b)
-        PyMem_Free(tmp)
+        PyMem_Free(dz_all)
+        PyMem_Free(acc)
+        PyMem_Free(x_rows)
+        PyMem_Free(h_rows)
     return 0
 
 
@@ -1835,3 +1870,98 @@ def lstm_backward(
                        <double*>p[7], <double*>p[8], <double*>p[9], <double*>p[10], <double*>p[11], T, B, I, H,
                        reverse, <double*>p[0], <double*>p[12], <double*>p[13], <double*>p[14], <double*>p[15],
                        <double*>p[16])
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused training-step kernels: embedding rows and the optimizer's update
+# ---------------------------------------------------------------------------------------------
+
+cdef Py_ssize_t _row_count(carray.array buf, Py_ssize_t width, str name) except -1:
+    """How many rows of `width` elements buf holds (it must hold a whole number)."""
+    _nonneg(width, "width")
+    if width == 0:
+        return 0
+    if Py_SIZE(buf) % width:
+        raise ValueError(f"{name} holds {Py_SIZE(buf)} elements, not a whole number of rows of {width}")
+    return Py_SIZE(buf) // width
+
+
+cdef int _check_rows(carray.array indices, Py_ssize_t rows, Py_ssize_t width, bint skipping,
+                     Py_ssize_t skip) except -1:
+    """Every index (but skip, when skipping) picks one of `rows` rows."""
+    if _code(indices) != c'q':
+        raise TypeError(f"indices must have typecode 'q', not {chr(_code(indices))!r}")
+    if width == 0:
+        return 0
+    cdef const long long* idx = <const long long*>_data(indices)
+    cdef Py_ssize_t k
+    for k in range(Py_SIZE(indices)):
+        if not (skipping and idx[k] == skip) and not 0 <= idx[k] < rows:
+            raise IndexError(f"index {idx[k]} is out of range for {rows} rows")
+    return 0
+
+
+def gather_rows(src, Py_ssize_t width, indices, out) -> None:
+    """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
+    cdef carray.array s = _array(src, "src"), ix = _array(indices, "indices"), o = _array(out, "out")
+    _same_code(s, "src", o, "out")
+    cdef Py_ssize_t rows = _row_count(s, width, "src"), n = Py_SIZE(ix), k
+    _need(o, _mul(n, width), "out")
+    _check_rows(ix, rows, width, False, 0)
+    cdef const long long* idx = <const long long*>_data(ix)
+    cdef size_t row_bytes = width * s.ob_descr.itemsize
+    cdef const char* base = <const char*>_data(s)
+    cdef char* dst = <char*>_data(o)
+    for k in range(n if width else 0):
+        memcpy(dst + k * row_bytes, base + idx[k] * row_bytes, row_bytes)
+
+
+cdef void _scatter_add_rows(real_t* dst, Py_ssize_t width, const long long* idx, Py_ssize_t n, const real_t* src,
+                            Py_ssize_t skip) noexcept:
+    cdef Py_ssize_t k, j
+    cdef real_t* row
+    for k in range(n):
+        if idx[k] == skip:
+            continue
+        row = dst + idx[k] * width
+        for j in range(width):
+            row[j] = <real_t>(<double>row[j] + <double>src[k * width + j])
+
+
+def scatter_add_rows(dst, Py_ssize_t width, indices, src, Py_ssize_t skip) -> None:
+    """dst[indices[k], :] += src[k, :] for k in order, except where indices[k] == skip.
+
+    The gradient of an embedding (``skip`` is its padding index, or -1 for none). Every add is
+    rounded on store, so a row picked twice gets (dst + src_a) + src_b, as ``put`` accumulates.
+    """
+    cdef carray.array d = _array(dst, "dst"), ix = _array(indices, "indices"), s = _array(src, "src")
+    _floating(d, "dst")
+    _same_code(d, "dst", s, "src")
+    cdef Py_ssize_t rows = _row_count(d, width, "dst"), n = Py_SIZE(ix)
+    _need(s, _mul(n, width), "src")
+    _check_rows(ix, rows, width, True, skip)
+    if width == 0:
+        return
+    cdef const long long* idx = <const long long*>_data(ix)
+    if _code(d) == c'f':
+        _scatter_add_rows(<float*>_data(d), width, idx, n, <float*>_data(s), skip)
+    else:
+        _scatter_add_rows(<double*>_data(d), width, idx, n, <double*>_data(s), skip)
+
+
+cdef void _axpy_store(real_t* y, double alpha, const real_t* x, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        y[i] = <real_t>(<double>y[i] + alpha * <double>x[i])
+
+
+def axpy(y, double alpha, x) -> None:
+    """y[i] = y[i] + alpha * x[i] in place (an optimizer's update), in double, rounded once."""
+    cdef carray.array ya = _array(y, "y"), xa = _array(x, "x")
+    _floating(ya, "y")
+    _same_code(ya, "y", xa, "x")
+    _need(xa, Py_SIZE(ya), "x")
+    if _code(ya) == c'f':
+        _axpy_store(<float*>_data(ya), alpha, <float*>_data(xa), Py_SIZE(ya))
+    else:
+        _axpy_store(<double*>_data(ya), alpha, <double*>_data(xa), Py_SIZE(ya))

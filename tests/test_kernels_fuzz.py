@@ -127,6 +127,9 @@ def valid_calls() -> dict[str, list[tuple]]:
         "nll_loss": [((E, "target", E, "size", "size", "int", E), (f32(6), q(0, 2), f32(3), 2, 3, -100, f32(2)))],
         "nll_loss_backward": [((E, "target", E, "size", "size", "int", E),
                                (f32(2), q(2, -100), f32(3), 2, 3, -100, f32(6)))],
+        "gather_rows": [((S, "size", "positions", E), (f32(6), 2, q(2, 0, 2), f32(6)))],
+        "scatter_add_rows": [((S, "size", "positions", E, "int"), (f32(6), 2, q(2, 0, 2), f32(6), 5))],
+        "axpy": [((E, "real", E), (f32(4), -0.1, f32(4)))],
         "lstm_forward": [lstm_forward_call(), lstm_forward_call("d")],
         "lstm_backward": [lstm_backward_call()],
     }  # fmt: skip
