@@ -20,8 +20,8 @@ documented:
 
 - NaN sign and payload bits may differ (a NaN is a NaN);
 - integer arithmetic wraps around on overflow (as torch does), where the pure kernels raise
-  OverflowError on store; integer ops that would store a float (DIV, POW with a negative
-  exponent, a non-integral clamp bound or fill value) raise before the loop;
+  OverflowError on store; integer ops that would store a float (DIV, a non-integral clamp
+  bound or fill value) raise before the loop;
 - on Python 3.12+ the built-in ``sum`` of the pure kernels is compensated (Neumaier), so the
   pure sums in ``reduce_dim``, ``matmul`` and the LSTM may differ in the last bits;
 - strided views have at most 64 dimensions (as torch);
@@ -398,16 +398,11 @@ cdef inline double _relu(double x) noexcept:
 
 
 cdef inline double _pow(double a, double b) noexcept:
-    """Python's float ** float, with the pure kernel's answers where Python raises."""
-    cdef double r
-    if a == 0.0 and b < 0.0:
-        return INFINITY            # ZeroDivisionError in Python
+    """Python's float ** float, with the pure kernel's answers where Python raises or goes
+    complex: C's pow gives the same signed infinities for 0 ** negative and for overflow."""
     if a < 0.0 and isfinite(a) and isfinite(b) and b != floor(b):
         return NAN                 # a complex number in Python
-    r = pow(a, b)
-    if isinf(r) and isfinite(a) and isfinite(b):
-        return INFINITY            # OverflowError in Python
-    return r
+    return pow(a, b)
 
 
 cdef inline double _maximum(double a, double b) noexcept:
@@ -457,8 +452,11 @@ cdef inline double _arith_value(Py_ssize_t op, double a, double b) noexcept:
 
 
 cdef inline long long _int_pow(long long a, long long b) noexcept:
-    """a ** b for b >= 0, by squaring (wrapping around on overflow)."""
+    """a ** b by squaring (wrapping around on overflow); for b < 0, C's integer answer
+    (only 1 and -1 have integer reciprocals; anything else gives 0)."""
     cdef unsigned long long r = 1, base = <unsigned long long>a
+    if b < 0:
+        return 1 if a == 1 else ((-1 if b % 2 else 1) if a == -1 else 0)
     while b > 0:
         if b & 1:
             r *= base
@@ -758,8 +756,6 @@ cdef int _arith(Py_ssize_t op, const num_t* a, Py_ssize_t a_step, const num_t* b
                 out[i] = <num_t>_arith_value(op, a[i * a_step], b[i * b_step])
     else:
         for i in range(n):
-            if op == B_POW and b[i * b_step] < 0:
-                raise ValueError("Integers to negative integer powers are not allowed.")
             out[i] = <num_t>_int_arith_value(op, a[i * a_step], b[i * b_step])
     return 0
 

@@ -160,6 +160,8 @@ def case_unary_backward(rng):
 
 
 FLOAT_ARITH = [P.ADD, P.SUB, P.MUL, P.DIV, P.POW, P.MAXIMUM, P.MINIMUM]
+POW_BASES = [0.0, -0.0, -2.0, 3.0, 1e30, -1e30, 1e200, -1e200, math.inf, -math.inf, math.nan, -0.5, 1.0, -1.0]
+POW_EXPONENTS = [-1.0, -2.0, -3.0, 2.0, 3.0, 11.0, 0.5, -0.5, math.inf, -math.inf, 0.0, math.nan]
 COMPARISONS = [P.EQ, P.NE, P.LT, P.LE, P.GT, P.GE]
 
 
@@ -180,9 +182,13 @@ def case_binary(rng):
     a_strides, a_offset, a_len = random_view(rng, shape)
     b_strides, b_offset, b_len = random_view(rng, shape)
     a, b = values(rng, tc, a_len, 0.15), values(rng, tc, b_len, 0.15)
-    if tc == "q" and rng.random() < 0.2:  # small integer powers
+    if tc == "q" and rng.random() < 0.2:  # small integer powers, negative exponents too
         op = P.POW
-        a, b = array("q", [rng.randint(-4, 4) for _ in a]), array("q", [rng.randint(0, 5) for _ in b])
+        a, b = array("q", [rng.randint(-4, 4) for _ in a]), array("q", [rng.randint(-3, 5) for _ in b])
+    elif tc in "fd" and rng.random() < 0.2:  # signed zeros, overflow, odd and even integer exponents
+        op = P.POW
+        a = array(tc, [rng.choice(POW_BASES) for _ in a])
+        b = array(tc, [rng.choice(POW_EXPONENTS) for _ in b])
     out = zeros("B" if op in COMPARISONS else tc, prod(shape))
     return op, a, a_strides, a_offset, b, b_strides, b_offset, shape, out
 
@@ -193,7 +199,9 @@ def case_binary_scalar(rng):
     a = values(rng, tc, rng.randint(0, 10), 0.15)
     scalar = rng.choice(SPECIALS + [rng.uniform(-3, 3)] * 6) if tc in "fd" else rng.randint(-5, 5)
     if tc == "q" and op == P.POW:
-        scalar = rng.randint(0, 5)
+        scalar = rng.randint(-3, 5)
+    elif op == P.POW and rng.random() < 0.5:
+        scalar = rng.choice(POW_EXPONENTS)
     return op, a, scalar, rng.random() < 0.5, zeros("B" if op in COMPARISONS else tc, len(a))
 
 
