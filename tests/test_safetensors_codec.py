@@ -24,7 +24,7 @@ TENSORS = {
 def read_header(path):
     raw = path.read_bytes()
     (length,) = struct.unpack("<Q", raw[:8])
-    return length, raw[8:8 + length], raw[8 + length:]
+    return length, raw[8 : 8 + length], raw[8 + length :]
 
 
 def write_raw(path, header, buffer=b""):
@@ -100,7 +100,12 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     ("tensors", "metadata", "error", "message"),
     [
         ({"a": ("float16", (1,), b"\0\0")}, None, ValueError, "unsupported dtype 'float16'"),
-        ({"a": ("float32", (2,), b"\0" * 4)}, None, ValueError, "has 4 bytes of data but float32 of shape (2,) needs 8"),
+        (
+            {"a": ("float32", (2,), b"\0" * 4)},
+            None,
+            ValueError,
+            "has 4 bytes of data but float32 of shape (2,) needs 8",
+        ),
         ({"a": ("float32", (-1,), b"")}, None, ValueError, "invalid shape (-1,)"),
         ({"a": ("float32", (True,), b"")}, None, ValueError, "invalid shape (True,)"),
         ({"a": ("float32", (1,), [0.0])}, None, TypeError, "data must be bytes, got list"),
@@ -138,12 +143,21 @@ GOOD_ENTRY = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
         ({"a": {**GOOD_ENTRY, "data_offsets": [8, 0]}}, b"\0" * 8, "invalid data_offsets [8, 0]"),
         ({"a": {**GOOD_ENTRY, "data_offsets": [0]}}, b"\0" * 8, "invalid data_offsets [0]"),
         ({"a": GOOD_ENTRY}, b"\0" * 4, "data_offsets [0, 8] are out of range for the 4-byte data buffer"),
-        ({"a": {**GOOD_ENTRY, "data_offsets": [0, 12]}}, b"\0" * 12,
-         "data_offsets [0, 12] span 12 bytes but F32 of shape [2] needs 8"),
-        ({"a": GOOD_ENTRY, "b": {**GOOD_ENTRY, "data_offsets": [4, 12]}}, b"\0" * 12,
-         "tensor 'b' (bytes 4..12) overlaps the tensor before it"),
-        ({"a": GOOD_ENTRY, "b": {**GOOD_ENTRY, "data_offsets": [12, 20]}}, b"\0" * 20,
-         "gap in the data buffer: bytes 8..12 before tensor 'b'"),
+        (
+            {"a": {**GOOD_ENTRY, "data_offsets": [0, 12]}},
+            b"\0" * 12,
+            "data_offsets [0, 12] span 12 bytes but F32 of shape [2] needs 8",
+        ),
+        (
+            {"a": GOOD_ENTRY, "b": {**GOOD_ENTRY, "data_offsets": [4, 12]}},
+            b"\0" * 12,
+            "tensor 'b' (bytes 4..12) overlaps the tensor before it",
+        ),
+        (
+            {"a": GOOD_ENTRY, "b": {**GOOD_ENTRY, "data_offsets": [12, 20]}},
+            b"\0" * 20,
+            "gap in the data buffer: bytes 8..12 before tensor 'b'",
+        ),
         ({"a": {**GOOD_ENTRY, "data_offsets": [4, 12]}}, b"\0" * 12, "gap in the data buffer: bytes 0..4"),
         ({"a": GOOD_ENTRY}, b"\0" * 10, "the last 2 bytes of the data buffer belong to no tensor"),
         ({"__metadata__": {"epoch": 3}}, b"", "__metadata__ must map strings to strings"),
@@ -184,14 +198,17 @@ def test_load_rejects_files_that_are_not_safetensors(tmp_path):
 
 
 def test_zero_size_tensors_may_share_an_offset(tmp_path):
-    header = {"a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]},
-              "b": {"dtype": "I64", "shape": [0, 5], "data_offsets": [0, 0]},
-              "c": {"dtype": "BOOL", "shape": [1], "data_offsets": [0, 1]}}
+    header = {
+        "a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]},
+        "b": {"dtype": "I64", "shape": [0, 5], "data_offsets": [0, 0]},
+        "c": {"dtype": "BOOL", "shape": [1], "data_offsets": [0, 1]},
+    }
     tensors, _ = load_file(write_raw(tmp_path / "z.safetensors", header, b"\x01"))
     assert tensors == {"a": ("float32", (0,), b""), "b": ("int64", (0, 5), b""), "c": ("bool", (1,), b"\x01")}
 
 
 # Interoperability with the reference implementation (the `safetensors` package).
+
 
 def torch_tensors(torch):
     """TENSORS as torch tensors, built from the same values (not from our bytes)."""
@@ -242,9 +259,15 @@ def reference_save_file(safetensors, tensors, path, metadata):
     which is what this does without numpy."""
     if not hasattr(safetensors, "TensorSpec"):
         pytest.skip("this safetensors version has no TensorSpec")
-    specs = {name: safetensors.TensorSpec(dtype=str(tensor.dtype).removeprefix("torch."), shape=list(tensor.shape),
-                                          data_ptr=tensor.data_ptr(), data_len=tensor.numel() * tensor.element_size())
-             for name, tensor in tensors.items()}
+    specs = {
+        name: safetensors.TensorSpec(
+            dtype=str(tensor.dtype).removeprefix("torch."),
+            shape=list(tensor.shape),
+            data_ptr=tensor.data_ptr(),
+            data_len=tensor.numel() * tensor.element_size(),
+        )
+        for name, tensor in tensors.items()
+    }
     safetensors.serialize_file(specs, str(path), metadata=metadata)
 
 
