@@ -710,7 +710,28 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        """self += alpha * other. Unrecorded, between floating tensors of one shape and dtype, it
+        is one fused kernel (``K.axpy``, rounded once, as torch's vectorised add): an optimizer's
+        update."""
+        if isinstance(other, Tensor) and self._fusable_update(other):
+            K.axpy(self._storage.data, _pointwise.round_scalar(alpha, self.dtype), other._values())
+            self._storage.version += 1
+            return self
         return self._inplace(_pointwise.add(self, other, alpha))
+
+    def _fusable_update(self, other: Tensor) -> bool:
+        """Whether ``self += alpha * other`` may run as one kernel on self's whole storage: nothing
+        to record, floating tensors of one shape and dtype, self owning its storage row-major."""
+        if grad_mode.state.enabled and (self._requires_grad or other._requires_grad):
+            return False
+        return (
+            self._shape == other._shape
+            and self.dtype is other.dtype
+            and self.dtype.is_floating_point
+            and self._offset == 0
+            and len(self._storage.data) == prod(self._shape)
+            and is_contiguous(self._shape, self._strides)
+        )
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
         return self._inplace(_pointwise.sub(self, other, alpha))

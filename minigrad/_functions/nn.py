@@ -115,22 +115,19 @@ class Embedding(Function):
         for i in idx:
             if not 0 <= i < rows:
                 raise IndexError("index out of range in self")
-        positions = array("q", [i * d + j for i in idx for j in range(d)])
-        out = new_buffer(weight.dtype, len(positions))
-        K.take(weight._values(), positions, out)
+        out = new_buffer(weight.dtype, len(idx) * d)
+        K.gather_rows(weight._values(), d, idx, out)
         ctx.save_for_backward(indices)
-        ctx.weight_shape, ctx.positions, ctx.padding_idx = weight._shape, positions, padding_idx
+        ctx.weight_shape, ctx.padding_idx = weight._shape, padding_idx
         return Tensor._make(out, indices._shape + (d,), weight.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
         rows, d = ctx.weight_shape
         out = new_buffer(grad.dtype, rows * d)
-        K.put(out, ctx.positions, grad._values(), True)
-        if ctx.padding_idx is not None:
-            K.put(
-                out, array("q", range(ctx.padding_idx * d, (ctx.padding_idx + 1) * d)), new_buffer(grad.dtype, d), False
-            )
+        skip = -1 if ctx.padding_idx is None else ctx.padding_idx
+        K.scatter_add_rows(out, d, indices._values(), grad._values(), skip)
         return Tensor._make(out, ctx.weight_shape, grad.dtype), None, None
 
 

@@ -20,7 +20,7 @@ from minigrad.tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 Number = int | float | bool
 
 
-def _round_scalar(value: Number, dt: dtype) -> Number:
+def round_scalar(value: Number, dt: dtype) -> Number:
     """A Python scalar as the computation dtype sees it (float32 scalars are rounded)."""
     if dt is float32:
         return struct.unpack("f", struct.pack("f", value))[0]
@@ -49,12 +49,12 @@ def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> 
     if not isinstance(b, Tensor):
         x = cast(a, compute)
         out = new_buffer(out_dtype, x.numel())
-        K.binary_scalar(op, x._values(), _round_scalar(b, compute), False, out)
+        K.binary_scalar(op, x._values(), round_scalar(b, compute), False, out)
         return Tensor._make(out, x._shape, out_dtype)
     if not isinstance(a, Tensor):
         y = cast(b, compute)
         out = new_buffer(out_dtype, y.numel())
-        K.binary_scalar(op, y._values(), _round_scalar(a, compute), True, out)
+        K.binary_scalar(op, y._values(), round_scalar(a, compute), True, out)
         return Tensor._make(out, y._shape, out_dtype)
     a, b = cast(a, compute), cast(b, compute)
     shape = broadcast_shapes(a._shape, b._shape)
@@ -314,8 +314,8 @@ class Clamp(Function):
         dt = result_type([x] + [bound for bound in (low, high) if bound is not None])
         x = cast(x, dt)
         ctx.save_for_backward(x)
-        ctx.low = float("-inf") if low is None else _round_scalar(low, dt)
-        ctx.high = float("inf") if high is None else _round_scalar(high, dt)
+        ctx.low = float("-inf") if low is None else round_scalar(low, dt)
+        ctx.high = float("inf") if high is None else round_scalar(high, dt)
         out = new_buffer(dt, x.numel())
         K.clamp(x._values(), ctx.low, ctx.high, out)
         return Tensor._make(out, x._shape, dt)
