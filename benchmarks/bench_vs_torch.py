@@ -25,6 +25,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,23 +74,27 @@ def make_tagger(torch, vocab: int, tags: int, emb: int, hidden: int):
     return LSTMTagger()
 
 
-def train(torch, data: list, vocab: int, tags: int, emb: int, hidden: int, epochs: int) -> tuple[float, float]:
-    """Train one sentence per step; returns (seconds per step, final loss)."""
+def train(torch, data: list, vocab: int, tags: int, emb: int, hidden: int, epochs: int) -> tuple[list, list]:
+    """Train one sentence per step; returns (seconds of each step, loss of each step)."""
     torch.manual_seed(1)
     model = make_tagger(torch, vocab, tags, emb, hidden)
     loss_function = torch.nn.NLLLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    tensors = [(torch.tensor(words, dtype=torch.long), torch.tensor(labels, dtype=torch.long)) for words, labels in data]
-    steps = 0
-    start = time.perf_counter()
+    tensors = [
+        (torch.tensor(words, dtype=torch.long), torch.tensor(labels, dtype=torch.long)) for words, labels in data
+    ]
+    times, losses = [], []
+    clock = time.perf_counter
     for _ in range(epochs):
         for sentence, targets in tensors:
+            start = clock()
             model.zero_grad()
             loss = loss_function(model(sentence), targets)
             loss.backward()
             optimizer.step()
-            steps += 1
-    return (time.perf_counter() - start) / steps, loss.item()
+            times.append(clock() - start)
+            losses.append(loss.item())  # outside the timed step
+    return times, losses
 
 
 def tutorial_data() -> list:
@@ -158,18 +163,21 @@ def per_op_overhead(torch, repeats: int) -> dict[str, float]:
     return results
 
 
+W2_SENTENCES = {"full": 500, "quick": 25, "minigrad-python": 25}
+"""The pure kernels need minutes for the full W2 epoch, so they train on the first 25 sentences;
+their ratio is taken against torch's first 25 steps (same sentences, same weights)."""
+
+
 def worker(lib: str, workload: str, quick: bool) -> None:
     torch = import_lib(lib)
     repeats = 3 if quick else 5
     if workload == "W1":
         runs = [train(torch, tutorial_data(), 9, 3, 6, 6, 300) for _ in range(repeats)]
-        result = {"per_step": statistics.median(r[0] for r in runs), "checksum": runs[-1][1]}
+        result = {"step_times": [statistics.median(r[0]) for r in runs], "losses": runs[-1][1]}
     elif workload == "W2":
-        sentences = 500
-        if lib == "minigrad-python" or quick:
-            sentences = 25  # the pure kernels need minutes for the full epoch; per-step time is what is compared
-        runs = [train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1) for _ in range(1 if not quick else 1)]
-        result = {"per_step": runs[0][0], "checksum": runs[0][1], "sentences": sentences}
+        sentences = W2_SENTENCES["quick" if quick else lib if lib in W2_SENTENCES else "full"]
+        times, losses = train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1)
+        result = {"step_times": times, "losses": losses}
     elif workload == "W3":
         result = {"per_op_us": per_op_overhead(torch, repeats)}
     else:
@@ -189,8 +197,13 @@ def run_worker(lib: str, workload: str, quick: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def whole_process(lib: str, repeats: int) -> tuple[float, float]:
-    """Median wall seconds and peak RSS (MiB) of running the tutorial example as a process."""
+def whole_process(lib: str, repeats: int, cache: str) -> tuple[float, float]:
+    """Median wall seconds and peak RSS (MiB) of running the tutorial example as a process.
+
+    Both libraries import from compiled bytecode, as an installed package does (pip compiles
+    torch's at install): bytecode may be written (to ``cache``, not into the source tree), and an
+    untimed first run writes it.
+    """
     source = (ROOT / "examples" / "sequence_models_tutorial.py").read_text()
     if lib == "torch":
         source = source.replace("import minigrad.nn.functional as F", "import torch.nn.functional as F")
@@ -200,9 +213,11 @@ def whole_process(lib: str, repeats: int) -> tuple[float, float]:
         source = "import torch\ntorch.set_num_threads(1)\n" + source
     script = ROOT / "benchmarks" / f".tutorial_{lib}.py"
     script.write_text(source)
-    env = {**os.environ, **LIBS[lib]}
+    env = {**os.environ, **LIBS[lib], "PYTHONPYCACHEPREFIX": cache}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     times, peaks = [], []
     try:
+        subprocess.run([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, cwd=ROOT, check=True)
         for _ in range(repeats):
             start = time.perf_counter()
             proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
@@ -228,14 +243,21 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, torch single-threaded; medians\n")
     for workload, title in (("W1", "W1 tutorial tagger (600 steps)"), ("W2", "W2 scaled tagger (vocab 5000, 64/128)")):
         results = {lib: run_worker(lib, workload, args.quick) for lib in libs}
-        base = results["torch"]["per_step"]
+        reference = results["torch"]
         print(title)
         for lib in libs:
             r = results[lib]
-            extra = f"  ({r['sentences']} sentences)" if "sentences" in r else ""
+            steps = len(r["losses"])
+            # W1: the median over repeats of each run's median step; W2: the median step of one epoch,
+            # over the same steps for torch (a prefix of its epoch when this library ran fewer).
+            per_step = statistics.median(r["step_times"])
+            base = statistics.median(
+                reference["step_times"][: len(r["step_times"])] if workload == "W2" else reference["step_times"]
+            )
+            loss, torch_loss = r["losses"][-1], reference["losses"][steps - 1]
             print(
-                f"  {lib:16s} {r['per_step'] * 1e3:9.3f} ms/step  ratio {r['per_step'] / base:7.3f}"
-                f"  checksum {r['checksum']:.6f}{extra}"
+                f"  {lib:16s} {per_step * 1e3:9.3f} ms/step  ratio {per_step / base:7.3f}"
+                f"  final loss {loss:.6f} (torch {torch_loss:.6f} at step {steps})"
             )
         print()
     results = {lib: run_worker(lib, "W3", args.quick)["per_op_us"] for lib in libs}
@@ -248,8 +270,10 @@ def main() -> None:
     print()
     print("W4 the tutorial example as a whole process")
     base = None
+    with tempfile.TemporaryDirectory() as cache:
+        processes = {lib: whole_process(lib, 3 if args.quick else 5, cache) for lib in libs}
     for lib in libs:
-        seconds, peak = whole_process(lib, 3 if args.quick else 5)
+        seconds, peak = processes[lib]
         base = base or seconds
         print(f"  {lib:16s} {seconds:7.3f} s  ratio {seconds / base:6.3f}  peak RSS {peak:7.1f} MiB")
 

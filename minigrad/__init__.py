@@ -108,3 +108,7 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08) -> 
     diff = (a - b).abs()
     limit = (b.abs() * rtol + atol).expand_as(diff)
     return builtins.all(d <= bound for d, bound in zip(diff._flat_values(), limit._flat_values()))
+
+
+# Last: the layers and optimizers import the names above (``import minigrad`` exposes them, as torch).
+from minigrad import nn, optim  # noqa: E402
