@@ -23,7 +23,7 @@ from typing import Any
 from minigrad import _dtype, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64
-from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim
+from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
 from minigrad.autograd import grad_mode
 
 
@@ -39,7 +39,7 @@ class Storage:
 
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt."""
-    return array(dt.typecode, bytes(n * dt.itemsize))
+    return array(dt.typecode, (0,)) * n  # repeating one element is a fast fill
 
 
 class Tensor:
@@ -96,6 +96,11 @@ class Tensor:
             K.gather(data, self._shape, self._strides, self._offset, out)
         return out
 
+    def _copy(self) -> Tensor:
+        """A contiguous copy that owns its storage, with no history (not recorded)."""
+        values = self._values()
+        return Tensor._make(values[:] if values is self._storage.data else values, self._shape, self.dtype)
+
     def _flat_values(self) -> list:
         """The elements in row-major order as Python numbers (bools for bool tensors)."""
         values = self._values().tolist()
@@ -109,17 +114,18 @@ class Tensor:
         self._storage.version += 1
 
     def _sum_to_shape(self, shape: tuple, op_name: str = "", index: int = 0) -> Tensor:
-        """Undo broadcasting: sum this gradient down to ``shape`` (the input's shape)."""
-        from minigrad._shape import sum_to_dims
+        """Undo broadcasting: sum this gradient down to ``shape`` (the input's shape).
 
+        For backward code, which records nothing: the result has no history.
+        """
         dims, ok = sum_to_dims(self._shape, shape)
         if not ok:
             raise RuntimeError(
                 f"Function {op_name} returned an invalid gradient at index {index} - got "
                 f"{list(self._shape)} but expected shape compatible with {list(shape)}"
             )
-        result = self.sum(dims, keepdim=True) if dims else self
-        return result.reshape(shape)
+        result = _reduction.sum_values(self, dims, True) if dims else self
+        return _shape_ops.reshaped(result, shape)
 
     # -- basic properties ---------------------------------------------------------------------
 

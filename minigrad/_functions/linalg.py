@@ -51,7 +51,17 @@ class Mm(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        return (mm(grad, b.t()) if da else None), (mm(a.t(), grad) if db else None)
+        (m, k), n = a._shape, b._shape[1]
+        grad = grad.to(a.dtype)
+        # the products mm(grad, b.t()) and mm(a.t(), grad), straight to the kernel: backward records nothing
+        grad_a = _matmul_values(grad, _transposed(b), 1, m, n, k, a._shape) if da else None
+        grad_b = _matmul_values(_transposed(a), grad, 1, k, m, n, b._shape) if db else None
+        return grad_a, grad_b
+
+
+def _transposed(m: Tensor) -> Tensor:
+    """The transpose of a matrix as a plain view (no graph); its values are gathered when read."""
+    return m._view(m._shape[::-1], m._strides[::-1], m._offset)
 
 
 class Bmm(Function):

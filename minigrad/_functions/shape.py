@@ -24,12 +24,6 @@ def as_shape(args: Sequence) -> tuple[int, ...]:
     return tuple(int(a) for a in args)
 
 
-def copy_values(x: Tensor) -> Tensor:
-    """A new contiguous tensor with x's values (not recorded)."""
-    values = x._values()
-    return Tensor._make(values if values is not x._storage.data else values[:], x._shape, x.dtype)
-
-
 class View(Function):
     """y = x seen with another shape (same elements, same order);  dx = dy reshaped back."""
 
@@ -47,7 +41,16 @@ class View(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.input_shape), None
+        return reshaped(grad, ctx.input_shape), None
+
+
+def reshaped(grad: Tensor, shape: tuple) -> Tensor:
+    """``grad.reshape(shape)`` for a backward, which records nothing: a plain view (or copy)."""
+    strides = view_strides(grad._shape, grad._strides, shape)
+    if strides is None:
+        grad = grad._copy()
+        strides = contiguous_strides(shape)
+    return grad._view(shape, strides, grad._offset)
 
 
 class Restride(Function):
@@ -60,7 +63,7 @@ class Restride(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.input_shape), None, None
+        return reshaped(grad, ctx.input_shape), None, None
 
 
 class Permute(Function):
@@ -79,11 +82,16 @@ class Permute(Function):
         if len(set(dims)) != n:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         ctx.inverse = tuple(sorted(range(n), key=dims.__getitem__))
-        return x._view(tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims), x._offset)
+        return permuted(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
-        return permute(grad, ctx.inverse), None
+        return permuted(grad, ctx.inverse), None
+
+
+def permuted(x: Tensor, dims: tuple) -> Tensor:
+    """x with its dims in the order ``dims``, as a plain view (no graph)."""
+    return x._view(tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims), x._offset)
 
 
 class Expand(Function):
@@ -137,7 +145,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return copy_values(x)
+        return x._copy()
 
     @staticmethod
     def backward(ctx, grad):

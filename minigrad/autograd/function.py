@@ -298,6 +298,6 @@ class AccumulateGrad(Node):
         """``leaf.grad = grad`` the first time, then ``leaf.grad += grad`` in place."""
         leaf = self.variable
         if leaf.grad is None:
-            leaf.grad = grad.detach().clone()
+            leaf.grad = grad._copy()  # shares nothing with the graph or with other leaves
         else:
             leaf.grad.add_(grad)

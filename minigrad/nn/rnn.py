@@ -147,7 +147,7 @@ class LSTM(Module):
         states = self.num_layers * (2 if self.bidirectional else 1)
         expected = (states, input.shape[1], self.hidden_size)
         if hx is None:
-            h0 = c0 = zeros(*expected, dtype=input.dtype)
+            h0 = c0 = None  # zeros, made per layer by _run_layers
         else:
             h0, c0 = hx
             if batched and (h0.dim() != 3 or c0.dim() != 3):
@@ -183,9 +183,12 @@ class LSTM(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
             )
 
-    def _run_layers(self, x: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Layer by layer, each direction through ``lstm_layer``; (seq, batch, feature) layout."""
+    def _run_layers(self, x: Tensor, h0: Tensor | None, c0: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+        """Layer by layer, each direction through ``lstm_layer``; (seq, batch, feature) layout.
+
+        ``h0`` and ``c0`` None stand for zeros."""
         params = self._parameters
+        zero_state = zeros(x.shape[1], self.hidden_size, dtype=x.dtype) if h0 is None else None
         directions = 2 if self.bidirectional else 1
         h_n: list[Tensor] = []
         c_n: list[Tensor] = []
@@ -196,14 +199,20 @@ class LSTM(Module):
                 weights = [params[name] for name in self._all_weights[k]]
                 if not self.bias:
                     weights += [None, None]
-                out, h, c = _rnn.lstm_layer(x, h0[k], c0[k], *weights, reverse=direction == 1)
+                h_k, c_k = (zero_state, zero_state) if h0 is None else (h0[k], c0[k])
+                out, h, c = _rnn.lstm_layer(x, h_k, c_k, *weights, reverse=direction == 1)
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             x = outputs[0] if directions == 1 else cat(outputs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        return x, stack(h_n), stack(c_n)
+        return x, _stack_states(h_n), _stack_states(c_n)
+
+
+def _stack_states(states: list[Tensor]) -> Tensor:
+    """The final states as (layers * directions, batch, hidden); a single one is viewed, not copied."""
+    return states[0].unsqueeze(0) if len(states) == 1 else stack(states)
 
 
 class LSTMCell(Module):
