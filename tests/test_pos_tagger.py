@@ -14,6 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.data import read_conllu
+from minigrad.serialization import load_with_metadata
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -185,7 +186,7 @@ def test_damaged_metadata_is_rejected(tmp_path):
 
 def test_weights_that_do_not_fit_the_configuration_are_rejected(saved, tmp_path):
     path, _ = saved
-    state, metadata = mg.serialization.load_with_metadata(path)
+    state, metadata = load_with_metadata(path)
     del state["crf.transitions"]
     broken = tmp_path / "broken.safetensors"
     mg.save(state, broken, metadata=metadata)

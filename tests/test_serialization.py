@@ -13,6 +13,7 @@ import time
 import pytest
 
 import minigrad as mg
+from minigrad.serialization import load_with_metadata
 
 
 def sample_state():
@@ -38,7 +39,7 @@ def test_round_trip_keeps_names_dtypes_shapes_and_values(tmp_path):
     path = tmp_path / "model.safetensors"
     mg.save(state, path, metadata={"epoch": "3"})
     assert_same_tensors(mg.load(path), state)
-    tensors, metadata = mg.serialization.load_with_metadata(path)
+    tensors, metadata = load_with_metadata(path)
     assert_same_tensors(tensors, state)
     assert metadata == {"epoch": "3"}
 
@@ -177,7 +178,7 @@ def test_a_writer_killed_mid_save_leaves_a_complete_file(tmp_path):
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
         child.wait()
-        tensors, metadata = mg.serialization.load_with_metadata(path)
+        tensors, metadata = load_with_metadata(path)
         expected = {"initial": 0.0, "0": 1.0, "1": 2.0}[metadata["version"]]
         values = tensors["w"]
         assert values.numel() == n

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import minigrad as mg
+from minigrad.serialization import load_with_metadata
 from tagger.data import Vocabularies
 from tagger.model import Tagger, TaggerConfig
 
@@ -53,7 +54,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: Tagger, vocabs: Vocabul
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]:
     """The model (in eval mode) and vocabularies saved at ``path``. A file that is not a
     tagger checkpoint raises ``ValueError`` saying why."""
-    state, metadata = mg.serialization.load_with_metadata(path)
+    state, metadata = load_with_metadata(path)
     if METADATA_KEY not in metadata:
         raise ValueError(f"{path}: a safetensors file, but not a minigrad POS tagger checkpoint "
                          f"(its metadata has no {METADATA_KEY!r} entry)")

@@ -29,6 +29,7 @@ from typing import Any
 import minigrad as mg
 from minigrad.data import Sentence
 from minigrad.optim import SGD, Adam, Optimizer
+from minigrad.serialization import load_with_metadata
 from tagger.checkpoint import save_checkpoint
 from tagger.data import Vocabularies, training_batches
 from tagger.evaluation import score, tag_sentences
@@ -193,7 +194,7 @@ def save_resume(path: Path, model: Tagger, vocabs: Vocabularies, optimizer: Opti
 def load_resume(path: Path) -> tuple[Tagger, Vocabularies, ResumeState]:
     """The model as it was after the last finished epoch, its vocabularies, and the rest of
     the training state."""
-    tensors, metadata = mg.serialization.load_with_metadata(path)
+    tensors, metadata = load_with_metadata(path)
     if RESUME_KEY not in metadata:
         raise ValueError(f"{path}: not a tagger resume file (no {RESUME_KEY!r} metadata)")
     header = json.loads(metadata[RESUME_KEY])
