@@ -20,10 +20,11 @@ import json
 import math
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from minigrad._atomic import atomic_write
 
 __all__ = ["DTYPES", "load_file", "save_file"]
 
@@ -61,7 +62,9 @@ def save_file(tensors: Mapping[str, TensorRecord], path: str | os.PathLike[str],
         offset += len(data)
     header_bytes = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)
-    _write_atomically(Path(path), [_LENGTH.pack(len(header_bytes)), header_bytes, *buffers])
+    with atomic_write(path) as file:
+        for chunk in (_LENGTH.pack(len(header_bytes)), header_bytes, *buffers):
+            file.write(chunk)
 
 
 def _check_tensor(name: Any, record: Any) -> TensorRecord:
@@ -98,21 +101,6 @@ def _check_metadata(metadata: Mapping[str, str] | None) -> None:
 
 def _is_size(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _write_atomically(path: Path, chunks: list[bytes]) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp creates the file owner-only
-        with os.fdopen(fd, "wb") as file:
-            for chunk in chunks:
-                file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def load_file(path: str | os.PathLike[str]) -> tuple[dict[str, TensorRecord], dict[str, str]]:

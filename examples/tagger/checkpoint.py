@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import minigrad as mg
+from minigrad._atomic import atomic_write
 from minigrad.serialization import load_with_metadata
 from tagger.data import Vocabularies
 from tagger.model import Tagger, TaggerConfig
@@ -48,7 +48,8 @@ def save_checkpoint(path: str | os.PathLike[str], model: Tagger, vocabs: Vocabul
         "vocabulary_sizes": {"words": len(vocabs.words), "chars": len(vocabs.chars), "tags": len(vocabs.tags)},
         "training": info or {},
     }
-    _write_text_atomically(sidecar_path(path), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+    with atomic_write(sidecar_path(path), "w", encoding="utf-8") as file:
+        file.write(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]:
@@ -73,17 +74,3 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]
         raise ValueError(f"{path}: the weights do not fit the model the metadata describes: {exc}") from None
     model.eval()
     return model, vocabs
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TextIO
+
+from minigrad._atomic import atomic_write
 
 __all__ = ["Sentence", "Token", "format_sentence", "iter_conllu", "read_conllu", "write_conllu"]
 
@@ -219,16 +219,6 @@ def format_sentence(sentence: Sentence) -> str:
 def write_conllu(sentences: Iterable[Sentence], path: str | os.PathLike[str]) -> None:
     """Write sentences as CoNLL-U (word lines only), atomically: readers of ``path`` see
     either the old file or the complete new one, never a partial write."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp creates the file owner-only
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as file:
-            for sentence in sentences:
-                file.write(format_sentence(sentence))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as file:
+        for sentence in sentences:
+            file.write(format_sentence(sentence))
