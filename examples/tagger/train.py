@@ -82,6 +82,7 @@ def train(model: Tagger, vocabs: Vocabularies, train_set: Sequence[Sentence], de
     """Train ``model`` and keep the best-on-dev checkpoint at ``options.model_path``;
     ``resumed`` (from ``load_resume``) continues an interrupted run."""
     optimizer = make_optimizer(options.optimizer, model.parameters(), options.lr)
+    Path(options.model_path).parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(options.seed)
     progress = Progress()
     if resumed is not None:
