@@ -82,7 +82,6 @@ from minigrad._printing import get_printoptions, set_printoptions
 from minigrad._shape import Size
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from minigrad.serialization import load, save
 
 float = float32  # noqa: A001 - torch.float
 double = float64
@@ -108,6 +107,16 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08) -> 
     diff = (a - b).abs()
     limit = (b.abs() * rtol + atol).expand_as(diff)
     return builtins.all(d <= bound for d, bound in zip(diff._flat_values(), limit._flat_values()))
+
+
+def __getattr__(name: str) -> object:
+    """``minigrad.save`` and ``minigrad.load``, imported on first use (the file format code is
+    rarely needed, so ``import minigrad`` does not pay for it)."""
+    if name in ("save", "load"):
+        from minigrad import serialization
+
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 
 # Last: the layers and optimizers import the names above (``import minigrad`` exposes them, as torch).

@@ -78,7 +78,10 @@ def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> 
 
 
 def _arithmetic(op: int, a: Any, b: Any, true_division: bool = False) -> Tensor:
-    dt = result_type([a, b])
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is b.dtype:
+        dt = a.dtype  # the common case: nothing to promote
+    else:
+        dt = result_type([a, b])
     if dt is bool_:
         op = K.MAXIMUM if op == K.ADD else op  # True + True is True: addition of bools is logical or
     if true_division and not dt.is_floating_point:

@@ -13,6 +13,7 @@ from math import prod
 from minigrad._backend import kernels as K
 from minigrad._dtype import float32, int64
 from minigrad._functions.pointwise import cast
+from minigrad._functions.shape import expanded, reshaped
 from minigrad._shape import normalize_dim
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer, scalar_tensor
@@ -48,7 +49,7 @@ def sum_values(x: Tensor, dims: tuple, keepdim: bool) -> Tensor:
     x = cast(x, dt)
     if len(dims) == len(x._shape):
         total = scalar_tensor(K.sum_all(x._values()), dt)
-        return total.reshape(_reduced_shape(x._shape, dims, keepdim)) if keepdim else total
+        return reshaped(total, _reduced_shape(x._shape, dims, keepdim)) if keepdim else total
     values, shape = x._values(), x._shape
     for d in reversed(dims):
         outer, n, inner = split_at(shape, d)
@@ -69,7 +70,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.kept_shape).expand(*ctx.input_shape), None, None
+        return expanded(reshaped(grad, ctx.kept_shape), ctx.input_shape), None, None
 
 
 class Mean(Function):
@@ -90,7 +91,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (grad / ctx.count).reshape(ctx.kept_shape).expand(*ctx.input_shape), None, None
+        return expanded(reshaped(grad / ctx.count, ctx.kept_shape), ctx.input_shape), None, None
 
 
 class MaxDim(Function):

@@ -12,7 +12,7 @@ from math import prod
 from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
 from minigrad._functions.pointwise import cast
-from minigrad._shape import contiguous_strides, infer_size, normalize_dim, view_strides
+from minigrad._shape import broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
 
@@ -51,6 +51,11 @@ def reshaped(grad: Tensor, shape: tuple) -> Tensor:
         grad = grad._copy()
         strides = contiguous_strides(shape)
     return grad._view(shape, strides, grad._offset)
+
+
+def expanded(x: Tensor, shape: tuple) -> Tensor:
+    """``x.expand(shape)`` for a backward, which records nothing: a plain view, stride 0 on repeated dims."""
+    return x._view(shape, broadcast_strides(x._shape, x._strides, shape), x._offset)
 
 
 class Restride(Function):

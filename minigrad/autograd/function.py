@@ -177,16 +177,14 @@ class Function:
         ctx = cls._node_class()
         needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
         ctx.needs_input_grad = needs  # as in torch, whether or not grad mode is on
-        enabled = _state.enabled
-        tracking = enabled and True in needs
+        if not _state.enabled:  # no_grad, or inside a backward: nothing is recorded
+            return cls.forward(ctx, *args)
         _state.enabled = False
         try:
             outputs = cls.forward(ctx, *args)
         finally:
-            _state.enabled = enabled
-        if tracking:
-            return _link(ctx, args, needs, outputs)
-        return outputs
+            _state.enabled = True
+        return _link(ctx, args, needs, outputs) if True in needs else outputs
 
 
 def gradient_edge(tensor: Any) -> tuple[Node, int]:
@@ -213,17 +211,8 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
     an alias of it, so that the input itself keeps its own history.
     """
     ctx._sequence_nr = next(_sequence)
-    edges = []
-    input_meta = []
-    for a, need in zip(args, needs):
-        if need:
-            edges.append(gradient_edge(a))
-            input_meta.append((a._shape, a.dtype))
-        else:
-            edges.append(None)
-            input_meta.append(None)
-    ctx.next_functions = tuple(edges)
-    ctx._input_meta = tuple(input_meta)
+    ctx.next_functions = tuple([gradient_edge(a) if need else None for a, need in zip(args, needs)])
+    ctx._input_meta = tuple([(a._shape, a.dtype) if need else None for a, need in zip(args, needs)])
 
     single = not isinstance(outputs, tuple)
     outs = [outputs] if single else list(outputs)
