@@ -13,7 +13,7 @@ from typing import Any
 
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, result_type
-from minigrad._shape import broadcast_shapes, broadcast_strides, contiguous_strides
+from minigrad._shape import broadcast_shapes, broadcast_strides
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 
@@ -59,21 +59,10 @@ def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> 
     a, b = cast(a, compute), cast(b, compute)
     shape = broadcast_shapes(a._shape, b._shape)
     out = new_buffer(out_dtype, prod(shape))
-    if a._shape == b._shape and a.is_contiguous() and b.is_contiguous():
-        strides = contiguous_strides(shape)
-        K.binary(op, a._values(), strides, 0, b._values(), strides, 0, shape, out)
-    else:
-        K.binary(
-            op,
-            a._storage.data,
-            broadcast_strides(a._shape, a._strides, shape),
-            a._offset,
-            b._storage.data,
-            broadcast_strides(b._shape, b._strides, shape),
-            b._offset,
-            shape,
-            out,
-        )
+    # the kernel reads each operand's storage through its own strides (0 where it is broadcast)
+    a_strides = a._strides if a._shape == shape else broadcast_strides(a._shape, a._strides, shape)
+    b_strides = b._strides if b._shape == shape else broadcast_strides(b._shape, b._strides, shape)
+    K.binary(op, a._storage.data, a_strides, a._offset, b._storage.data, b_strides, b._offset, shape, out)
     return Tensor._make(out, shape, out_dtype)
 
 
