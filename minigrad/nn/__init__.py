@@ -1,6 +1,7 @@
 """``minigrad.nn``: modules, losses, ``functional`` and ``init``, with torch's names."""
 
 from minigrad.nn import functional, init, utils
+from minigrad.nn.activation import Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.container import ModuleList, Sequential
 from minigrad.nn.dropout import Dropout
 from minigrad.nn.linear import Linear
@@ -14,14 +15,20 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "Identity",
     "LSTM",
     "LSTMCell",
     "Linear",
+    "LogSoftmax",
     "Module",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ReLU",
     "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
     "functional",
     "init",
     "utils",
