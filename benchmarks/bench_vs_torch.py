@@ -3,10 +3,12 @@
     python benchmarks/bench_vs_torch.py            # every workload
     python benchmarks/bench_vs_torch.py --quick    # fewer repeats and a shorter W2
 
-Each library runs in its own subprocess (``--worker LIB WORKLOAD``) so that imports, backends
-and memory do not mix; the parent prints per-workload medians, the ratio minigrad/torch and a
-checksum (the final loss) showing both did the same work from identical weights (both seed with
-``manual_seed`` and minigrad reproduces torch's initialisation bit for bit).
+Each run of a library is its own subprocess (``--worker LIB WORKLOAD``) so that imports, backends
+and memory do not mix, and the libraries take turns within each repeat, so that a change in the
+machine's load reaches all of them alike. The parent prints per-workload medians, the ratio
+minigrad/torch and a checksum (the final loss, next to torch's at the same step) showing both did
+the same work from identical weights (both seed with ``manual_seed`` and minigrad reproduces
+torch's initialisation bit for bit).
 
 Workloads
 - W1, the tutorial: 2 sentences, emb 6, hidden 6, 300 epochs (600 SGD steps).
@@ -27,7 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBS = {
@@ -169,17 +173,17 @@ their ratio is taken against torch's first 25 steps (same sentences, same weight
 
 
 def worker(lib: str, workload: str, quick: bool) -> None:
+    """One run of one workload (the parent repeats runs, alternating the libraries)."""
     torch = import_lib(lib)
-    repeats = 3 if quick else 5
     if workload == "W1":
-        runs = [train(torch, tutorial_data(), 9, 3, 6, 6, 300) for _ in range(repeats)]
-        result = {"step_times": [statistics.median(r[0]) for r in runs], "losses": runs[-1][1]}
+        times, losses = train(torch, tutorial_data(), 9, 3, 6, 6, 300)
+        result = {"step_times": [statistics.median(times)], "losses": losses}
     elif workload == "W2":
         sentences = W2_SENTENCES["quick" if quick else lib if lib in W2_SENTENCES else "full"]
         times, losses = train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1)
         result = {"step_times": times, "losses": losses}
     elif workload == "W3":
-        result = {"per_op_us": per_op_overhead(torch, repeats)}
+        result = {"per_op_us": per_op_overhead(torch, 1)}
     else:
         raise SystemExit(f"unknown workload {workload}")
     print(json.dumps(result))
@@ -197,12 +201,22 @@ def run_worker(lib: str, workload: str, quick: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def whole_process(lib: str, repeats: int, cache: str) -> tuple[float, float]:
-    """Median wall seconds and peak RSS (MiB) of running the tutorial example as a process.
+def interleaved(libs: list, repeats: int, run_once: Callable[[str], Any]) -> dict[str, list]:
+    """``repeats`` results of ``run_once(lib)`` per library, the libraries taking turns within each
+    repeat, so that a change in the machine's load reaches every library alike."""
+    results: dict[str, list] = {lib: [] for lib in libs}
+    for _ in range(repeats):
+        for lib in libs:
+            results[lib].append(run_once(lib))
+    return results
+
+
+def whole_process(lib: str, cache: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of running the tutorial example once as a process.
 
     Both libraries import from compiled bytecode, as an installed package does (pip compiles
-    torch's at install): bytecode may be written (to ``cache``, not into the source tree), and an
-    untimed first run writes it.
+    torch's at install): bytecode may be written (to ``cache``, not into the source tree), and
+    ``main`` makes an untimed first run of each library to write it.
     """
     source = (ROOT / "examples" / "sequence_models_tutorial.py").read_text()
     if lib == "torch":
@@ -215,20 +229,16 @@ def whole_process(lib: str, repeats: int, cache: str) -> tuple[float, float]:
     script.write_text(source)
     env = {**os.environ, **LIBS[lib], "PYTHONPYCACHEPREFIX": cache}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    times, peaks = [], []
     try:
-        subprocess.run([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, cwd=ROOT, check=True)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
-            _, status, usage = os.wait4(proc.pid, 0)
-            times.append(time.perf_counter() - start)
-            if status:
-                raise SystemExit(f"the tutorial failed on {lib}")
-            peaks.append(usage.ru_maxrss / 1024)
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
     finally:
         script.unlink()
-    return statistics.median(times), max(peaks)
+    if status:
+        raise SystemExit(f"the tutorial failed on {lib}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -240,27 +250,31 @@ def main() -> None:
         worker(*args.worker, args.quick)
         return
     libs = list(LIBS)
-    print(f"python {sys.version.split()[0]}, torch single-threaded; medians\n")
-    for workload, title in (("W1", "W1 tutorial tagger (600 steps)"), ("W2", "W2 scaled tagger (vocab 5000, 64/128)")):
-        results = {lib: run_worker(lib, workload, args.quick) for lib in libs}
-        reference = results["torch"]
+    repeats = 3 if args.quick else 5
+    print(f"python {sys.version.split()[0]}, torch single-threaded; medians; libraries take turns\n")
+    for workload, title, runs in (
+        ("W1", "W1 tutorial tagger (600 steps)", repeats),
+        ("W2", "W2 scaled tagger (vocab 5000, 64/128)", 1),
+    ):
+        results = interleaved(libs, runs, lambda lib, workload=workload: run_worker(lib, workload, args.quick))
+        reference = results["torch"][-1]
         print(title)
         for lib in libs:
-            r = results[lib]
+            r = results[lib][-1]
             steps = len(r["losses"])
-            # W1: the median over repeats of each run's median step; W2: the median step of one epoch,
+            # W1: the median over runs of each run's median step; W2: the median step of one epoch,
             # over the same steps for torch (a prefix of its epoch when this library ran fewer).
-            per_step = statistics.median(r["step_times"])
-            base = statistics.median(
-                reference["step_times"][: len(r["step_times"])] if workload == "W2" else reference["step_times"]
-            )
+            per_step = statistics.median(t for run in results[lib] for t in run["step_times"])
+            torch_times = [t for run in results["torch"] for t in run["step_times"]]
+            base = statistics.median(torch_times[: len(r["step_times"])] if workload == "W2" else torch_times)
             loss, torch_loss = r["losses"][-1], reference["losses"][steps - 1]
             print(
                 f"  {lib:16s} {per_step * 1e3:9.3f} ms/step  ratio {per_step / base:7.3f}"
                 f"  final loss {loss:.6f} (torch {torch_loss:.6f} at step {steps})"
             )
         print()
-    results = {lib: run_worker(lib, "W3", args.quick)["per_op_us"] for lib in libs}
+    runs = interleaved(libs, repeats, lambda lib: run_worker(lib, "W3", args.quick)["per_op_us"])
+    results = {lib: {op: statistics.median(run[op] for run in runs[lib]) for op in runs[lib][0]} for lib in libs}
     print("W3 per-op overhead (microseconds per call; ratio to torch)")
     print(f"  {'op':32s}" + "".join(f"{lib:>24s}" for lib in libs))
     for op in results["torch"]:
@@ -269,12 +283,14 @@ def main() -> None:
         print(f"  {op:32s}{cells}")
     print()
     print("W4 the tutorial example as a whole process")
-    base = None
     with tempfile.TemporaryDirectory() as cache:
-        processes = {lib: whole_process(lib, 3 if args.quick else 5, cache) for lib in libs}
+        for lib in libs:
+            whole_process(lib, cache)  # untimed: compiles and caches the bytecode
+        processes = interleaved(libs, repeats, lambda lib: whole_process(lib, cache))
+    base = statistics.median(seconds for seconds, _ in processes["torch"])
     for lib in libs:
-        seconds, peak = processes[lib]
-        base = base or seconds
+        seconds = statistics.median(t for t, _ in processes[lib])
+        peak = max(p for _, p in processes[lib])
         print(f"  {lib:16s} {seconds:7.3f} s  ratio {seconds / base:6.3f}  peak RSS {peak:7.1f} MiB")
 
 
