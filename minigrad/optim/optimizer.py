@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.tensor import Tensor
 
 
@@ -93,16 +94,23 @@ class Optimizer:
                     param.grad.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns the closure's loss, if given.
+
+        ``closure`` (which recomputes the loss) runs with grad mode on, as in torch; the
+        updates run under ``no_grad``, one ``_update_group`` call per parameter group.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update_group(group)
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        """Apply this optimizer's update rule to the parameters of one group."""
         raise NotImplementedError
-
-    def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
-        """Run ``closure`` (which recomputes the loss) with grad mode on, as torch does."""
-        if closure is None:
-            return None
-        from minigrad.autograd.grad_mode import enable_grad
-
-        with enable_grad():
-            return closure()
 
     # -- state_dict -----------------------------------------------------------------------------
 
