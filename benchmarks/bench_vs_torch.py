@@ -192,8 +192,13 @@ def worker(lib: str, workload: str, quick: bool) -> None:
 # -- the parent: run every library on every workload and compare ------------------------------
 
 
+def _base_environment() -> dict[str, str]:
+    """This process's environment without the backend switches: each library sets its own."""
+    return {k: v for k, v in os.environ.items() if k not in ("MINIGRAD_NO_EXTENSIONS", "MINIGRAD_REQUIRE_EXTENSIONS")}
+
+
 def run_worker(lib: str, workload: str, quick: bool) -> dict:
-    env = {**os.environ, **LIBS[lib]}
+    env = {**_base_environment(), **LIBS[lib]}
     cmd = [sys.executable, __file__, "--worker", lib, workload] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
@@ -227,7 +232,7 @@ def whole_process(lib: str, cache: str) -> tuple[float, float]:
         source = "import torch\ntorch.set_num_threads(1)\n" + source
     script = ROOT / "benchmarks" / f".tutorial_{lib}.py"
     script.write_text(source)
-    env = {**os.environ, **LIBS[lib], "PYTHONPYCACHEPREFIX": cache}
+    env = {**_base_environment(), **LIBS[lib], "PYTHONPYCACHEPREFIX": cache}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     try:
         start = time.perf_counter()
