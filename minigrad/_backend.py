@@ -19,11 +19,11 @@ def _flag(name: str) -> bool:
 
 
 def _choose() -> tuple[ModuleType, str, str | None]:
-    from minigrad import _kernels as pure
-
     if _flag("MINIGRAD_NO_EXTENSIONS"):
         if _flag("MINIGRAD_REQUIRE_EXTENSIONS"):
             raise ImportError("MINIGRAD_NO_EXTENSIONS and MINIGRAD_REQUIRE_EXTENSIONS are both set")
+        from minigrad import _kernels as pure
+
         return pure, "python", "MINIGRAD_NO_EXTENSIONS is set"
     try:
         from minigrad_c import _kernels as compiled
@@ -33,6 +33,8 @@ def _choose() -> tuple[ModuleType, str, str | None]:
                 "MINIGRAD_REQUIRE_EXTENSIONS is set but the Cython core minigrad_c._kernels "
                 f"could not be imported ({exc}); build it with `pip install -e .` and a C compiler"
             ) from exc
+        from minigrad import _kernels as pure
+
         return pure, "python", f"the Cython core is not built ({exc})"
     return compiled, "cython", None
 

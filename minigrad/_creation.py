@@ -10,9 +10,9 @@ from math import prod
 from typing import Any
 
 from minigrad import random as _random
+from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
 from minigrad._functions.shape import as_shape
-from minigrad._kernels import strided_positions
 from minigrad.tensor import Tensor, new_buffer
 
 
@@ -296,7 +296,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: _random.G
         return t
     # torch fills a non-contiguous tensor in storage (memory) order, not row-major order
     data = t._storage.data
-    for position, value in zip(sorted(strided_positions(t._shape, t._strides, t._offset)), values):
+    for position, value in zip(sorted(K.strided_positions(t._shape, t._strides, t._offset)), values):
         data[position] = value
     t._storage.version += 1
     return t

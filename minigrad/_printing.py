@@ -29,7 +29,6 @@ How torch lays a tensor out:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -42,13 +41,15 @@ _PREFIX = "tensor("
 Scalar = float | int | bool  # one element, as the tensor layer hands it over
 
 
-@dataclasses.dataclass
 class _PrintOptions:
-    precision: int = 4
-    threshold: float = 1000
-    edgeitems: int = 3
-    linewidth: int = 80
-    sci_mode: bool | None = None
+    """The current options; the defaults are torch's."""
+
+    def __init__(self) -> None:
+        self.precision: int = 4
+        self.threshold: float = 1000
+        self.edgeitems: int = 3
+        self.linewidth: int = 80
+        self.sci_mode: bool | None = None
 
 
 _OPTIONS = _PrintOptions()
@@ -95,7 +96,7 @@ def set_printoptions(
 
 def get_printoptions() -> dict:
     """The current print options, as keyword arguments for :func:`set_printoptions`."""
-    return dataclasses.asdict(_OPTIONS)
+    return dict(vars(_OPTIONS))
 
 
 def format_tensor(
@@ -137,14 +138,16 @@ def format_tensor(
     return _add_suffixes(_PREFIX + body, items, len(_PREFIX))
 
 
-@dataclasses.dataclass(frozen=True)
 class _Block:
     """A sub-tensor: ``shape`` elements of the flat row-major ``values`` from ``start`` on."""
 
-    values: Sequence[Scalar]
-    start: int
-    shape: tuple[int, ...]
-    dtype: str
+    __slots__ = ("values", "start", "shape", "dtype")
+
+    def __init__(self, values: Sequence[Scalar], start: int, shape: tuple[int, ...], dtype: str) -> None:
+        self.values = values
+        self.start = start
+        self.shape = shape
+        self.dtype = dtype
 
     def __len__(self) -> int:
         return self.shape[0]

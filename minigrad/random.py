@@ -29,7 +29,6 @@ import re
 import struct
 import sys
 from array import array
-from fractions import Fraction
 from itertools import repeat
 
 __all__ = [
@@ -248,6 +247,8 @@ def _fma64_slow(a: float, b: float, c: float, s: float) -> float:
         return s  # inf/nan propagate exactly as in a fused operation
     if a == 0.0 or b == 0.0:
         return s  # an exact zero product: s = p + c is already right, signed zeros included
+    from fractions import Fraction  # only for the rare exact halfway cases
+
     exact = Fraction(a) * Fraction(b) + Fraction(c)
     if exact == 0:
         return 0.0
