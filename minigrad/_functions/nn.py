@@ -33,36 +33,37 @@ def _softmax_backward(kernel, y: Tensor, grad: Tensor, dim: int) -> Tensor:
     return Tensor._make(out, y._shape, grad.dtype)
 
 
-class LogSoftmax(Function):
+class _SoftmaxFamily(Function):
+    """y = f(x) along ``dim``, computed and differentiated by a kernel pair; saves y."""
+
+    forward_kernel: staticmethod
+    backward_kernel: staticmethod
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _softmax_kernel(ctx._function.forward_kernel, x, dim)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _softmax_backward(ctx._function.backward_kernel, y, grad, ctx.dim), None
+
+
+class LogSoftmax(_SoftmaxFamily):
     """y = x - log sum_k exp(x_k) along dim;  dx = dy - exp(y) * sum_k dy_k."""
 
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = _softmax_kernel(K.log_softmax, x, dim)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return _softmax_backward(K.log_softmax_backward, y, grad, ctx.dim), None
+    forward_kernel = staticmethod(K.log_softmax)
+    backward_kernel = staticmethod(K.log_softmax_backward)
 
 
-class Softmax(Function):
+class Softmax(_SoftmaxFamily):
     """y = exp(x) / sum_k exp(x_k) along dim;  dx = y * (dy - sum_k dy_k y_k)."""
 
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = _softmax_kernel(K.softmax, x, dim)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return _softmax_backward(K.softmax_backward, y, grad, ctx.dim), None
+    forward_kernel = staticmethod(K.softmax)
+    backward_kernel = staticmethod(K.softmax_backward)
 
 
 class NllLoss(Function):
