@@ -3,10 +3,16 @@
 Without them the install still succeeds and minigrad runs on its pure-Python kernels. Set
 MINIGRAD_REQUIRE_EXTENSIONS=1 to make a failed build of the core an error instead, or
 MINIGRAD_NO_EXTENSIONS=1 to skip it.
+
+The kernels are compiled for the building machine's CPU (-march=native, when the compiler
+accepts it): its wider vectors make the LSTM's matrix products several times faster, with the
+same results bit for bit (no fused multiply-add either way). Set MINIGRAD_PORTABLE_BUILD=1 to
+build for any CPU of the architecture instead, e.g. for a wheel that other machines install.
 """
 
 import os
 import sys
+import tempfile
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -27,6 +33,26 @@ class OptionalBuildExt(build_ext):
             super().run()
         except Exception as exc:  # no compiler, missing headers, ...
             self._give_up(exc)
+
+    def build_extensions(self) -> None:
+        if not _flag("MINIGRAD_PORTABLE_BUILD") and self._accepts("-march=native"):
+            for ext in self.extensions:
+                # only where C arithmetic cannot be contracted to fused multiply-adds
+                if "-ffp-contract=off" in ext.extra_compile_args:
+                    ext.extra_compile_args.append("-march=native")
+        super().build_extensions()
+
+    def _accepts(self, flag: str) -> bool:
+        """Whether the compiler builds a trivial C file with ``flag``."""
+        with tempfile.TemporaryDirectory() as folder:
+            source = os.path.join(folder, "flag_test.c")
+            with open(source, "w", encoding="utf-8") as file:
+                file.write("int main(void) { return 0; }\n")
+            try:
+                self.compiler.compile([source], output_dir=folder, extra_postargs=[flag])
+            except Exception:  # CompileError, or a compiler that does not run at all
+                return False
+        return True
 
     def build_extension(self, ext: Extension) -> None:
         try:

@@ -1558,115 +1558,214 @@ cdef int _need_all(tuple buffers, tuple names, tuple sizes) except -1:
     return 0
 
 
-cdef enum:
-    PANEL = 16    # weight rows interleaved together, so that their sums stay in registers
+# The LSTM's matrix products run through one C routine, _gemm, written with GCC/Clang vector
+# extensions: a vector holds MG_LANES neighbouring columns of the product, each lane its own sum,
+# so vectorizing never reassociates a sum. (Plain loops leave the choice to the compiler, which
+# may keep the accumulators in memory or vectorize along the sum with shuffles.)
+cdef extern from *:
+    """
+    #if !defined(__GNUC__)
+    #error "minigrad_c's LSTM kernels need GCC or Clang (vector extensions)"
+    #endif
+    /* as many doubles as the widest vector registers the build may use hold */
+    #if defined(__AVX512F__)
+    #define MG_LANES 8
+    #elif defined(__AVX__)
+    #define MG_LANES 4
+    #else
+    #define MG_LANES 2
+    #endif
+    #define MG_PANEL (8 * MG_LANES)   /* columns of a panel of b: the widest tile */
+    #define MG_KC (512 / MG_LANES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
+    /* may_alias: it reads and writes arrays of doubles; aligned: to a double only */
+    typedef double mg_vec
+        __attribute__((vector_size(MG_LANES * sizeof(double)), aligned(sizeof(double)), may_alias));
+
+    /* c[i, j] = (first ? 0.0 : c[i, j]) + the sum over k < K, in order, of
+       a[i * ars + k * acs] * b[k * ldb + j], for i < R and j < V * MG_LANES: R x V vectors of
+       sums, held in registers while k runs. */
+    static inline __attribute__((always_inline)) void mg_tile(
+        const int R, const int V, int first, Py_ssize_t K, const double* a, Py_ssize_t ars,
+        Py_ssize_t acs, const double* b, Py_ssize_t ldb, double* c, Py_ssize_t ldc)
+    {
+        mg_vec acc[4][8];
+        Py_ssize_t k;
+        int i, v;
+        for (i = 0; i < R; i++)
+            for (v = 0; v < V; v++)
+                acc[i][v] = first ? (mg_vec){0.0} : *(const mg_vec*)(c + i * ldc + v * MG_LANES);
+        for (k = 0; k < K; k++) {
+            const mg_vec* bk = (const mg_vec*)(b + k * ldb);
+            for (i = 0; i < R; i++) {
+                const double x = a[i * ars + k * acs];
+                for (v = 0; v < V; v++)
+                    acc[i][v] += x * bk[v];
+            }
+        }
+        for (i = 0; i < R; i++)
+            for (v = 0; v < V; v++)
+                *(mg_vec*)(c + i * ldc + v * MG_LANES) = acc[i][v];
+    }
+
+    /* R rows of c across a panel of width w: tiles of V vectors, then of one vector. */
+    static inline __attribute__((always_inline)) void mg_rows(
+        const int R, const int V, int first, Py_ssize_t K, const double* a, Py_ssize_t ars,
+        Py_ssize_t acs, const double* panel, Py_ssize_t w, double* c, Py_ssize_t ldc)
+    {
+        Py_ssize_t j = 0;
+        for (; j + V * MG_LANES <= w; j += V * MG_LANES)
+            mg_tile(R, V, first, K, a, ars, acs, panel + j, w, c + j, ldc);
+        for (; j < w; j += MG_LANES)
+            mg_tile(R, 1, first, K, a, ars, acs, panel + j, w, c + j, ldc);
+    }
+
+    /* c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by _pack).
+       Blocks of MG_KC k, in order: each block adds its terms to the sums the earlier ones left
+       in c (a sum stored and reloaded is the same double), so every sum still runs over k in
+       order. Within a block, each panel of b is used by all the row tiles in turn. */
+    static void mg_gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
+                        Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc)
+    {
+        Py_ssize_t k0 = 0, kc, n0, w, i;
+        const double* panel;
+        do {    /* at least once: with K == 0, c is all 0.0 */
+            kc = K - k0 < MG_KC ? K - k0 : MG_KC;
+            for (n0 = 0; n0 < N; n0 += MG_PANEL) {
+                w = N - n0 < MG_PANEL ? N - n0 : MG_PANEL;
+                panel = b + n0 * K + k0 * w;
+                for (i = 0; i + 4 <= M; i += 4)
+                    mg_rows(4, 2, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w, c + i * ldc + n0, ldc);
+                if (i + 2 <= M) {
+                    mg_rows(2, 4, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w, c + i * ldc + n0, ldc);
+                    i += 2;
+                }
+                if (i < M)
+                    mg_rows(1, 8, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w, c + i * ldc + n0, ldc);
+            }
+            k0 += kc;
+        } while (k0 < K);
+    }
+    """
+    enum:
+        MG_LANES    # doubles in a vector
+        MG_PANEL    # columns in a panel of a packed b: the widest tile
+    void _gemm "mg_gemm"(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
+                         Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc) noexcept
+    # c[i, j] = sum over k < K, in order from 0.0, of a[i * ars + k * acs] * b[k, j], for i < M and
+    # j < N, b packed by _pack; c has row stride ldc. N and ldc are multiples of MG_LANES (and c is
+    # best aligned to a cache line). Tiles of 4 rows x 2 vectors, 2 x 4 or 1 x 8 (whatever rows
+    # remain) keep 8 vectors of sums in registers.
 
 
-cdef void _pack_panels(const real_t* w, Py_ssize_t rows, Py_ssize_t cols, real_t* packed) noexcept:
-    """Lay w (rows, cols) out in panels of PANEL rows, interleaved column by column:
-    packed[p * cols + l * width + k] = w[p + k, l] for the panel starting at row p."""
-    cdef Py_ssize_t p, k, l, width
-    for p in range(0, rows, PANEL):
-        width = min(<Py_ssize_t>PANEL, rows - p)
-        for k in range(width):
-            for l in range(cols):
-                packed[p * cols + l * width + k] = w[(p + k) * cols + l]
+cdef inline Py_ssize_t _padded(Py_ssize_t n) noexcept:
+    """n rounded up to a whole number of vectors (the columns of a product buffer)."""
+    return (n + MG_LANES - 1) // MG_LANES * MG_LANES
 
 
-cdef void _matvec(const real_t* packed, Py_ssize_t rows, Py_ssize_t cols, const real_t* v, double* out) noexcept:
-    """out[r] = w[r, :] . v, each sum over l in order from 0.0 (w packed by _pack_panels)."""
-    cdef double acc[PANEL]
-    cdef Py_ssize_t p, k, l, width
-    cdef const real_t* panel
-    cdef double x
-    for p in range(0, rows, PANEL):
-        width = min(<Py_ssize_t>PANEL, rows - p)
-        panel = packed + p * cols
-        for k in range(PANEL):
-            acc[k] = 0.0
-        if width == PANEL:
-            for l in range(cols):
-                x = v[l]
-                for k in range(PANEL):
-                    acc[k] += x * panel[l * PANEL + k]
-        else:
-            for l in range(cols):
-                x = v[l]
-                for k in range(width):
-                    acc[k] += x * panel[l * width + k]
-        for k in range(width):
-            out[p + k] = acc[k]
+cdef void* _workspace(const Py_ssize_t* counts, double** blocks, int n) except NULL:
+    """One allocation of n blocks of counts[k] doubles, each starting on a 64-byte line (so that
+    vector loads never straddle two): blocks[k] is block k; free the returned pointer with
+    PyMem_Free. One allocation, not n: glibc gives a large free block back to the system, and
+    faulting its pages in again took longer than the arithmetic."""
+    cdef Py_ssize_t total = 8, k
+    for k in range(n):
+        if counts[k] > PY_SSIZE_T_MAX // <Py_ssize_t>sizeof(double) - total:
+            raise MemoryError()
+        total += (counts[k] + 7) // 8 * 8
+    cdef char* raw = <char*>_alloc(total, sizeof(double))
+    cdef double* block = <double*>(raw + 64 - <size_t>raw % 64)
+    for k in range(n):
+        blocks[k] = block
+        block += (counts[k] + 7) // 8 * 8
+    return raw
 
 
-cdef inline void _axpy(double* acc, const real_t* w, double v, Py_ssize_t n) noexcept:
-    """acc[r] += v * w[r]: one term more of n sums (the loop the compiler vectorizes)."""
-    cdef Py_ssize_t r
-    for r in range(n):
-        acc[r] += v * w[r]
+cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows, Py_ssize_t N, double* b,
+                Py_ssize_t K, Py_ssize_t first) noexcept:
+    """Write rows first .. first + rows - 1 of a (K x N) matrix b for _gemm, as doubles:
+    b[first + k, n] = src[k * rs + n * cs]. The layout: panels of MG_PANEL columns (the last one
+    narrower), each K rows of its width, columns N .. _padded(N) zero; the panel from column n0,
+    of width w, holds b[k, n0 + j] at b[n0 * K + k * w + j]."""
+    cdef Py_ssize_t n_pad = _padded(N), n0, w, used, k, j
+    cdef double* dst
+    cdef const real_t* row
+    for n0 in range(0, n_pad, MG_PANEL):
+        w = min(<Py_ssize_t>MG_PANEL, n_pad - n0)
+        used = min(w, N - n0)
+        for k in range(rows):
+            dst = b + n0 * K + (first + k) * w
+            row = src + k * rs + n0 * cs
+            for j in range(used):
+                dst[j] = row[j * cs]
+            for j in range(used, w):
+                dst[j] = 0.0
 
 
 cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
                        const real_t* b_hh, bint has_bias, const real_t* h0, const real_t* c0,
                        Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                        real_t* out, real_t* h_n, real_t* c_n, real_t* gates, real_t* cells) except -1:
-    """Each gate sum runs over l in order from 0.0, as the pure kernel's sum()."""
-    cdef Py_ssize_t G = 4 * H, s, t, b, r, j, row, prev
-    cdef real_t* wt_ih = NULL   # w_ih and w_hh packed in panels
-    cdef real_t* wt_hh = NULL
-    cdef double* bias = NULL
-    cdef double* z = NULL       # the 4H sums over the input
-    cdef double* zh = NULL      # the 4H sums over the previous h
-    cdef const real_t* x_t
-    cdef const real_t* h_p
+    """The input sums x_t w_ih^T do not depend on the recurrence: they come first, for all T*B
+    rows, as one matrix product. Each step then multiplies the B previous h by w_hh^T and applies
+    the gates. Every sum runs over l in order from 0.0, as the pure kernel's sum(), and each gate's
+    pre-activation is (x sum + bias) + h sum, as there."""
+    cdef Py_ssize_t G = 4 * H, G_pad = _padded(G), s, t, b, r, j, row, prev
+    cdef Py_ssize_t counts[7]
+    cdef double* blocks[7]
+    counts[:] = [_mul(I, G_pad), _mul(H, G_pad), G, _mul(_mul(T, B), I), _mul(_mul(T, B), G_pad), _mul(B, H),
+                 _mul(B, G_pad)]
+    cdef void* work = _workspace(counts, blocks, 7)
+    cdef double* w_ih_t = blocks[0]   # w_ih^T (I, 4H) and w_hh^T (H, 4H), packed for _gemm
+    cdef double* w_hh_t = blocks[1]
+    cdef double* bias = blocks[2]     # (4H,) b_ih + b_hh, or zeros
+    cdef double* x_d = blocks[3]      # (T*B, I) x in double
+    cdef double* z_x = blocks[4]      # (T*B, G_pad) x_t w_ih^T for every row
+    cdef double* h_d = blocks[5]      # (B, H) the previous h, as stored, in double
+    cdef double* z_h = blocks[6]      # (B, G_pad) h w_hh^T for the current step
     cdef const real_t* c_p
+    cdef const double* zx_row
+    cdef const double* zh_row
     cdef real_t* act
+    cdef real_t h
     cdef double i, f, g, o, c
-    try:
-        wt_ih = <real_t*>_alloc(G * I, sizeof(real_t))
-        wt_hh = <real_t*>_alloc(G * H, sizeof(real_t))
-        bias = <double*>_alloc(G, sizeof(double))
-        z = <double*>_alloc(G, sizeof(double))
-        zh = <double*>_alloc(G, sizeof(double))
-        _pack_panels(w_ih, G, I, wt_ih)
-        _pack_panels(w_hh, G, H, wt_hh)
-        for r in range(G):
-            bias[r] = <double>b_ih[r] + <double>b_hh[r] if has_bias else 0.0
-        for s in range(T):
-            t = T - 1 - s if reverse else s
-            prev = t + 1 if reverse else t - 1
-            for b in range(B):
-                row = t * B + b
-                x_t = x + row * I
-                h_p = out + (prev * B + b) * H if s else h0 + b * H
-                c_p = cells + (prev * B + b) * H if s else c0 + b * H
-                _matvec(wt_ih, G, I, x_t, z)
-                _matvec(wt_hh, G, H, h_p, zh)
-                act = gates + row * G
-                for j in range(H):
-                    i = _sigmoid(z[j] + bias[j] + zh[j])
-                    f = _sigmoid(z[H + j] + bias[H + j] + zh[H + j])
-                    g = tanh(z[2 * H + j] + bias[2 * H + j] + zh[2 * H + j])
-                    o = _sigmoid(z[3 * H + j] + bias[3 * H + j] + zh[3 * H + j])
-                    act[j] = <real_t>i
-                    act[H + j] = <real_t>f
-                    act[2 * H + j] = <real_t>g
-                    act[3 * H + j] = <real_t>o
-                    c = f * <double>c_p[j] + i * g
-                    cells[row * H + j] = <real_t>c
-                    out[row * H + j] = <real_t>(o * tanh(c))
+    _pack(w_ih, 1, I, I, G, w_ih_t, I, 0)
+    _pack(w_hh, 1, H, H, G, w_hh_t, H, 0)
+    for r in range(G):
+        bias[r] = <double>b_ih[r] + <double>b_hh[r] if has_bias else 0.0
+    for j in range(T * B * I):
+        x_d[j] = x[j]
+    for j in range(B * H):
+        h_d[j] = h0[j]
+    _gemm(T * B, I, G_pad, x_d, I, 1, w_ih_t, z_x, G_pad)
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        prev = t + 1 if reverse else t - 1
+        _gemm(B, H, G_pad, h_d, H, 1, w_hh_t, z_h, G_pad)
         for b in range(B):
-            t = 0 if reverse else T - 1
-            h_p = out + (t * B + b) * H if T else h0 + b * H
-            c_p = cells + (t * B + b) * H if T else c0 + b * H
+            row = t * B + b
+            c_p = cells + (prev * B + b) * H if s else c0 + b * H
+            zx_row = z_x + row * G_pad
+            zh_row = z_h + b * G_pad
+            act = gates + row * G
             for j in range(H):
-                h_n[b * H + j] = h_p[j]
-                c_n[b * H + j] = c_p[j]
-    finally:
-        PyMem_Free(wt_ih)
-        PyMem_Free(wt_hh)
-        PyMem_Free(bias)
-        PyMem_Free(z)
-        PyMem_Free(zh)
+                i = _sigmoid(zx_row[j] + bias[j] + zh_row[j])
+                f = _sigmoid(zx_row[H + j] + bias[H + j] + zh_row[H + j])
+                g = tanh(zx_row[2 * H + j] + bias[2 * H + j] + zh_row[2 * H + j])
+                o = _sigmoid(zx_row[3 * H + j] + bias[3 * H + j] + zh_row[3 * H + j])
+                act[j] = <real_t>i
+                act[H + j] = <real_t>f
+                act[2 * H + j] = <real_t>g
+                act[3 * H + j] = <real_t>o
+                c = f * <double>c_p[j] + i * g
+                cells[row * H + j] = <real_t>c
+                h = <real_t>(o * tanh(c))
+                out[row * H + j] = h
+                h_d[b * H + j] = h
+    t = 0 if reverse else T - 1
+    for j in range(B * H):
+        h_n[j] = out[t * B * H + j] if T else h0[j]
+        c_n[j] = cells[t * B * H + j] if T else c0[j]
+    PyMem_Free(work)
     return 0
 
 
@@ -1718,17 +1817,12 @@ def lstm_forward(
                       <double*>p[0], <double*>p[8], <double*>p[9], <double*>p[10], <double*>p[11])
 
 
-cdef void _weight_grad(const double* dz, Py_ssize_t K, Py_ssize_t G, const real_t** rows, Py_ssize_t n,
-                       double* acc, real_t* out) noexcept:
-    """out[r, l] = sum over k (in order, from 0.0) of dz[k, r] * rows[k][l]: one row r at a
-    time, so that its n sums stay in the cache while the K rows stream past."""
-    cdef Py_ssize_t r, k, l
-    for r in range(G):
-        memset(acc, 0, n * sizeof(double))
-        for k in range(K):
-            _axpy(acc, rows[k], dz[k * G + r], n)
-        for l in range(n):
-            out[r * n + l] = <real_t>acc[l]
+cdef void _store_rounded(const double* src, Py_ssize_t ld, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
+    """out (rows, cols) = src (rows, cols of a buffer with row stride ld), rounded once."""
+    cdef Py_ssize_t r, l
+    for r in range(rows):
+        for l in range(cols):
+            out[r * cols + l] = <real_t>src[r * ld + l]
 
 
 cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,
@@ -1737,83 +1831,78 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                         Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                         real_t* grad_x, real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias,
                         real_t* grad_h0, real_t* grad_c0) except -1:
-    """The steps are walked in reverse, carrying dh and dc; the dz of every walked row is kept
-    (in walk order) for the weight gradients, which are computed at the end with each sum in
-    walk order, as the pure kernel's sums over its rows."""
-    cdef Py_ssize_t G = 4 * H, K = T * B, s, t, b, r, l, j, k, row, prev
-    cdef double* dh = NULL        # (B, H): the gradient reaching each h, carried between steps
-    cdef double* dc = NULL
-    cdef double* dz_all = NULL    # (K, 4H): the gate pre-activation gradients, in walk order
-    cdef double* acc = NULL
-    cdef const real_t** x_rows = NULL
-    cdef const real_t** h_rows = NULL
+    """The steps are walked in reverse, carrying dh and dc; each walked row's dz is kept (a column
+    of dz_t, in walk order), and only dh <- dz w_hh runs inside the walk. grad_x = dz w_ih and the
+    weight gradients dz^T x, dz^T h_prev, which do not feed the recurrence, are matrix products
+    after it. Every sum runs in the pure kernel's order, from 0.0: over r for dz w, over the
+    walked rows for the weights and the bias."""
+    cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, k, row, prev
+    cdef Py_ssize_t counts[8]
+    cdef double* blocks[8]
+    counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(B, H_pad),
+                 _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad), G)]
+    cdef void* work = _workspace(counts, blocks, 8)
+    cdef double* w_ih_p = blocks[0]   # w_ih (4H, I) and w_hh (4H, H), packed for _gemm
+    cdef double* w_hh_p = blocks[1]
+    cdef double* x_walk = blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef double* h_walk = blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef double* dz_t = blocks[4]     # (4H, K): the gate pre-activation gradients, a column per walked row
+    cdef double* dh = blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef double* dc = blocks[6]       # (B, H)
+    cdef double* product = blocks[7]  # a sum before rounding: grad_x, grad_w_ih, grad_w_hh, grad_bias in turn
     cdef const real_t* h_p
     cdef const real_t* c_p
     cdef const real_t* act
     cdef double* dz
     cdef double i, f, g, o, dhj, dcj, tcj, d_o
-    try:
-        dh = <double*>_alloc(B * H, sizeof(double))
-        dc = <double*>_alloc(B * H, sizeof(double))
-        dz_all = <double*>_alloc(K * G, sizeof(double))
-        acc = <double*>_alloc(I if I > H else H, sizeof(double))
-        x_rows = <const real_t**>_alloc(K, sizeof(real_t*))
-        h_rows = <const real_t**>_alloc(K, sizeof(real_t*))
-        for j in range(B * H):
-            dh[j] = grad_h_n[j]
-            dc[j] = grad_c_n[j]
-        for s in range(T):
-            t = s if reverse else T - 1 - s
-            prev = t + 1 if reverse else t - 1
-            for b in range(B):
-                k = s * B + b
-                row = t * B + b
-                h_p = out + (prev * B + b) * H if s != T - 1 else h0 + b * H
-                c_p = cells + (prev * B + b) * H if s != T - 1 else c0 + b * H
-                x_rows[k] = x + row * I
-                h_rows[k] = h_p
-                act = gates + row * G
-                dz = dz_all + k * G
-                for j in range(H):
-                    i = act[j]
-                    f = act[H + j]
-                    g = act[2 * H + j]
-                    o = act[3 * H + j]
-                    dhj = dh[b * H + j] + <double>grad_out[row * H + j]
-                    tcj = tanh(<double>cells[row * H + j])
-                    d_o = dhj * tcj
-                    dcj = dc[b * H + j] + dhj * o * (1.0 - tcj * tcj)
-                    dz[j] = dcj * g * i * (1.0 - i)
-                    dz[H + j] = dcj * <double>c_p[j] * f * (1.0 - f)
-                    dz[2 * H + j] = dcj * i * (1.0 - g * g)
-                    dz[3 * H + j] = d_o * o * (1.0 - o)
-                    dc[b * H + j] = dcj * f
-                # grad_x[row] = dz w_ih and the next dh = dz w_hh, each sum over r in order
-                memset(acc, 0, I * sizeof(double))
-                for r in range(G):
-                    _axpy(acc, w_ih + r * I, dz[r], I)
-                for l in range(I):
-                    grad_x[row * I + l] = <real_t>acc[l]
-                memset(dh + b * H, 0, H * sizeof(double))
-                for r in range(G):
-                    _axpy(dh + b * H, w_hh + r * H, dz[r], H)
-        _weight_grad(dz_all, K, G, x_rows, I, acc, grad_w_ih)
-        _weight_grad(dz_all, K, G, h_rows, H, acc, grad_w_hh)
-        for r in range(G):
-            acc[0] = 0.0
-            for k in range(K):
-                acc[0] += dz_all[k * G + r]
-            grad_bias[r] = <real_t>acc[0]
-        for j in range(B * H):
-            grad_h0[j] = <real_t>dh[j]
-            grad_c0[j] = <real_t>dc[j]
-    finally:
-        PyMem_Free(dh)
-        PyMem_Free(dc)
-        PyMem_Free(dz_all)
-        PyMem_Free(acc)
-        PyMem_Free(x_rows)
-        PyMem_Free(h_rows)
+    _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
+    _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
+    for b in range(B):
+        for j in range(H):
+            dh[b * H_pad + j] = grad_h_n[b * H + j]
+            dc[b * H + j] = grad_c_n[b * H + j]
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        prev = t + 1 if reverse else t - 1
+        h_p = out + prev * B * H if s != T - 1 else h0
+        c_p = cells + prev * B * H if s != T - 1 else c0
+        _pack(x + t * B * I, I, 1, B, I, x_walk, K, s * B)
+        _pack(h_p, H, 1, B, H, h_walk, K, s * B)
+        for b in range(B):
+            row = t * B + b
+            act = gates + row * G
+            dz = dz_t + s * B + b
+            for j in range(H):
+                i = act[j]
+                f = act[H + j]
+                g = act[2 * H + j]
+                o = act[3 * H + j]
+                dhj = dh[b * H_pad + j] + <double>grad_out[row * H + j]
+                tcj = tanh(<double>cells[row * H + j])
+                d_o = dhj * tcj
+                dcj = dc[b * H + j] + dhj * o * (1.0 - tcj * tcj)
+                dz[j * K] = dcj * g * i * (1.0 - i)
+                dz[(H + j) * K] = dcj * <double>c_p[b * H + j] * f * (1.0 - f)
+                dz[(2 * H + j) * K] = dcj * i * (1.0 - g * g)
+                dz[(3 * H + j) * K] = d_o * o * (1.0 - o)
+                dc[b * H + j] = dcj * f
+        _gemm(B, G, H_pad, dz_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dz w_hh
+    _gemm(K, G, I_pad, dz_t, 1, K, w_ih_p, product, I_pad)             # grad_x = dz w_ih
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    _gemm(G, K, I_pad, dz_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = dz^T x
+    _store_rounded(product, I_pad, G, I, grad_w_ih)
+    _gemm(G, K, H_pad, dz_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = dz^T h_prev
+    _store_rounded(product, H_pad, G, H, grad_w_hh)
+    for r in range(G):
+        product[r] = 0.0
+        for k in range(K):
+            product[r] += dz_t[r * K + k]
+    _store_rounded(product, G, 1, G, grad_bias)
+    _store_rounded(dh, H_pad, B, H, grad_h0)
+    _store_rounded(dc, H, B, H, grad_c0)
+    PyMem_Free(work)
     return 0
 
 

@@ -14,6 +14,7 @@ import inspect
 import math
 import os
 import random
+import sys
 from array import array
 from math import prod
 
@@ -486,6 +487,54 @@ def test_same_results_on_random_inputs(name):
         for i, (e, g) in enumerate(zip(expected_args, got_args)):
             assert same_value(e, g), f"{name} case {case}: argument {i} is\n{g}\npure:\n{e}\ninputs {args}"
     assert raised < CASES_PER_KERNEL // 4, f"{name}: {raised} random cases raised; the generator is off"
+
+
+# LSTM shapes (steps, batch, input size, hidden size) at the edges of the Cython kernels' blocking,
+# for each vector width a build may use (2, 4 or 8 doubles): 4H and the padded sizes that are not
+# multiples of a panel (16, 32 or 64 columns) or of a vector; sums longer than a block of k (64, 128
+# or 256 terms: input size 70, 4H = 264, 260 walked rows); batches and step counts that leave 1, 2
+# or 3 rows after the 4-row tiles; no steps, one step, no input features.
+LSTM_EDGE_SHAPES = [
+    (0, 3, 5, 4), (1, 1, 1, 1), (2, 1, 70, 17), (3, 2, 7, 3), (2, 2, 3, 66), (9, 8, 4, 5), (5, 7, 0, 6),
+    (13, 20, 2, 2),
+]  # fmt: skip
+BIT_FOR_BIT = sys.version_info < (3, 12)  # from 3.12, the pure kernels' sum() is compensated
+
+
+def same_floats(expected: array, got: array) -> bool:
+    """Bit for bit (signed zeros included) where the module docstring promises it, else close."""
+    return expected.tobytes() == got.tobytes() if BIT_FOR_BIT else same_value(expected, got)
+
+
+@pytest.mark.parametrize("tc", ["f", "d"])
+@pytest.mark.parametrize("shape", LSTM_EDGE_SHAPES)
+def test_lstm_kernels_agree_at_blocking_edges(shape, tc):
+    steps, batch, features, hidden = shape
+    four = 4 * hidden
+    rng = random.Random(f"lstm-edges-{shape}-{tc}")
+    w = lambda n: array(tc, floats(rng, n, 0.0, -0.8, 0.8))  # noqa: E731
+    for reverse, bias in [(False, True), (True, False), (True, True)]:
+        inputs = (
+            w(steps * batch * features), w(four * features), w(four * hidden),
+            w(four) if bias else array(tc), w(four) if bias else array(tc), w(batch * hidden), w(batch * hidden),
+            shape, reverse,
+        )  # fmt: skip
+        expected, got = lstm_outputs(tc, steps, batch, hidden), lstm_outputs(tc, steps, batch, hidden)
+        P.lstm_forward(*inputs, *expected)
+        C.lstm_forward(*inputs, *got)
+        for name, e, g in zip(("out", "h_n", "c_n", "gates", "cells"), expected, got):
+            assert same_floats(e, g), f"lstm_forward {shape} reverse={reverse} bias={bias}: {name} differs"
+        x, w_ih, w_hh, _, _, h0, c0 = inputs[:7]
+        out, _, _, gates, cells = expected
+        grads = (w(steps * batch * hidden), w(batch * hidden), w(batch * hidden))
+        expected, got = (
+            [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), four, len(h0), len(c0))] for _ in range(2)
+        )
+        P.lstm_backward(x, w_ih, w_hh, h0, c0, out, gates, cells, *grads, shape, reverse, *expected)
+        C.lstm_backward(x, w_ih, w_hh, h0, c0, out, gates, cells, *grads, shape, reverse, *got)
+        names = ("grad_x", "grad_w_ih", "grad_w_hh", "grad_bias", "grad_h0", "grad_c0")
+        for name, e, g in zip(names, expected, got):
+            assert same_floats(e, g), f"lstm_backward {shape} reverse={reverse}: {name} differs"
 
 
 def test_sums_match_fsum_exactly():
