@@ -1,18 +1,22 @@
 """Build minigrad; compile the optional Cython core (minigrad_c) when Cython and a C compiler exist.
 
-Without them the install still succeeds and minigrad runs on its pure-Python kernels. Set
-MINIGRAD_REQUIRE_EXTENSIONS=1 to make a failed build of the core an error instead, or
-MINIGRAD_NO_EXTENSIONS=1 to skip it.
+The core is the kernels (minigrad_c/_kernels.pyx) and, compiled unchanged from their Python
+source into minigrad_c/_compiled, the modules a training step runs (COMPILED_MODULES; see
+minigrad/_backend.py for how they are imported). Without Cython or a compiler the install still
+succeeds and minigrad runs as pure Python. Set MINIGRAD_REQUIRE_EXTENSIONS=1 to make a failed
+build of the kernels an error instead, or MINIGRAD_NO_EXTENSIONS=1 to skip the core.
 
-The kernels are compiled for the building machine's CPU (-march=native, when the compiler
-accepts it): its wider vectors make the LSTM's matrix products several times faster, with the
-same results bit for bit (no fused multiply-add either way). Set MINIGRAD_PORTABLE_BUILD=1 to
-build for any CPU of the architecture instead, e.g. for a wheel that other machines install.
+The core is compiled for the building machine's CPU (-march=native, when the compiler accepts
+it): its wider vectors make the LSTM's matrix products several times faster, with the same
+results bit for bit (no fused multiply-add either way). Set MINIGRAD_PORTABLE_BUILD=1 to build
+for any CPU of the architecture instead, e.g. for a wheel that other machines install.
 """
 
+import json
 import os
 import sys
 import tempfile
+import zlib
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -24,15 +28,64 @@ def _flag(name: str) -> bool:
 
 REQUIRED = _flag("MINIGRAD_REQUIRE_EXTENSIONS")
 
+COMPILED_MODULES = [
+    "minigrad._creation",
+    "minigrad._dtype",
+    "minigrad._functions.indexing",
+    "minigrad._functions.linalg",
+    "minigrad._functions.nn",
+    "minigrad._functions.pointwise",
+    "minigrad._functions.reduction",
+    "minigrad._functions.rnn",
+    "minigrad._functions.shape",
+    "minigrad._shape",
+    "minigrad.autograd.engine",
+    "minigrad.autograd.function",
+    "minigrad.autograd.grad_mode",
+    "minigrad.nn.functional",
+    "minigrad.nn.linear",
+    "minigrad.nn.loss",
+    "minigrad.nn.module",
+    "minigrad.nn.rnn",
+    "minigrad.nn.sparse",
+    "minigrad.nn.utils.rnn",
+    "minigrad.optim.adam",
+    "minigrad.optim.optimizer",
+    "minigrad.optim.sgd",
+    "minigrad.tensor",
+]
+"""minigrad's own modules that the core also holds compiled: those a training step runs."""
+
+
+COMPILED_DIR = os.path.join("minigrad_c", "_compiled")
+
+
+def _source(module: str) -> str:
+    return os.path.join(*module.split(".")) + ".py"
+
 
 class OptionalBuildExt(build_ext):
-    """Build the core if possible; if not, warn and install the pure-Python package."""
+    """Build the core if possible; if not, warn and install the pure-Python package.
+
+    The compiled modules go to minigrad_c/_compiled (never next to their source, which they would
+    hide from a pure-Python run), listed in its manifest.json with the CRC-32 of the source each
+    was built from; one that fails to build is left out, and minigrad runs its source instead.
+    """
+
+    def finalize_options(self) -> None:
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
+        self._built_modules: dict[str, dict] = {}
 
     def run(self) -> None:
+        if self.inplace:
+            os.makedirs(COMPILED_DIR, exist_ok=True)  # where an editable install's modules go
         try:
             super().run()
         except Exception as exc:  # no compiler, missing headers, ...
             self._give_up(exc)
+        self._write_manifest()
 
     def build_extensions(self) -> None:
         if not _flag("MINIGRAD_PORTABLE_BUILD") and self._accepts("-march=native"):
@@ -58,7 +111,46 @@ class OptionalBuildExt(build_ext):
         try:
             super().build_extension(ext)
         except Exception as exc:
+            if ext.name in COMPILED_MODULES:
+                print(f"warning: {ext.name} was not compiled ({exc}); it will run as Python", file=sys.stderr)
+                return
             self._give_up(exc)
+            return
+        if ext.name in COMPILED_MODULES:
+            with open(_source(ext.name), "rb") as file:
+                checksum = zlib.crc32(file.read())
+            filename = os.path.basename(self.get_ext_filename(ext.name))
+            self._built_modules[ext.name] = {"file": filename, "crc32": checksum}
+
+    def get_ext_filename(self, fullname: str) -> str:
+        """minigrad_c/_compiled/minigrad.tensor.<suffix> for the compiled module minigrad.tensor."""
+        filename = super().get_ext_filename(fullname)
+        if fullname not in COMPILED_MODULES:
+            return filename
+        suffix = filename[len(os.path.join(*fullname.split("."))) :]
+        return os.path.join(COMPILED_DIR, fullname + suffix)
+
+    def get_ext_fullpath(self, ext_name: str) -> str:
+        if ext_name not in COMPILED_MODULES:
+            return super().get_ext_fullpath(ext_name)
+        return os.path.join(self.build_lib, self.get_ext_filename(ext_name))
+
+    def _get_inplace_equivalent(self, build_py, ext: Extension) -> tuple[str, str]:
+        """Where an editable install copies a compiled module: minigrad_c/_compiled, as built."""
+        inplace_file, regular_file = super()._get_inplace_equivalent(build_py, ext)
+        if ext.name in COMPILED_MODULES:
+            inplace_file = os.path.join(COMPILED_DIR, os.path.basename(regular_file))
+        return inplace_file, regular_file
+
+    def _write_manifest(self) -> None:
+        """manifest.json beside the compiled modules, in the build and (editable) the source tree."""
+        if not self._built_modules:
+            return
+        folders = [os.path.join(self.build_lib, COMPILED_DIR)] + ([COMPILED_DIR] if self.inplace else [])
+        for folder in folders:
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, "manifest.json"), "w", encoding="utf-8") as file:
+                json.dump({"modules": self._built_modules}, file, indent=1, sort_keys=True)
 
     def _give_up(self, exc: Exception) -> None:
         if REQUIRED:
@@ -86,8 +178,20 @@ def extensions() -> list:
         Extension(f"minigrad_c.{os.path.splitext(os.path.basename(src))[0]}", [src], extra_compile_args=flags)
         for src in sources
     ]
+    # -O1: the C that Cython writes for Python code is calls into the interpreter, which -O3
+    # makes no faster, only slower to compile.
+    modules += [
+        Extension(name, [_source(name)], extra_compile_args=["-O1", "-ffp-contract=off"]) for name in COMPILED_MODULES
+    ]
     try:
-        return cythonize(modules, language_level=3, quiet=True)
+        return cythonize(
+            modules,
+            language_level=3,
+            quiet=True,
+            build_dir=os.path.join("build", "cython"),
+            # Python semantics throughout: type hints stay hints, functions stay introspectable.
+            compiler_directives={"annotation_typing": False, "binding": True},
+        )
     except Exception as exc:  # a Cython too old or too new for the sources
         if REQUIRED:
             raise

@@ -5,8 +5,9 @@
 
 import builtins
 
-from minigrad.tensor import Tensor, is_tensor  # first: the operations import it  # isort: skip
-from minigrad import _backend, autograd
+from minigrad import _backend  # first: it chooses the kernels, and where the modules below come from  # isort: skip
+from minigrad.tensor import Tensor, is_tensor  # next: the operations import it  # isort: skip
+from minigrad import autograd
 from minigrad._creation import (
     arange,
     as_tensor,

@@ -6,13 +6,20 @@ Each choice is made once, at import, from ``MINIGRAD_NO_EXTENSIONS`` and
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
 
 import minigrad
 from minigrad import _backend
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = (
     "import json, minigrad, minigrad._backend as b; "
@@ -86,3 +93,60 @@ def test_both_flags_is_an_error():
     proc = probe(MINIGRAD_NO_EXTENSIONS="1", MINIGRAD_REQUIRE_EXTENSIONS="1")
     assert proc.returncode != 0
     assert "MINIGRAD_NO_EXTENSIONS and MINIGRAD_REQUIRE_EXTENSIONS are both set" in proc.stderr
+
+
+# -- minigrad's own modules, compiled by the Cython core --------------------------------------
+
+
+def modules_setup_compiles() -> set[str]:
+    """COMPILED_MODULES as setup.py lists it (read from its source: setup.py is not importable)."""
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "COMPILED_MODULES":
+            return set(ast.literal_eval(node.value))
+    raise AssertionError("setup.py has no COMPILED_MODULES list")
+
+
+def test_compiled_modules_are_imported_from_their_builds_with_the_core_and_never_without():
+    loaded = _backend.compiled_modules()
+    for name in loaded:
+        assert sys.modules[name].__file__.endswith(sysconfig.get_config_var("EXT_SUFFIX")), name
+    if minigrad.backend == "python":
+        assert loaded == []
+        assert minigrad.autograd.engine.__file__.endswith(".py")
+    if _flag("MINIGRAD_REQUIRE_EXTENSIONS"):
+        # every module setup.py compiles was built, and the ones imported so far came from it
+        imported = {name for name in modules_setup_compiles() if name in sys.modules}
+        assert "minigrad.tensor" in imported and "minigrad.autograd.engine" in imported
+        assert set(loaded) == imported
+
+
+def test_the_finder_loads_a_build_whose_source_is_unchanged(tmp_path):
+    build = tmp_path / "minigrad._dtype.so"
+    build.write_bytes(b"")
+    source = os.path.join(_backend.PACKAGE_DIR, "_dtype.py")
+    finder = _backend.CompiledModuleFinder(
+        str(tmp_path), {"minigrad._dtype": {"file": build.name, "crc32": _backend.source_checksum(source)}}
+    )
+    spec = finder.find_spec("minigrad._dtype")
+    assert spec is not None and spec.origin == str(build) and spec.has_location
+    assert spec.loader.path == str(build)
+    assert finder.loaded == ["minigrad._dtype"]
+    assert finder.find_spec("minigrad._shape") is None  # not in its builds: the usual import
+
+
+def test_the_finder_runs_an_edited_module_as_python_and_says_so(tmp_path):
+    build = tmp_path / "minigrad._dtype.so"
+    build.write_bytes(b"")
+    source = os.path.join(_backend.PACKAGE_DIR, "_dtype.py")
+    stale = (_backend.source_checksum(source) + 1) % 2**32
+    finder = _backend.CompiledModuleFinder(str(tmp_path), {"minigrad._dtype": {"file": build.name, "crc32": stale}})
+    with pytest.warns(UserWarning, match=r"_dtype\.py changed since the Cython core was built"):
+        assert finder.find_spec("minigrad._dtype") is None
+    assert finder.loaded == []
+
+
+def test_the_finder_skips_a_build_that_is_missing(tmp_path):
+    source = os.path.join(_backend.PACKAGE_DIR, "_dtype.py")
+    builds = {"minigrad._dtype": {"file": "absent.so", "crc32": _backend.source_checksum(source)}}
+    assert _backend.CompiledModuleFinder(str(tmp_path), builds).find_spec("minigrad._dtype") is None

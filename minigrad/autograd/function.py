@@ -25,11 +25,10 @@ The node class of ``Exp`` is ``ExpBackward``: that is the name ``grad_fn`` shows
 from __future__ import annotations
 
 import itertools
-import sys
-import traceback
 import weakref
 from typing import Any
 
+from minigrad._backend import PACKAGE_DIR
 from minigrad.autograd import anomaly, grad_mode
 
 _state = grad_mode.state
@@ -252,8 +251,18 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
             if getattr(value, "grad_fn", None) is ctx:
                 ctx._replace_saved(value, value._view(value._shape, value._strides, value._offset))
     if anomaly.state.enabled:
-        ctx._trace = "".join(traceback.format_stack(sys._getframe(2)))
+        ctx._trace = _creation_site()
     return outs[0] if single else tuple(outs)
+
+
+def _creation_site() -> str:
+    """The Python stack that is making a node, without minigrad's own frames (the caller's code).
+
+    (Compiled with the Cython core, minigrad's modules make no Python frames at all.)
+    """
+    import traceback  # here, not at the top: only anomaly mode needs it, and it is slow to import
+    frames = traceback.extract_stack()
+    return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(PACKAGE_DIR)]))
 
 
 def _check_dirty(tensor: Any) -> None:
