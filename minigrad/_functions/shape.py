@@ -166,9 +166,9 @@ class Cat(Function):
             if not t._shape:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         dt = result_type(list(tensors))
-        ctx.dim, ctx.sizes = dim, [None if _skipped_by_cat(t) else t._shape[0] for t in tensors]
         joined = [t for t in tensors if not _skipped_by_cat(t)]
         if not joined:
+            ctx.dim, ctx.sizes = dim, [None] * len(tensors)
             return Tensor._make(new_buffer(dt, 0), (0,), dt)
         first = joined[0]
         dim = normalize_dim(dim, len(first._shape))
