@@ -25,6 +25,7 @@ from tagger.train import TrainOptions, load_resume, peak_rss_mb, resume_path, tr
 
 import minigrad as mg
 from minigrad.data import fetch_ewt, find_conllu_splits, read_conllu
+from minigrad.nn.utils.crf import DECODERS
 
 
 def split_path(args: argparse.Namespace, split: str, explicit: str | None) -> Path:
@@ -69,7 +70,7 @@ def command_eval(args: argparse.Namespace) -> None:
     model, vocabs = load_checkpoint(args.model)
     sentences = read_conllu(split_path(args, "test", args.data))
     started = time.perf_counter()
-    predicted = tag_sentences(model, vocabs, [s.words for s in sentences], args.batch_size)
+    predicted = tag_sentences(model, vocabs, [s.words for s in sentences], args.batch_size, args.decoder)
     seconds = time.perf_counter() - started
     report = score([s.upos for s in sentences], predicted)
     print(report.table())
@@ -81,7 +82,7 @@ def command_tag(args: argparse.Namespace) -> None:
     model, vocabs = load_checkpoint(args.model)
     lines = [line.split() for line in sys.stdin]
     sentences = [words for words in lines if words]
-    tags = iter(tag_sentences(model, vocabs, sentences, args.batch_size))
+    tags = iter(tag_sentences(model, vocabs, sentences, args.batch_size, args.decoder))
     for words in lines:
         print(" ".join(f"{w}/{t}" for w, t in zip(words, next(tags))) if words else "")
 
@@ -92,6 +93,11 @@ def parser() -> argparse.ArgumentParser:
 
     def data_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="a UD treebank directory with train/dev/test .conllu files")
+
+    def decoder_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--decoder", choices=DECODERS, default="viterbi",
+                       help="how a CRF model picks tags: the best sequence (viterbi) or each word's most probable "
+                            "tag (posterior); a softmax model always takes each word's best tag")
 
     t = commands.add_parser("train", help="train a tagger, keeping the best model on dev")
     t.add_argument("--model", required=True, help="checkpoint path (.safetensors); a .json sidecar goes next to it")
@@ -123,11 +129,13 @@ def parser() -> argparse.ArgumentParser:
     data_options(e)
     e.add_argument("--data", help="CoNLL-U file to score (default: the test split)")
     e.add_argument("--batch-size", type=int, default=64)
+    decoder_option(e)
     e.set_defaults(handler=command_eval)
 
     g = commands.add_parser("tag", help="tag sentences read from stdin, one per line, printing word/TAG")
     g.add_argument("--model", required=True)
     g.add_argument("--batch-size", type=int, default=64)
+    decoder_option(g)
     g.set_defaults(handler=command_tag)
     return main
 

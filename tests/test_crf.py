@@ -14,7 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd.gradcheck import gradcheck
-from minigrad.nn.utils.crf import CRF, crf_log_partition, crf_score, viterbi_decode
+from minigrad.nn.utils.crf import CRF, crf_log_partition, crf_marginals, crf_score, posterior_decode, viterbi_decode
 
 TAGS = 3
 LENGTHS = [4, 1, 3, 2]
@@ -63,6 +63,46 @@ def test_gold_score_equals_definition_and_ignores_padding_tags():
     got = crf_score(tensors[0], tags, LENGTHS, *tensors[1:]).tolist()
     for b, path in enumerate(paths):
         assert got[b] == pytest.approx(path_score(emissions, transitions, start, end, b, path), abs=1e-12)
+
+
+def brute_force_marginals(emissions, transitions, start, end, b, length):
+    """p(y_t = j) = (sum of exp s(y) over the paths with y_t = j) / Z, for column b."""
+    weights = {path: math.exp(path_score(emissions, transitions, start, end, b, path)) for path in all_paths(length)}
+    total = sum(weights.values())
+    return [[sum(w for path, w in weights.items() if path[t] == j) / total for j in range(TAGS)]
+            for t in range(length)]
+
+
+def test_marginals_equal_brute_force_and_are_zero_on_padding():
+    (emissions, transitions, start, end), tensors = random_problem(2)
+    marginals = crf_marginals(tensors[0], LENGTHS, *tensors[1:])
+    assert not marginals.requires_grad  # a result, not part of a graph
+    got = marginals.tolist()
+    for b, length in enumerate(LENGTHS):
+        expected = brute_force_marginals(emissions, transitions, start, end, b, length)
+        for t in range(max(LENGTHS)):
+            row = [got[t][b][j] for j in range(TAGS)]
+            assert row == pytest.approx(expected[t] if t < length else [0.0] * TAGS, abs=1e-12), (t, b)
+
+
+def test_posterior_decoding_picks_the_tag_of_highest_brute_force_marginal():
+    for seed in range(5):
+        (emissions, transitions, start, end), tensors = random_problem(seed)
+        decoded = posterior_decode(tensors[0], LENGTHS, *tensors[1:])
+        for b, length in enumerate(LENGTHS):
+            expected = brute_force_marginals(emissions, transitions, start, end, b, length)
+            assert decoded[b] == [max(range(TAGS), key=row.__getitem__) for row in expected], f"seed {seed}, {b}"
+
+
+def test_crf_decode_chooses_its_decoder_by_name():
+    crf = CRF(TAGS)
+    e = mg.randn(max(LENGTHS), len(LENGTHS), TAGS)
+    params = (crf.transitions, crf.start_transitions, crf.end_transitions)
+    assert crf.decode(e, LENGTHS, decoder="posterior") == posterior_decode(e, LENGTHS, *params)
+    assert crf.decode(e, LENGTHS, decoder="viterbi") == viterbi_decode(e, LENGTHS, *params)
+    assert crf.marginals(e, LENGTHS).tolist() == crf_marginals(e, LENGTHS, *params).tolist()
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        crf.decode(e, LENGTHS, decoder="greedy")
 
 
 def test_viterbi_equals_brute_force_argmax():

@@ -98,6 +98,19 @@ def test_batch_equals_one_sentence_at_a_time(sentences, vocabs, crf):
         assert batched_grads[name] == pytest.approx(p.grad.reshape(-1).tolist(), rel=1e-4, abs=1e-6), name
 
 
+@pytest.mark.parametrize("decoder", ["viterbi", "posterior"])
+def test_crf_decoding_of_a_batch_equals_one_sentence_at_a_time(sentences, vocabs, decoder):
+    mg.manual_seed(0)
+    model = Tagger(vocabs, TaggerConfig(**{**SMALL.to_dict(), "crf": True}))
+    model.eval()
+    chosen = sentences[:4]
+    with mg.no_grad():
+        batched = model.predict(make_batch(vocabs, [s.words for s in chosen], [s.upos for s in chosen]), decoder)
+        alone = [model.predict(make_batch(vocabs, [s.words], [s.upos]), decoder)[0] for s in chosen]
+    assert batched == alone
+    assert [len(tags) for tags in batched] == [len(s) for s in chosen]
+
+
 def test_a_training_step_frees_its_graph(sentences, vocabs):
     """Only one batch's graph is alive: after backward and the step, nothing holds it."""
     mg.manual_seed(0)
@@ -239,10 +252,11 @@ def test_command_line_train_eval_and_tag(tmp_path, capsys, monkeypatch):
                      "--epochs", "1", "--batch-size", "10", "--log-every", "2", "--crf", *sizes])
     out = capsys.readouterr().out
     assert "epoch 1 batch 2/4" in out and "dev accuracy" in out and "peak RSS" in out
-    pos_tagger.main(["eval", "--model", str(model), "--data", str(FIXTURE)])
-    out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["tag", "precision", "recall", "f1", "support"]
-    assert "accuracy" in out and "tok/s" in out
+    for decoder in ("viterbi", "posterior"):
+        pos_tagger.main(["eval", "--model", str(model), "--data", str(FIXTURE), "--decoder", decoder])
+        out = capsys.readouterr().out
+        assert out.splitlines()[0].split() == ["tag", "precision", "recall", "f1", "support"]
+        assert "accuracy" in out and "tok/s" in out
     monkeypatch.setattr(sys, "stdin", io.StringIO("The dog barks .\n\nHello\n"))
     pos_tagger.main(["tag", "--model", str(model)])
     lines = capsys.readouterr().out.splitlines()

@@ -12,14 +12,14 @@ from tagger.model import Tagger
 
 
 def tag_sentences(model: Tagger, vocabs: Vocabularies, sentences: Sequence[Sequence[str]],
-                  batch_size: int = 64) -> list[list[str]]:
-    """The predicted tags of each sentence (a list of word forms), in input order.
-    The model is left in eval mode."""
+                  batch_size: int = 64, decoder: str = "viterbi") -> list[list[str]]:
+    """The predicted tags of each sentence (a list of word forms), in input order, a CRF model
+    decoding with ``decoder``. The model is left in eval mode."""
     model.eval()
     predicted: list[list[str]] = [[] for _ in sentences]
     with mg.no_grad():
         for positions, batch in inference_batches(vocabs, sentences, batch_size):
-            for position, tag_ids in zip(positions, model.predict(batch)):
+            for position, tag_ids in zip(positions, model.predict(batch, decoder)):
                 predicted[position] = vocabs.tags.decode(tag_ids)
     return predicted
 

@@ -116,10 +116,11 @@ class Tagger(nn.Module):
         return F.cross_entropy(scores.reshape(-1, scores.shape[2]), batch.tags.reshape(-1),
                                ignore_index=IGNORE_INDEX)
 
-    def predict(self, batch: Batch) -> list[list[int]]:
-        """The tag ids of each sentence (call under ``no_grad`` in eval mode)."""
+    def predict(self, batch: Batch, decoder: str = "viterbi") -> list[list[int]]:
+        """The tag ids of each sentence (call under ``no_grad`` in eval mode). A CRF decodes
+        with ``decoder`` ("viterbi" or "posterior"); a softmax layer takes each word's best tag."""
         scores = self.emissions(batch)
         if self.crf is not None:
-            return self.crf.decode(scores, batch.lengths)
+            return self.crf.decode(scores, batch.lengths, decoder)
         best = scores.argmax(2).tolist()
         return [[best[t][b] for t in range(length)] for b, length in enumerate(batch.lengths)]

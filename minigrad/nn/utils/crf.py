@@ -19,6 +19,12 @@ sequences. The loss is the negative log-likelihood ``log Z - s(y_gold)``.
 Viterbi decoding is the same recursion with ``max`` in place of ``logsumexp``, remembering
 which ``i`` won so that the best sequence can be read back from its last tag.
 
+The marginals ``p(y_t = j)`` are the derivatives of ``log Z`` with respect to the emissions
+(``d log Z / d E[t, j]`` sums ``p(y)`` over the sequences with ``y_t = j``), so autograd through
+the forward algorithm is the forward-backward algorithm. Posterior decoding picks the most
+probable tag of each step on its own: it maximises the expected number of correct tags, where
+Viterbi maximises the chance that the whole sequence is right.
+
 Tensors are time-major, as in ``minigrad.nn.utils.rnn``: emissions ``(T, B, C)``, tags
 ``(T, B)``, and ``lengths[b]`` real steps in column ``b`` (at least 1), padding after them.
 A padding step leaves ``alpha`` of its column unchanged, so padding affects nothing.
@@ -30,15 +36,17 @@ from minigrad import _creation
 from minigrad._dtype import int64
 from minigrad._functions.pointwise import where
 from minigrad._functions.shape import stack
-from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd.engine import grad
+from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.utils.rnn import Lengths, _as_list, select_last_steps, sequence_mask
 from minigrad.tensor import Tensor
 
-__all__ = ["CRF", "crf_log_partition", "crf_score", "viterbi_decode"]
+__all__ = ["CRF", "crf_log_partition", "crf_marginals", "crf_score", "posterior_decode", "viterbi_decode"]
 
 REDUCTIONS = ("none", "sum", "mean", "token_mean")
+DECODERS = ("viterbi", "posterior")
 
 
 def crf_log_partition(emissions: Tensor, lengths: Lengths, transitions: Tensor, start: Tensor,
@@ -99,6 +107,24 @@ def viterbi_decode(emissions: Tensor, lengths: Lengths, transitions: Tensor, sta
     return paths
 
 
+def crf_marginals(emissions: Tensor, lengths: Lengths, transitions: Tensor, start: Tensor,
+                  end: Tensor) -> Tensor:
+    """``p(y_t = j)`` for every step and tag, shape ``(T, B, C)`` (zeros at padding steps): the
+    gradient of ``log Z`` with respect to the emissions. Records no graph of its own."""
+    with enable_grad():
+        scores = emissions.detach().requires_grad_()
+        log_z = crf_log_partition(scores, lengths, transitions.detach(), start.detach(), end.detach())
+        (marginals,) = grad(log_z.sum(), scores)
+    return marginals
+
+
+def posterior_decode(emissions: Tensor, lengths: Lengths, transitions: Tensor, start: Tensor,
+                     end: Tensor) -> list[list[int]]:
+    """The most probable tag of every step (by its marginal), ``lengths[b]`` tags per column."""
+    best = crf_marginals(emissions, lengths, transitions, start, end).argmax(2).tolist()
+    return [[best[t][b] for t in range(length)] for b, length in enumerate(_as_list(lengths))]
+
+
 def _check(emissions: Tensor, lengths: Lengths, transitions: Tensor, start: Tensor, end: Tensor) -> int:
     if emissions.dim() != 3:
         raise RuntimeError(f"emissions must be (T, B, num_tags), got shape {list(emissions.shape)}")
@@ -156,9 +182,17 @@ class CRF(Module):
             return nll.mean()
         return nll.sum() / sum(_as_list(lengths))
 
-    def decode(self, emissions: Tensor, lengths: Lengths) -> list[list[int]]:
-        """The Viterbi tag sequence of every column of the batch."""
-        return viterbi_decode(emissions, lengths, self.transitions, self.start_transitions, self.end_transitions)
+    def decode(self, emissions: Tensor, lengths: Lengths, decoder: str = "viterbi") -> list[list[int]]:
+        """The tags of every column of the batch: the Viterbi sequence, or with
+        ``decoder="posterior"`` the most probable tag of each step."""
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+        decode = viterbi_decode if decoder == "viterbi" else posterior_decode
+        return decode(emissions, lengths, self.transitions, self.start_transitions, self.end_transitions)
+
+    def marginals(self, emissions: Tensor, lengths: Lengths) -> Tensor:
+        """``p(y_t = j)`` of every step and tag, shape ``(T, B, C)``."""
+        return crf_marginals(emissions, lengths, self.transitions, self.start_transitions, self.end_transitions)
 
     def extra_repr(self) -> str:
         return f"num_tags={self.num_tags}"
