@@ -42,9 +42,12 @@ def command_train(args: argparse.Namespace) -> None:
     dev_set = read_conllu(split_path(args, "dev", args.dev))
     if args.max_sentences:
         train_set = train_set[: args.max_sentences]
+    if args.token_loss and not args.crf:
+        raise SystemExit("--token-loss adds to a CRF's loss: use it with --crf")
     mg.manual_seed(args.seed)
     config = TaggerConfig(word_dim=args.word_dim, char_dim=args.char_dim, char_features=args.char_features,
-                          hidden=args.hidden, layers=args.layers, dropout=args.dropout, crf=args.crf)
+                          hidden=args.hidden, layers=args.layers, dropout=args.dropout, crf=args.crf,
+                          token_loss=args.token_loss)
     resumed = None
     state_file = resume_path(Path(args.model))
     if args.resume and state_file.exists():
@@ -105,6 +108,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--train", help="training CoNLL-U file")
     t.add_argument("--dev", help="development CoNLL-U file (early stopping)")
     t.add_argument("--crf", action="store_true", help="a linear-chain CRF on top of the BiLSTM")
+    t.add_argument("--token-loss", type=float, default=0.0,
+                   help="with --crf: add this weight times the per-word cross-entropy of the emission scores to the "
+                        "CRF's loss")
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=1e-2)

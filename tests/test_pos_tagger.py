@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
 from minigrad.data import read_conllu
 from minigrad.serialization import load_with_metadata
 
@@ -96,6 +97,21 @@ def test_batch_equals_one_sentence_at_a_time(sentences, vocabs, crf):
     assert batched_loss.item() == pytest.approx(total_loss, rel=1e-5)
     for name, p in model.named_parameters():
         assert batched_grads[name] == pytest.approx(p.grad.reshape(-1).tolist(), rel=1e-4, abs=1e-6), name
+
+
+def test_token_loss_adds_the_weighted_per_word_cross_entropy_to_the_crf_loss(sentences, vocabs):
+    mg.manual_seed(0)
+    model = Tagger(vocabs, TaggerConfig(**{**SMALL.to_dict(), "crf": True, "token_loss": 0.5}))
+    model.eval()
+    chosen = sentences[:4]
+    batch = make_batch(vocabs, [s.words for s in chosen], [s.upos for s in chosen])
+    scores = model.emissions(batch)
+    crf_part = model.crf(scores, batch.tags, batch.lengths, reduction="token_mean").item()
+    logp = F.log_softmax(scores, dim=2).tolist()
+    tags = batch.tags.tolist()
+    real = [(t, b) for b, length in enumerate(batch.lengths) for t in range(length)]
+    cross_entropy = -sum(logp[t][b][tags[t][b]] for t, b in real) / len(real)  # by hand, over real words
+    assert model.loss(batch).item() == pytest.approx(crf_part + 0.5 * cross_entropy, rel=1e-5)
 
 
 @pytest.mark.parametrize("decoder", ["viterbi", "posterior"])

@@ -37,9 +37,15 @@ class TaggerConfig:
     layers: int = 1
     dropout: float = 0.33
     crf: bool = False
+    token_loss: float = 0.0  # with a CRF: the weight of a per-word cross-entropy added to its loss
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def per_word_loss(scores: mg.Tensor, batch: Batch) -> mg.Tensor:
+    """The cross-entropy of each real word's gold tag under its scores (T, B, C), averaged."""
+    return F.cross_entropy(scores.reshape(-1, scores.shape[2]), batch.tags.reshape(-1), ignore_index=IGNORE_INDEX)
 
 
 class CharCNN(nn.Module):
@@ -109,12 +115,15 @@ class Tagger(nn.Module):
         return self.output(self.dropout(hidden))
 
     def loss(self, batch: Batch) -> mg.Tensor:
-        """Mean negative log-likelihood per word of the batch's gold tags."""
+        """Mean negative log-likelihood per word of the batch's gold tags: of each word's tag
+        (softmax), or of the tag sequences (CRF), plus ``token_loss`` times the former."""
         scores = self.emissions(batch)
-        if self.crf is not None:
-            return self.crf(scores, batch.tags, batch.lengths, reduction="token_mean")
-        return F.cross_entropy(scores.reshape(-1, scores.shape[2]), batch.tags.reshape(-1),
-                               ignore_index=IGNORE_INDEX)
+        if self.crf is None:
+            return per_word_loss(scores, batch)
+        loss = self.crf(scores, batch.tags, batch.lengths, reduction="token_mean")
+        if self.config.token_loss:
+            loss = loss + self.config.token_loss * per_word_loss(scores, batch)
+        return loss
 
     def predict(self, batch: Batch, decoder: str = "viterbi") -> list[list[int]]:
         """The tag ids of each sentence (call under ``no_grad`` in eval mode). A CRF decodes
