@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 import zlib
 from importlib.machinery import ExtensionFileLoader, ModuleSpec
 from types import ModuleType
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 """The folder of minigrad's sources (whichever build of them runs)."""
 
 
@@ -75,7 +76,7 @@ class CompiledModuleFinder:
         build = self.builds.get(fullname)
         if build is None:
             return None
-        source = os.path.join(os.path.dirname(PACKAGE_DIR.rstrip(os.sep)), *fullname.split(".")) + ".py"
+        source = os.path.join(PACKAGE_DIR, *fullname.split(".")[1:]) + ".py"  # minigrad.x.y -> x/y.py
         location = os.path.join(self.directory, build["file"])
         if not os.path.exists(location):
             return None
@@ -94,8 +95,6 @@ class CompiledModuleFinder:
 
 def _install_compiled_modules(core: ModuleType) -> CompiledModuleFinder | None:
     """Put a finder for the compiled modules first on ``sys.meta_path``, if there are any."""
-    import sys
-
     directory = os.path.join(os.path.dirname(core.__file__), "_compiled")
     try:
         with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as file:

@@ -25,6 +25,7 @@ The node class of ``Exp`` is ``ExpBackward``: that is the name ``grad_fn`` shows
 from __future__ import annotations
 
 import itertools
+import os
 import weakref
 from typing import Any
 
@@ -261,8 +262,9 @@ def _creation_site() -> str:
     (Compiled with the Cython core, minigrad's modules make no Python frames at all.)
     """
     import traceback  # here, not at the top: only anomaly mode needs it, and it is slow to import
+    inside = PACKAGE_DIR + os.sep
     frames = traceback.extract_stack()
-    return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(PACKAGE_DIR)]))
+    return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(inside)]))
 
 
 def _check_dirty(tensor: Any) -> None:
