@@ -90,8 +90,9 @@ class OptionalBuildExt(build_ext):
     def build_extensions(self) -> None:
         if not _flag("MINIGRAD_PORTABLE_BUILD") and self._accepts("-march=native"):
             for ext in self.extensions:
-                # only where C arithmetic cannot be contracted to fused multiply-adds
-                if "-ffp-contract=off" in ext.extra_compile_args:
+                # the kernels only (the compiled modules have no loops to vectorize), and only where
+                # C arithmetic cannot be contracted to fused multiply-adds
+                if ext.name not in COMPILED_MODULES and "-ffp-contract=off" in ext.extra_compile_args:
                     ext.extra_compile_args.append("-march=native")
         super().build_extensions()
 
