@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import minigrad as mg
 from minigrad import nn
 from minigrad.nn import functional as F
-from minigrad.nn.utils.crf import CRF
+from minigrad.nn.utils.crf import CRF, best_tags
 from minigrad.nn.utils.rnn import lstm_padded
 from tagger.data import IGNORE_INDEX, Batch, Vocabularies
 
@@ -131,5 +131,4 @@ class Tagger(nn.Module):
         scores = self.emissions(batch)
         if self.crf is not None:
             return self.crf.decode(scores, batch.lengths, decoder)
-        best = scores.argmax(2).tolist()
-        return [[best[t][b] for t in range(length)] for b, length in enumerate(batch.lengths)]
+        return best_tags(scores, batch.lengths)

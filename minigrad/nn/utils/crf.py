@@ -43,7 +43,7 @@ from minigrad.nn.parameter import Parameter
 from minigrad.nn.utils.rnn import Lengths, _as_list, select_last_steps, sequence_mask
 from minigrad.tensor import Tensor
 
-__all__ = ["CRF", "crf_log_partition", "crf_marginals", "crf_score", "posterior_decode", "viterbi_decode"]
+__all__ = ["CRF", "best_tags", "crf_log_partition", "crf_marginals", "crf_score", "posterior_decode", "viterbi_decode"]
 
 REDUCTIONS = ("none", "sum", "mean", "token_mean")
 DECODERS = ("viterbi", "posterior")
@@ -121,7 +121,13 @@ def crf_marginals(emissions: Tensor, lengths: Lengths, transitions: Tensor, star
 def posterior_decode(emissions: Tensor, lengths: Lengths, transitions: Tensor, start: Tensor,
                      end: Tensor) -> list[list[int]]:
     """The most probable tag of every step (by its marginal), ``lengths[b]`` tags per column."""
-    best = crf_marginals(emissions, lengths, transitions, start, end).argmax(2).tolist()
+    return best_tags(crf_marginals(emissions, lengths, transitions, start, end), lengths)
+
+
+def best_tags(scores: Tensor, lengths: Lengths) -> list[list[int]]:
+    """The highest-scoring tag of every real step of ``scores`` (T, B, C), each step on its own:
+    ``lengths[b]`` tags per column (a softmax tagger's decoding)."""
+    best = scores.argmax(2).tolist()
     return [[best[t][b] for t in range(length)] for b, length in enumerate(_as_list(lengths))]
 
 
