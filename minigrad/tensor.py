@@ -281,6 +281,16 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
+    def _forget_grad(self, set_to_none: bool) -> None:
+        """What ``zero_grad`` does to one parameter: drop ``.grad``, or zero it in place."""
+        if self.grad is None:
+            return
+        if set_to_none:
+            self.grad = None
+        else:
+            self.grad.detach_()
+            self.grad.zero_()
+
     # -- conversion ---------------------------------------------------------------------------
 
     def tolist(self) -> Any:

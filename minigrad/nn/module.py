@@ -293,13 +293,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``None``), or fill it with zeros."""
         for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.detach_()
-                param.grad.zero_()
+            param._forget_grad(set_to_none)
 
     # -- dtype conversion ---------------------------------------------------------------------------
 
