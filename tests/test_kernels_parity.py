@@ -550,3 +550,42 @@ def test_sums_match_fsum_exactly():
     assert C.sum_all(array("d", [1.7e308, 1.7e308, -1.7e308])) == math.inf  # fsum raises OverflowError
     assert math.isnan(C.sum_all(array("d", [1.0, math.nan])))
     assert C.sum_all(array("d", [math.inf, 1.0])) == math.inf
+
+
+def identity_lstm_inputs(z: list, hidden: int) -> tuple:
+    """lstm_forward arguments whose gate pre-activations are exactly the values ``z``: w_ih is
+    the 4H x 4H identity, each step's x is 4H of the values, and w_hh, the biases and h0 are 0
+    (each sum is then one exact product plus zeros)."""
+    four = 4 * hidden
+    steps = len(z) // four
+    identity = array("f", [1.0 if r == c else 0.0 for r in range(four) for c in range(four)])
+    return (
+        array("f", z[: steps * four]), identity, zeros("f", four * hidden), zeros("f", four), zeros("f", four),
+        zeros("f", hidden), zeros("f", hidden), (steps, 1, four, hidden), False,
+    )  # fmt: skip
+
+
+def test_float32_lstm_gates_match_libm_over_every_magnitude():
+    """The Cython LSTM's float32 gates use branch-free sigmoid and tanh (its own exp), not libm's:
+    they must still store the pure kernel's float32 values, from 1e-30 to overflow, inf and nan
+    (in every vector lane: 16 hidden units)."""
+    hidden, rng = 16, random.Random("gates")
+    z = [0.0, -0.0, math.inf, -math.inf, math.nan, 1e-30, -1e-30, 1e-8, -1e-8, 20.0, -20.0, 88.0, -104.0, 1e30]
+    for low in (1e-7, 1e-4, 1e-2, 1.0, 9.0, 30.0, 80.0):  # magnitudes up to where exp(-x) is 0 in float32
+        z += [rng.choice((-1, 1)) * rng.uniform(low, 10 * low) for _ in range(4 * hidden * 40)]
+    z += [0.0] * (-len(z) % (4 * hidden))
+    inputs = identity_lstm_inputs(z, hidden)
+    steps = inputs[7][0]
+    expected, got = lstm_outputs("f", steps, 1, hidden), lstm_outputs("f", steps, 1, hidden)
+    P.lstm_forward(*inputs, *expected)
+    C.lstm_forward(*inputs, *got)
+    for name, e, g in zip(("out", "h_n", "c_n", "gates", "cells"), expected, got):
+        assert same_value(e, g) and all(x == y or x != x for x, y in zip(e, g)), f"{name} differs"
+    grads = [values(rng, "f", n, 0.0) for n in (steps * hidden, hidden, hidden)]
+    backward = [[zeros("f", n) for n in (steps * 4 * hidden, 16 * hidden * hidden, 4 * hidden * hidden,
+                                          4 * hidden, hidden, hidden)] for _ in range(2)]  # fmt: skip
+    for kernels, buffers in zip((P, C), backward):
+        kernels.lstm_backward(*inputs[:3], *inputs[5:7], expected[0], expected[3], expected[4], *grads,
+                              inputs[7], False, *buffers)  # fmt: skip
+    for e, g in zip(*backward):
+        assert same_value(e, g) and all(x == y or x != x for x, y in zip(e, g))
