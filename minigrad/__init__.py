@@ -42,7 +42,7 @@ from minigrad._dtype import (
     set_default_dtype,
 )
 from minigrad._functions.indexing import gather, index_select
-from minigrad._functions.linalg import bmm, matmul, mm
+from minigrad._functions.linalg import addmm, bmm, matmul, mm
 from minigrad._functions.nn import log_softmax, softmax
 from minigrad._functions.pointwise import (
     abs,  # noqa: A004 - torch.abs

@@ -604,6 +604,9 @@ class Tensor:
     def mm(self, other: Tensor) -> Tensor:
         return _linalg.mm(self, other)
 
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        return _linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     def bmm(self, other: Tensor) -> Tensor:
         return _linalg.bmm(self, other)
 

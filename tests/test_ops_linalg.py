@@ -190,3 +190,68 @@ def test_folded_and_batched_paths_agree_on_gradients():
     check_op([(3, 4), (2, 4, 5)], lambda x, y: x @ y.detach())
     check_op([(3, 4), (2, 4, 5)], lambda x, y: x.detach() @ y)
     check_op([(4,), (2, 4, 5)], lambda x, y: x @ y, layout="permuted")
+
+
+# -- addmm (nn.Linear's one node) ----------------------------------------------------------------------
+
+ADDMM_INPUT_SHAPES = [(), (5,), (1, 5), (3, 1), (3, 5)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("input_shape", ADDMM_INPUT_SHAPES, ids=str)
+def test_addmm(input_shape, dtype):
+    check_op([input_shape, (3, 4), (4, 5)], lambda c, a, b: torch.addmm(c, a, b), lambda c, a, b: mg.addmm(c, a, b),
+             dtype=dtype)  # fmt: skip
+    check_op([input_shape, (3, 4), (4, 5)], lambda c, a, b: c.addmm(a, b), dtype=dtype)
+
+
+@pytest.mark.parametrize(("beta", "alpha"), [(0.5, 2.0), (1, -1.5), (0, 1), (2, 0)])
+def test_addmm_scaled(beta, alpha):
+    check_op(
+        [(5,), (3, 4), (4, 5)],
+        lambda c, a, b: torch.addmm(c, a, b, beta=beta, alpha=alpha),
+        lambda c, a, b: mg.addmm(c, a, b, beta=beta, alpha=alpha),
+    )
+
+
+def test_addmm_with_beta_zero_ignores_nan_in_input():
+    nan_input = [float("nan")] * 5
+    check_op(
+        [(5,), (3, 4), (4, 5)],
+        lambda c, a, b: torch.addmm(c, a, b, beta=0),
+        lambda c, a, b: mg.addmm(c, a, b, beta=0),
+        values=[nan_input, [0.5] * 12, [0.25] * 20],
+    )
+
+
+def test_linear_is_one_addmm_with_the_values_of_matmul_plus_bias():
+    """nn.Linear on a batch of rows is addmm(bias, x, W.t()) (torch's graph), and gives bit for bit
+    what the composition x @ W.t() + b gives (the product rounded once, then the bias added)."""
+    mg.manual_seed(0)
+    x, w, b = mg.randn(4, 3, requires_grad=True), mg.randn(5, 3, requires_grad=True), mg.randn(5, requires_grad=True)
+    fused = mg.nn.functional.linear(x, w, b)
+    assert fused.grad_fn.name() == "AddmmBackward"
+    bias_edge, x_edge, weight_edge = fused.grad_fn.next_functions[:3]
+    assert bias_edge[0].variable is b and x_edge[0].variable is x
+    assert weight_edge[0].next_functions[0][0].variable is w  # through the transpose
+    weights = mg.randn(4, 5)
+    (fused * weights).sum().backward()
+    grads = [t.grad.tolist() for t in (x, w, b)]
+    for t in (x, w, b):
+        t.grad = None
+    composed = x @ w.t() + b
+    (composed * weights).sum().backward()
+    assert fused.tolist() == composed.tolist()
+    assert grads == [t.grad.tolist() for t in (x, w, b)]
+
+
+def test_addmm_errors():
+    (tc, mc), (ta, ma), (tb, mb) = _pair(5), _pair(3, 4), _pair(4, 5)
+    (tv, mv) = _pair(4)
+    check_raises(lambda: torch.addmm(tc, tv, tb), lambda: mg.addmm(mc, mv, mb), exact=True)
+    check_raises(lambda: torch.addmm(tc, ta, tv), lambda: mg.addmm(mc, ma, mv), exact=True)
+    check_raises(lambda: torch.addmm(tc, ta, ta), lambda: mg.addmm(mc, ma, ma), exact=True)
+    (t3, m3) = _pair(3)
+    check_raises(lambda: torch.addmm(t3, ta, tb), lambda: mg.addmm(m3, ma, mb), "The expanded size of the tensor (5)")
+    (td, md) = _pair(4, 5, dtype="float64")
+    check_raises(lambda: torch.addmm(tc, ta, td), lambda: mg.addmm(mc, ma, md), exact=True)

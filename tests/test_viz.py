@@ -135,7 +135,7 @@ def test_leaves_are_named_by_a_modules_named_parameters():
     loss = layer(minigrad.ones(4, 3)).sum()
     nodes, edges = graph_by_label(to_dot(loss, params=layer.named_parameters()))
     assert "weight\n(2, 3)\n.grad: None" in nodes.values() and "bias\n(2,)\n.grad: None" in nodes.values()
-    assert edges[("bias", "AddBackward")] == 1
+    assert edges[("bias", "AddmmBackward")] == 1
 
 
 def test_several_named_outputs_share_one_graph():

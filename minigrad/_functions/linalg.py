@@ -1,4 +1,5 @@
-"""Matrix products: ``mm``, ``bmm`` and ``matmul`` (which reduces every case to ``bmm``)."""
+"""Matrix products: ``mm``, ``addmm`` (what ``nn.Linear`` runs), ``bmm`` and ``matmul`` (which
+reduces every case to ``bmm``)."""
 
 from __future__ import annotations
 
@@ -30,19 +31,27 @@ def _type_name(t: Tensor) -> str:
     return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[t.dtype.name]
 
 
+def _check_product(a: Tensor, b: Tensor, first: str) -> None:
+    """a (m, k) and b (k, n) must be matrices that multiply; ``first`` is what torch names a."""
+    if a.dim() != 2 or b.dim() != 2:
+        if first == "mat1":
+            bad = "mat1" if a.dim() != 2 else "mat2"
+            raise RuntimeError(f"{bad} must be a matrix, got {(a if a.dim() != 2 else b).dim()}-D tensor")
+        raise RuntimeError(f"{'self' if a.dim() != 2 else 'mat2'} must be a matrix")
+    if a._shape[1] != b._shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and "
+            f"{b._shape[0]}x{b._shape[1]})"
+        )
+    _check_dtypes(a, b)
+
+
 class Mm(Function):
     """C = A @ B for matrices;  dA = dC @ B^T,  dB = A^T @ dC."""
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.dim() != 2 or b.dim() != 2:
-            raise RuntimeError(f"{'self' if a.dim() != 2 else 'mat2'} must be a matrix")
-        if a._shape[1] != b._shape[0]:
-            raise RuntimeError(
-                f"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and "
-                f"{b._shape[0]}x{b._shape[1]})"
-            )
-        _check_dtypes(a, b)
+        _check_product(a, b, "self")
         ctx.save_for_backward(a, b)
         (m, k), n = a._shape, b._shape[1]
         return _matmul_values(a, b, 1, m, k, n, (m, n))
@@ -57,6 +66,45 @@ class Mm(Function):
         grad_a = _matmul_values(grad, _transposed(b), 1, m, n, k, a._shape) if da else None
         grad_b = _matmul_values(_transposed(a), grad, 1, k, m, n, b._shape) if db else None
         return grad_a, grad_b
+
+
+class Addmm(Function):
+    """C = beta * input + alpha * (A @ B), input broadcast to C's shape; nn.Linear is
+    ``addmm(bias, x, W.t())``, one node, as in torch.
+    d input = beta * dC summed back to input's shape,  dA = alpha * dC @ B^T,  dB = alpha * A^T @ dC.
+
+    The product is rounded once, as by ``mm``, then scaled by alpha and added to beta * input:
+    with beta = alpha = 1, exactly the values of ``input + A @ B``."""
+
+    @staticmethod
+    def forward(ctx, input, a, b, beta, alpha):
+        if input.dtype is not b.dtype:
+            raise RuntimeError(
+                f"self and mat2 must have the same dtype, but got {_type_name(input)} and {_type_name(b)}"
+            )
+        _check_product(a, b, "mat1")
+        (m, k), n = a._shape, b._shape[1]
+        base = input.expand(m, n)  # torch's error when input does not broadcast to (m, n)
+        product = _matmul_values(a, b, 1, m, k, n, (m, n))
+        ctx.save_for_backward(a, b)
+        ctx.beta, ctx.alpha = beta, alpha
+        if alpha != 1:
+            product = product * alpha
+        if beta == 0:  # input is ignored: its nan and inf do not reach the result
+            return product
+        return (base if beta == 1 else base * beta) + product
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        (m, k), n = a._shape, b._shape[1]
+        scaled = grad if ctx.alpha == 1 else grad * ctx.alpha
+        # grad_input in C's shape: the engine sums it back to input's shape
+        grad_input = (grad if ctx.beta == 1 else grad * ctx.beta) if needs[0] else None
+        grad_a = _matmul_values(scaled, _transposed(b), 1, m, n, k, a._shape) if needs[1] else None
+        grad_b = _matmul_values(_transposed(a), scaled, 1, k, m, n, b._shape) if needs[2] else None
+        return grad_input, grad_a, grad_b, None, None
 
 
 def _transposed(m: Tensor) -> Tensor:
@@ -92,6 +140,11 @@ class Bmm(Function):
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     return Mm.apply(a, b)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to (mat1 rows, mat2 columns)."""
+    return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:

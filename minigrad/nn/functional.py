@@ -12,6 +12,7 @@ import warnings
 from minigrad import _creation
 from minigrad._dtype import dtype as _dtype
 from minigrad._dtype import int64
+from minigrad._functions import linalg as _linalg
 from minigrad._functions import nn as _nn
 from minigrad._functions import pointwise as _pointwise
 from minigrad.tensor import Tensor
@@ -65,7 +66,11 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b for x of shape (..., in_features), W (out_features, in_features)."""
+    """y = x W^T + b for x of shape (..., in_features), W (out_features, in_features).
+
+    A batch of rows with a bias is one ``addmm`` (as in torch); other shapes multiply, then add."""
+    if input.dim() == 2 and bias is not None:
+        return _linalg.addmm(bias, input, weight.t())
     if input.dim() <= 2:
         out = input @ weight.t()
     else:
