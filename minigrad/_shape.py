@@ -32,6 +32,8 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
     """True when the strides are row-major (dimensions of size 1 may have any stride) or there are no elements."""
+    if strides == contiguous_strides(shape):  # the usual case, without the loop
+        return True
     expected = 1
     for size, stride in zip(reversed(shape), reversed(strides)):
         if size == 1:
@@ -81,7 +83,7 @@ def broadcast_strides(shape: tuple, strides: tuple, out_shape: tuple) -> tuple[i
 
 def infer_size(shape: tuple, numel: int) -> tuple[int, ...]:
     """Resolve one -1 in a requested view shape; raise torch's error when sizes disagree."""
-    shape = tuple(int(s) for s in shape)
+    shape = tuple([int(s) for s in shape])
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -111,7 +113,7 @@ def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple) -> tupl
     themselves; each chunk may be re-split into new dims of the same total size.
     """
     if not old_shape:
-        return tuple(1 for _ in new_shape)
+        return (1,) * len(new_shape)
     numel = prod(old_shape)
     if numel == 0:
         return contiguous_strides(tuple(new_shape))

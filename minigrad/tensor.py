@@ -37,9 +37,12 @@ class Storage:
         self.version = 0
 
 
+_ONE_ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
+
+
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt."""
-    return array(dt.typecode, (0,)) * n  # repeating one element is a fast fill
+    return _ONE_ZERO[dt.typecode] * n  # repeating one element is a fast fill
 
 
 class Tensor:

@@ -21,7 +21,7 @@ def as_shape(args: Sequence) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
-    return tuple(int(a) for a in args)
+    return tuple([int(a) for a in args])
 
 
 class View(Function):
@@ -77,7 +77,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         n = len(x._shape)
-        dims = tuple(normalize_dim(d, n) for d in dims)
+        dims = tuple([normalize_dim(d, n) for d in dims])
         if len(dims) != n:
             raise RuntimeError(
                 "permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -96,7 +96,7 @@ class Permute(Function):
 
 def permuted(x: Tensor, dims: tuple) -> Tensor:
     """x with its dims in the order ``dims``, as a plain view (no graph)."""
-    return x._view(tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims), x._offset)
+    return x._view(tuple([x._shape[d] for d in dims]), tuple([x._strides[d] for d in dims]), x._offset)
 
 
 class Expand(Function):
@@ -265,7 +265,7 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
         dims = {normalize_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         dims = {d for d in dims if n and x._shape[d] == 1}
     keep = [i for i in range(n) if i not in dims]
-    return Restride.apply(x, tuple(x._shape[i] for i in keep), tuple(x._strides[i] for i in keep))
+    return Restride.apply(x, tuple([x._shape[i] for i in keep]), tuple([x._strides[i] for i in keep]))
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
