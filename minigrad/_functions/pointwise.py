@@ -145,7 +145,8 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        return (grad * b if da else None), (grad * a if db else None)
+        # grad * b and grad * a, straight to the kernel: backward records nothing
+        return (_arithmetic(K.MUL, grad, b) if da else None), (_arithmetic(K.MUL, grad, a) if db else None)
 
 
 class Div(Function):
