@@ -211,8 +211,11 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
     an alias of it, so that the input itself keeps its own history.
     """
     ctx._sequence_nr = next(_sequence)
-    ctx.next_functions = tuple([gradient_edge(a) if need else None for a, need in zip(args, needs)])
-    ctx._input_meta = tuple([(a._shape, a.dtype) if need else None for a, need in zip(args, needs)])
+    edges, input_meta = [], []
+    for a, need in zip(args, needs):
+        edges.append(gradient_edge(a) if need else None)
+        input_meta.append((a._shape, a.dtype) if need else None)
+    ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
 
     if isinstance(outputs, tuple):
         outs = tuple([_link_output(ctx, args, out, i) for i, out in enumerate(outputs)])
@@ -224,10 +227,11 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
         _check_dirty_returned(ctx._dirty, outs)
     if ctx._saved:
         # A saved output would point back at ctx (ctx -> output -> ctx): keep a history-free alias
-        # instead, so the graph holds no reference cycle and is freed as soon as it is unused.
-        for value, _ in ctx._saved:
-            if getattr(value, "grad_fn", None) is ctx:
-                ctx._replace_saved(value, value._view(value._shape, value._strides, value._offset))
+        # instead, so the graph holds no reference cycle and is freed as soon as it is unused. (The
+        # alias is saved at the version the output has now: marking it dirty may have bumped it.)
+        ctx._saved = tuple(
+            [(_alias(v), v._storage.version) if getattr(v, "grad_fn", None) is ctx else (v, k) for v, k in ctx._saved]
+        )
     if anomaly.state.enabled:
         ctx._trace = _creation_site()
     return outs if isinstance(outputs, tuple) else outs[0]
@@ -243,13 +247,18 @@ def _link_output(ctx: Node, args: tuple, out: Any, i: int) -> Any:
                 _check_dirty(out)
                 break
             if out is a:  # returned unchanged: the output is a new view of it, as in torch
-                out = out._view(out._shape, out._strides, out._offset)
+                out = _alias(out)
             ctx._view_of = k
             break
     out._requires_grad = True
     out.grad_fn = ctx
     out._output_nr = i
     return out
+
+
+def _alias(tensor: Any) -> Any:
+    """A tensor viewing the same storage with the same geometry, without history."""
+    return tensor._view(tensor._shape, tensor._strides, tensor._offset)
 
 
 def _is_among(value: Any, items: tuple) -> bool:
