@@ -5,7 +5,6 @@ Everything here works on tuples of ints and raises torch's errors; nothing here 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from math import prod
 
 
@@ -19,15 +18,23 @@ class Size(tuple):
         return prod(self)
 
 
-@lru_cache(maxsize=1024)
+_ROW_MAJOR: dict[tuple, tuple] = {}  # shape -> contiguous_strides(shape), for the shapes seen lately
+
+
 def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     """Row-major strides: the last dimension moves by 1."""
-    strides = []
-    step = 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
+    strides = _ROW_MAJOR.get(shape)
+    if strides is None:
+        reversed_strides = []
+        step = 1
+        for size in reversed(shape):
+            reversed_strides.append(step)
+            step *= max(size, 1)
+        strides = tuple(reversed(reversed_strides))
+        if len(_ROW_MAJOR) >= 1024:
+            _ROW_MAJOR.clear()
+        _ROW_MAJOR[shape] = strides
+    return strides
 
 
 def is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
@@ -90,7 +97,7 @@ def infer_size(shape: tuple, numel: int) -> tuple[int, ...]:
     for s in shape:
         if s < -1:
             raise RuntimeError(f"invalid shape dimension {s}")
-    known = prod(s for s in shape if s != -1)
+    known = prod([s for s in shape if s != -1])
     if unknown:
         if known == 0 and numel == 0:
             raise RuntimeError(

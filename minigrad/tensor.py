@@ -870,9 +870,11 @@ def scalar_tensor(value: Any, dt: dtype) -> Tensor:
     return Tensor._make(array(dt.typecode, [value]), (), dt)
 
 
+_ONE_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
+
+
 def ones_like(t: Tensor) -> Tensor:
-    data = array(t.dtype.typecode, [1]) * t.numel()
-    return Tensor._make(data, t._shape, t.dtype)
+    return Tensor._make(_ONE_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
 
 
 def _creation() -> Any:
