@@ -39,15 +39,13 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
     """True when the strides are row-major (dimensions of size 1 may have any stride) or there are no elements."""
-    if strides == contiguous_strides(shape):  # the usual case, without the loop
-        return True
     expected = 1
-    for size, stride in zip(reversed(shape), reversed(strides)):
-        if size == 1:
+    for d in range(len(shape) - 1, -1, -1):  # from the last dimension
+        if shape[d] == 1:
             continue
-        if stride != expected:
+        if strides[d] != expected:
             return 0 in shape
-        expected *= size
+        expected *= shape[d]
     return True
 
 
