@@ -254,11 +254,9 @@ class Tensor:
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
     ) -> None:
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
-        from minigrad.autograd import engine
-
         if create_graph:
             raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
-        engine.backward(self, gradient, retain_graph)
+        _engine.backward(self, gradient, retain_graph)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
@@ -897,10 +895,11 @@ def _type_word(dt: dtype) -> str:
     return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[dt.name]
 
 
-# The operations import this module, so they are bound after Tensor exists.
+# The operations (and the engine) import this module, so they are bound after Tensor exists.
 from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
 from minigrad._functions import shape as _shape_ops  # noqa: E402
+from minigrad.autograd import engine as _engine  # noqa: E402

@@ -11,6 +11,7 @@ from math import prod
 
 from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
+from minigrad._functions.indexing import getitem
 from minigrad._functions.pointwise import cast
 from minigrad._shape import broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
 from minigrad.autograd.function import Function
@@ -315,8 +316,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
-    from minigrad._functions.indexing import getitem
-
     n = len(x._shape)
     if n == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -334,8 +333,6 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def select(x: Tensor, dim: int, index: int) -> Tensor:
-    from minigrad._functions.indexing import getitem
-
     n = len(x._shape)
     if n == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
