@@ -865,7 +865,9 @@ def zeros_for(shape: tuple, dt: dtype) -> Tensor:
 
 def scalar_tensor(value: Any, dt: dtype) -> Tensor:
     """A 0-d tensor holding one Python number."""
-    return Tensor._make(array(dt.typecode, [value]), (), dt)
+    data = new_buffer(dt, 1)
+    data[0] = value  # (cheaper than building the array from a list)
+    return Tensor._make(data, (), dt)
 
 
 _ONE_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
