@@ -731,7 +731,8 @@ class Tensor:
         is one fused kernel (``K.axpy``, rounded once, as torch's vectorised add): an optimizer's
         update."""
         if isinstance(other, Tensor) and self._fusable_update(other):
-            K.axpy(self._storage.data, _pointwise.round_scalar(alpha, self.dtype), other._values())
+            scale = alpha if alpha == 1 else _pointwise.round_scalar(alpha, self.dtype)  # (1 is exact in any dtype)
+            K.axpy(self._storage.data, scale, other._values())
             self._storage.version += 1
             return self
         return self._inplace(_pointwise.add(self, other, alpha))
