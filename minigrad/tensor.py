@@ -37,12 +37,14 @@ class Storage:
         self.version = 0
 
 
-_ONE_ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
+# one-element buffers of each typecode: repeating one is a fast fill
+_ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
+_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt."""
-    return _ONE_ZERO[dt.typecode] * n  # repeating one element is a fast fill
+    return _ZERO[dt.typecode] * n
 
 
 class Tensor:
@@ -871,11 +873,8 @@ def scalar_tensor(value: Any, dt: dtype) -> Tensor:
     return Tensor._make(data, (), dt)
 
 
-_ONE_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
-
-
 def ones_like(t: Tensor) -> Tensor:
-    return Tensor._make(_ONE_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
+    return Tensor._make(_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
 
 
 def _creation() -> Any:
