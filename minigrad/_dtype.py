@@ -78,11 +78,9 @@ def result_type(operands: list) -> dtype:
     *category* (bool < integer < float) lifts the result to that category: a 0-d tensor by its
     own dtype, a Python scalar by the default dtype of its category.
     """
-    from minigrad.tensor import Tensor
-
     groups: list[dtype | None] = [None, None, None]  # dimensioned, zero-dim, scalar
     for op in operands:
-        if isinstance(op, Tensor):
+        if isinstance(getattr(op, "dtype", None), dtype):  # a Tensor (which imports this module)
             slot, d = (0 if op._shape else 1), op.dtype
         else:
             slot, d = 2, scalar_dtype(op)

@@ -5,7 +5,6 @@ Everything here works on tuples of ints and raises torch's errors; nothing here 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from math import prod
 
 
@@ -19,26 +18,34 @@ class Size(tuple):
         return prod(self)
 
 
-@lru_cache(maxsize=1024)
+_ROW_MAJOR: dict[tuple, tuple] = {}  # shape -> contiguous_strides(shape), for the shapes seen lately
+
+
 def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     """Row-major strides: the last dimension moves by 1."""
-    strides = []
-    step = 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
+    strides = _ROW_MAJOR.get(shape)
+    if strides is None:
+        reversed_strides = []
+        step = 1
+        for size in reversed(shape):
+            reversed_strides.append(step)
+            step *= max(size, 1)
+        strides = tuple(reversed(reversed_strides))
+        if len(_ROW_MAJOR) >= 1024:
+            _ROW_MAJOR.clear()
+        _ROW_MAJOR[shape] = strides
+    return strides
 
 
 def is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
     """True when the strides are row-major (dimensions of size 1 may have any stride) or there are no elements."""
     expected = 1
-    for size, stride in zip(reversed(shape), reversed(strides)):
-        if size == 1:
+    for d in range(len(shape) - 1, -1, -1):  # from the last dimension
+        if shape[d] == 1:
             continue
-        if stride != expected:
+        if strides[d] != expected:
             return 0 in shape
-        expected *= size
+        expected *= shape[d]
     return True
 
 
@@ -81,14 +88,14 @@ def broadcast_strides(shape: tuple, strides: tuple, out_shape: tuple) -> tuple[i
 
 def infer_size(shape: tuple, numel: int) -> tuple[int, ...]:
     """Resolve one -1 in a requested view shape; raise torch's error when sizes disagree."""
-    shape = tuple(int(s) for s in shape)
+    shape = tuple([int(s) for s in shape])
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
     for s in shape:
         if s < -1:
             raise RuntimeError(f"invalid shape dimension {s}")
-    known = prod(s for s in shape if s != -1)
+    known = prod([s for s in shape if s != -1])
     if unknown:
         if known == 0 and numel == 0:
             raise RuntimeError(
@@ -111,7 +118,7 @@ def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple) -> tupl
     themselves; each chunk may be re-split into new dims of the same total size.
     """
     if not old_shape:
-        return tuple(1 for _ in new_shape)
+        return (1,) * len(new_shape)
     numel = prod(old_shape)
     if numel == 0:
         return contiguous_strides(tuple(new_shape))

@@ -37,9 +37,14 @@ class Storage:
         self.version = 0
 
 
+# one-element buffers of each typecode: repeating one is a fast fill
+_ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
+_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
+
+
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt."""
-    return array(dt.typecode, (0,)) * n  # repeating one element is a fast fill
+    return _ZERO[dt.typecode] * n
 
 
 class Tensor:
@@ -251,11 +256,9 @@ class Tensor:
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
     ) -> None:
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
-        from minigrad.autograd import engine
-
         if create_graph:
             raise NotImplementedError("minigrad does not build graphs of the backward pass (create_graph=True)")
-        engine.backward(self, gradient, retain_graph)
+        _engine.backward(self, gradient, retain_graph)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
@@ -733,7 +736,8 @@ class Tensor:
         is one fused kernel (``K.axpy``, rounded once, as torch's vectorised add): an optimizer's
         update."""
         if isinstance(other, Tensor) and self._fusable_update(other):
-            K.axpy(self._storage.data, _pointwise.round_scalar(alpha, self.dtype), other._values())
+            scale = alpha if alpha == 1 else _pointwise.round_scalar(alpha, self.dtype)  # (1 is exact in any dtype)
+            K.axpy(self._storage.data, scale, other._values())
             self._storage.version += 1
             return self
         return self._inplace(_pointwise.add(self, other, alpha))
@@ -867,12 +871,13 @@ def zeros_for(shape: tuple, dt: dtype) -> Tensor:
 
 def scalar_tensor(value: Any, dt: dtype) -> Tensor:
     """A 0-d tensor holding one Python number."""
-    return Tensor._make(array(dt.typecode, [value]), (), dt)
+    data = new_buffer(dt, 1)
+    data[0] = value  # (cheaper than building the array from a list)
+    return Tensor._make(data, (), dt)
 
 
 def ones_like(t: Tensor) -> Tensor:
-    data = array(t.dtype.typecode, [1]) * t.numel()
-    return Tensor._make(data, t._shape, t.dtype)
+    return Tensor._make(_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
 
 
 def _creation() -> Any:
@@ -895,10 +900,11 @@ def _type_word(dt: dtype) -> str:
     return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[dt.name]
 
 
-# The operations import this module, so they are bound after Tensor exists.
+# The operations (and the engine) import this module, so they are bound after Tensor exists.
 from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
 from minigrad._functions import shape as _shape_ops  # noqa: E402
+from minigrad.autograd import engine as _engine  # noqa: E402

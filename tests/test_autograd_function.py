@@ -137,6 +137,31 @@ def test_mark_dirty_makes_the_modified_input_the_output():
     assert got[4] == [12.0, 20.0]  # d/da (2a + 1)^2 = 4 (2a + 1)
 
 
+def test_a_dirty_output_saved_for_backward_is_usable_in_backward():
+    def scenario(lib):
+        class SquareInPlace(lib.autograd.Function):
+            """x <- x^2 in place, saving the new x;  dx = 2 sqrt(x_new) grad (x > 0 here)."""
+
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(x)
+                ctx.mark_dirty(x)
+                ctx.save_for_backward(x)  # mark_dirty's version bump comes after, when apply returns
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return 2 * x.sqrt() * grad
+
+        a = lib.tensor([1.0, 3.0], requires_grad=True)
+        y = SquareInPlace.apply(a * 1)
+        y.sum().backward()
+        return y, a.grad
+
+    assert same_on_both(scenario) == [[1.0, 9.0], [2.0, 6.0]]  # d(a^2)/da = 2a
+
+
 def test_mark_dirty_of_a_leaf_that_requires_grad_raises():
     def run(lib):
         AddOneInPlace = functions(lib)[2]

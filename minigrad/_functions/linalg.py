@@ -6,6 +6,7 @@ from __future__ import annotations
 from math import prod
 
 from minigrad._backend import kernels as K
+from minigrad._functions.pointwise import cast
 from minigrad._shape import broadcast_shapes
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
@@ -61,7 +62,7 @@ class Mm(Function):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
         (m, k), n = a._shape, b._shape[1]
-        grad = grad.to(a.dtype)
+        grad = cast(grad, a.dtype)
         # the products mm(grad, b.t()) and mm(a.t(), grad), straight to the kernel: backward records nothing
         grad_a = _matmul_values(grad, _transposed(b), 1, m, n, k, a._shape) if da else None
         grad_b = _matmul_values(_transposed(a), grad, 1, k, m, n, b._shape) if db else None

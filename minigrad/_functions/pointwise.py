@@ -20,10 +20,13 @@ from minigrad.tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 Number = int | float | bool
 
 
+_FLOAT32 = struct.Struct("f")
+
+
 def round_scalar(value: Number, dt: dtype) -> Number:
     """A Python scalar as the computation dtype sees it (float32 scalars are rounded)."""
     if dt is float32:
-        return struct.unpack("f", struct.pack("f", value))[0]
+        return _FLOAT32.unpack(_FLOAT32.pack(value))[0]
     if dt.is_floating_point:
         return float(value)
     return int(value)
@@ -145,7 +148,8 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        return (grad * b if da else None), (grad * a if db else None)
+        # grad * b and grad * a, straight to the kernel: backward records nothing
+        return (_arithmetic(K.MUL, grad, b) if da else None), (_arithmetic(K.MUL, grad, a) if db else None)
 
 
 class Div(Function):

@@ -39,8 +39,8 @@ def _dims(x: Tensor, dim: int | Sequence[int] | None) -> tuple[int, ...]:
 
 def _reduced_shape(shape: tuple, dims: tuple, keepdim: bool) -> tuple:
     if keepdim:
-        return tuple(1 if i in dims else s for i, s in enumerate(shape))
-    return tuple(s for i, s in enumerate(shape) if i not in dims)
+        return tuple([1 if i in dims else s for i, s in enumerate(shape)])
+    return tuple([s for i, s in enumerate(shape) if i not in dims])
 
 
 def sum_values(x: Tensor, dims: tuple, keepdim: bool) -> Tensor:

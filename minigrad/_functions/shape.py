@@ -11,6 +11,7 @@ from math import prod
 
 from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
+from minigrad._functions.indexing import getitem
 from minigrad._functions.pointwise import cast
 from minigrad._shape import broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
 from minigrad.autograd.function import Function
@@ -21,7 +22,7 @@ def as_shape(args: Sequence) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
-    return tuple(int(a) for a in args)
+    return tuple([int(a) for a in args])
 
 
 class View(Function):
@@ -77,7 +78,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         n = len(x._shape)
-        dims = tuple(normalize_dim(d, n) for d in dims)
+        dims = tuple([normalize_dim(d, n) for d in dims])
         if len(dims) != n:
             raise RuntimeError(
                 "permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -96,7 +97,7 @@ class Permute(Function):
 
 def permuted(x: Tensor, dims: tuple) -> Tensor:
     """x with its dims in the order ``dims``, as a plain view (no graph)."""
-    return x._view(tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims), x._offset)
+    return x._view(tuple([x._shape[d] for d in dims]), tuple([x._strides[d] for d in dims]), x._offset)
 
 
 class Expand(Function):
@@ -265,7 +266,7 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
         dims = {normalize_dim(d, n) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         dims = {d for d in dims if n and x._shape[d] == 1}
     keep = [i for i in range(n) if i not in dims]
-    return Restride.apply(x, tuple(x._shape[i] for i in keep), tuple(x._strides[i] for i in keep))
+    return Restride.apply(x, tuple([x._shape[i] for i in keep]), tuple([x._strides[i] for i in keep]))
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
@@ -315,8 +316,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
-    from minigrad._functions.indexing import getitem
-
     n = len(x._shape)
     if n == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -334,8 +333,6 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def select(x: Tensor, dim: int, index: int) -> Tensor:
-    from minigrad._functions.indexing import getitem
-
     n = len(x._shape)
     if n == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")

@@ -119,10 +119,10 @@ def _call_backward(node: Node, grads: list) -> tuple:
                 f"function {node.name()} returned an incorrect number of gradients "
                 f"(expected {len(edges)}, got {len(result)})"
             )
-    fitted = []
-    for i, (grad, edge) in enumerate(zip(result, edges)):
-        if edge is None or grad is None:
-            fitted.append(None)
+    fitted = [None] * len(edges)
+    for i in range(len(edges)):
+        grad = result[i]
+        if edges[i] is None or grad is None:
             continue
         if not isinstance(grad, _tensor.Tensor):
             raise TypeError(
@@ -134,7 +134,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
             grad = grad._sum_to_shape(shape, node.name(), i)
         if grad.dtype is not dtype:
             grad = grad.to(dtype)
-        fitted.append(grad)
+        fitted[i] = grad
     return tuple(fitted)
 
 

@@ -72,7 +72,7 @@ class Node:
 
         (minigrad also accepts Python numbers and None here and returns them unchanged.)
         """
-        self._saved = tuple((v, v._storage.version) if hasattr(v, "_storage") else (v, None) for v in values)
+        self._saved = tuple([(v, v._storage.version) if hasattr(v, "_storage") else (v, None) for v in values])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -125,7 +125,7 @@ class Node:
     def _replace_saved(self, old: Any, new: Any) -> None:
         """Save ``new`` (at its current version) wherever ``old`` was saved."""
         if self._saved is not None:
-            self._saved = tuple((new, new._storage.version) if v is old else (v, k) for v, k in self._saved)
+            self._saved = tuple([(new, new._storage.version) if v is old else (v, k) for v, k in self._saved])
 
     def _keep_original(self, tensor: Any) -> None:
         """``tensor`` is about to be overwritten in place: if it was saved, save a copy instead.
@@ -211,49 +211,71 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
     an alias of it, so that the input itself keeps its own history.
     """
     ctx._sequence_nr = next(_sequence)
-    ctx.next_functions = tuple([gradient_edge(a) if need else None for a, need in zip(args, needs)])
-    ctx._input_meta = tuple([(a._shape, a.dtype) if need else None for a, need in zip(args, needs)])
+    edges, input_meta = [], []
+    for a, need in zip(args, needs):
+        edges.append(gradient_edge(a) if need else None)
+        input_meta.append((a._shape, a.dtype) if need else None)
+    ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
 
-    single = not isinstance(outputs, tuple)
-    outs = [outputs] if single else list(outputs)
-    output_meta = []
-    for i, out in enumerate(outs):
-        if not hasattr(out, "_storage"):
-            output_meta.append(None)
-            continue
-        output_meta.append((out._shape, out.dtype))
-        if not out.dtype.is_floating_point or (
-            ctx._non_differentiable and any(out is s for s in ctx._non_differentiable)
-        ):
-            continue
-        for k, a in enumerate(args):
-            if getattr(a, "_storage", None) is out._storage:  # out is input k, or a view of it
-                if out is a and any(out is d for d in ctx._dirty):
-                    _check_dirty(out)
-                    break
-                if out is a:  # returned unchanged: the output is a new view of it, as in torch
-                    outs[i] = out = out._view(out._shape, out._strides, out._offset)
-                ctx._view_of = k
-                break
-        out._requires_grad = True
-        out.grad_fn = ctx
-        out._output_nr = i
-    ctx._output_meta = tuple(output_meta)
+    if isinstance(outputs, tuple):
+        outs = tuple([_link_output(ctx, args, out, i) for i, out in enumerate(outputs)])
+    else:
+        outs = (_link_output(ctx, args, outputs, 0),)
+    ctx._output_meta = tuple([(out._shape, out.dtype) if hasattr(out, "_storage") else None for out in outs])
 
-    if ctx._dirty and not all(any(d is o for o in outs) for d in ctx._dirty):
-        raise RuntimeError(
-            "Some elements marked as dirty during the forward method were not returned as output. "
-            "The inputs that are modified inplace must all be outputs of the Function."
-        )
+    if ctx._dirty:
+        _check_dirty_returned(ctx._dirty, outs)
     if ctx._saved:
         # A saved output would point back at ctx (ctx -> output -> ctx): keep a history-free alias
-        # instead, so the graph holds no reference cycle and is freed as soon as it is unused.
-        for value, _ in ctx._saved:
-            if getattr(value, "grad_fn", None) is ctx:
-                ctx._replace_saved(value, value._view(value._shape, value._strides, value._offset))
+        # instead, so the graph holds no reference cycle and is freed as soon as it is unused. (The
+        # alias is saved at the version the output has now: marking it dirty may have bumped it.)
+        ctx._saved = tuple(
+            [(_alias(v), v._storage.version) if getattr(v, "grad_fn", None) is ctx else (v, k) for v, k in ctx._saved]
+        )
     if anomaly.state.enabled:
         ctx._trace = _creation_site()
-    return outs[0] if single else tuple(outs)
+    return outs if isinstance(outputs, tuple) else outs[0]
+
+
+def _link_output(ctx: Node, args: tuple, out: Any, i: int) -> Any:
+    """Make ``out`` output ``i`` of ``ctx`` (when it can carry a gradient); returns the output."""
+    if not hasattr(out, "_storage") or not out.dtype.is_floating_point or _is_among(out, ctx._non_differentiable):
+        return out
+    for k, a in enumerate(args):
+        if getattr(a, "_storage", None) is out._storage:  # out is input k, or a view of it
+            if out is a and _is_among(out, ctx._dirty):
+                _check_dirty(out)
+                break
+            if out is a:  # returned unchanged: the output is a new view of it, as in torch
+                out = _alias(out)
+            ctx._view_of = k
+            break
+    out._requires_grad = True
+    out.grad_fn = ctx
+    out._output_nr = i
+    return out
+
+
+def _alias(tensor: Any) -> Any:
+    """A tensor viewing the same storage with the same geometry, without history."""
+    return tensor._view(tensor._shape, tensor._strides, tensor._offset)
+
+
+def _is_among(value: Any, items: tuple) -> bool:
+    """Whether ``value`` is one of ``items`` (by identity: tensors compare elementwise)."""
+    for item in items:
+        if item is value:
+            return True
+    return False
+
+
+def _check_dirty_returned(dirty: tuple, outs: tuple) -> None:
+    for d in dirty:
+        if not _is_among(d, outs):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as output. "
+                "The inputs that are modified inplace must all be outputs of the Function."
+            )
 
 
 def _creation_site() -> str:
