@@ -257,21 +257,18 @@ def main() -> None:
     libs = list(LIBS)
     repeats = 3 if args.quick else 5
     print(f"python {sys.version.split()[0]}, torch single-threaded; medians; libraries take turns\n")
-    for workload, title, runs in (
-        ("W1", "W1 tutorial tagger (600 steps)", repeats),
-        ("W2", "W2 scaled tagger (vocab 5000, 64/128)", 1),
-    ):
-        results = interleaved(libs, runs, lambda lib, workload=workload: run_worker(lib, workload, args.quick))
+    for workload, title in (("W1", "W1 tutorial tagger (600 steps)"), ("W2", "W2 scaled tagger (vocab 5000, 64/128)")):
+        results = interleaved(libs, repeats, lambda lib, workload=workload: run_worker(lib, workload, args.quick))
         reference = results["torch"][-1]
         print(title)
         for lib in libs:
             r = results[lib][-1]
             steps = len(r["losses"])
-            # W1: the median over runs of each run's median step; W2: the median step of one epoch,
-            # over the same steps for torch (a prefix of its epoch when this library ran fewer).
+            # W1: the median over runs of each run's median step; W2: the median step over every run's
+            # epoch, against torch's same steps (a prefix of each of its epochs when this library ran fewer).
             per_step = statistics.median(t for run in results[lib] for t in run["step_times"])
-            torch_times = [t for run in results["torch"] for t in run["step_times"]]
-            base = statistics.median(torch_times[: len(r["step_times"])] if workload == "W2" else torch_times)
+            prefix = len(r["step_times"]) if workload == "W2" else None
+            base = statistics.median(t for run in results["torch"] for t in run["step_times"][:prefix])
             loss, torch_loss = r["losses"][-1], reference["losses"][steps - 1]
             print(
                 f"  {lib:16s} {per_step * 1e3:9.3f} ms/step  ratio {per_step / base:7.3f}"
