@@ -59,6 +59,12 @@ def expanded(x: Tensor, shape: tuple) -> Tensor:
     return x._view(shape, broadcast_strides(x._shape, x._strides, shape), x._offset)
 
 
+def narrowed(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``x.narrow(dim, start, length)`` for a backward, which records nothing: a plain view."""
+    shape = x._shape[:dim] + (length,) + x._shape[dim + 1 :]
+    return x._view(shape, x._strides, x._offset + start * x._strides[dim])
+
+
 class Restride(Function):
     """y = x with size-1 dims removed or inserted (same elements, same order);  dx = dy reshaped back."""
 
@@ -207,7 +213,7 @@ class Cat(Function):
             if size is None:
                 pieces.append(grad.new_zeros(0))
                 continue
-            pieces.append(narrow(grad, ctx.dim, start, size))
+            pieces.append(narrowed(grad, ctx.dim, start, size))
             start += size
         return (None, *pieces)
 
