@@ -394,3 +394,9 @@ ZERO_D_ERRORS = {
 def test_0d_errors(name):
     fn = ZERO_D_ERRORS[name]
     check_raises(lambda: fn(torch.tensor(1.0)), lambda: fn(mg.tensor(1.0)), exact=True)
+
+
+def test_transpose_nodes_are_named_as_torchs():
+    t_x, m_x = torch.ones(2, 3, requires_grad=True), mg.ones(2, 3, requires_grad=True)
+    for op in (lambda x: x.t(), lambda x: x.transpose(0, 1), lambda x: x.transpose(-1, 0)):
+        assert op(m_x).grad_fn.name() + "0" == op(t_x).grad_fn.name()

@@ -101,6 +101,31 @@ class Permute(Function):
         return permuted(grad, ctx.inverse), None
 
 
+class Transpose(Function):
+    """y = x with dims a and b swapped;  dx = dy with them swapped back."""
+
+    @staticmethod
+    def forward(ctx, x, a, b):
+        ctx.dims = (a, b)
+        return swapped(x, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return swapped(grad, *ctx.dims), None, None
+
+
+class T(Transpose):
+    """``x.t()``: a matrix's transpose (a node named as torch's, TBackward)."""
+
+
+def swapped(x: Tensor, a: int, b: int) -> Tensor:
+    """x with dims a and b swapped, as a plain view (no graph)."""
+    shape, strides = list(x._shape), list(x._strides)
+    shape[a], shape[b] = shape[b], shape[a]
+    strides[a], strides[b] = strides[b], strides[a]
+    return x._view(tuple(shape), tuple(strides), x._offset)
+
+
 def permuted(x: Tensor, dims: tuple) -> Tensor:
     """x with its dims in the order ``dims``, as a plain view (no graph)."""
     return x._view(tuple([x._shape[d] for d in dims]), tuple([x._strides[d] for d in dims]), x._offset)
@@ -247,16 +272,13 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     if n == 0:
         normalize_dim(dim0, 0), normalize_dim(dim1, 0)
         return x
-    dims = list(range(n))
-    a, b = normalize_dim(dim0, n), normalize_dim(dim1, n)
-    dims[a], dims[b] = dims[b], dims[a]
-    return Permute.apply(x, tuple(dims))
+    return Transpose.apply(x, normalize_dim(dim0, n), normalize_dim(dim1, n))
 
 
 def t(x: Tensor) -> Tensor:
     if len(x._shape) > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {len(x._shape)}D")
-    return transpose(x, 0, 1) if len(x._shape) == 2 else x
+    return T.apply(x, 0, 1) if len(x._shape) == 2 else x
 
 
 def expand(x: Tensor, *shape: int) -> Tensor:
