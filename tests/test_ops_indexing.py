@@ -239,6 +239,9 @@ def test_saved_tensor_modified_by_setitem_is_detected():
 # -- bad input -----------------------------------------------------------------------------------------
 
 INDEX_ERRORS = {
+    "int out of range": (lambda i, x: x[3], "index 3 is out of bounds for dimension 0 with size 3"),
+    "negative int out of range": (lambda i, x: x[-4], "index -4 is out of bounds for dimension 0 with size 3"),
+    "int on a 0-dim tensor": (lambda i, x: x[0, 0][0], "invalid index of a 0-dim tensor"),
     "tensor out of range": (lambda i, x: x[i(_idx([0, 3]))], "index 3 is out of bounds for dimension 0 with size 3"),
     "negative out of range": (lambda i, x: x[i(_idx([-4]))], "index -4 is out of bounds for dimension 0 with size 3"),
     "list out of range": (lambda i, x: x[:, [5]], "index 5 is out of bounds for dimension 0 with size 4"),
@@ -294,3 +297,9 @@ def test_setitem_errors():
         "the number of sizes provided (1) must be greater or equal to the number of dimensions in the tensor (2)",
     )
     check_raises(lambda: t.__setitem__(5, 1.0), lambda: m.__setitem__(5, 1.0), "index 5 is out of bounds")
+
+
+@pytest.mark.parametrize("i", [0, 2, -1, -3])
+def test_int_index(i):
+    check_op([(3, 4)], lambda x: x[i])
+    check_op([(3,)], lambda x: x[i])

@@ -306,6 +306,8 @@ def _as_dtype(value: Any, like: Tensor) -> Any:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
+    if type(index) is int and x._shape:  # x[i], the commonest index: nothing to normalise
+        return BasicIndex.apply(x, (index,))
     index = _normalize_index(x, index)
     if not _has_advanced(index):
         return BasicIndex.apply(x, index)
