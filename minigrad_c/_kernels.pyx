@@ -1792,21 +1792,20 @@ cdef void _activate_gates(double* z, Py_ssize_t H, bint vector_math) noexcept:
 
     ``vector_math``: the branch-free mg_sigmoid and mg_tanh, which run on vector lanes (float32
     gates, whose rounding hides their last-bit differences); else libm's, as the pure kernel."""
+    _sigmoid_all(z, 2 * H, vector_math)      # i, f
+    _tanh_all(z + 2 * H, H, vector_math)     # g
+    _sigmoid_all(z + 3 * H, H, vector_math)  # o
+
+
+cdef void _sigmoid_all(double* v, Py_ssize_t n, bint vector_math) noexcept:
+    """In place: v[j] = sigmoid(v[j]); ``vector_math`` as in _activate_gates."""
     cdef Py_ssize_t j
     if vector_math:
-        for j in range(2 * H):
-            z[j] = mg_sigmoid(z[j])
-        for j in range(2 * H, 3 * H):
-            z[j] = mg_tanh(z[j])
-        for j in range(3 * H, 4 * H):
-            z[j] = mg_sigmoid(z[j])
+        for j in range(n):
+            v[j] = mg_sigmoid(v[j])
     else:
-        for j in range(2 * H):
-            z[j] = _sigmoid(z[j])
-        for j in range(2 * H, 3 * H):
-            z[j] = tanh(z[j])
-        for j in range(3 * H, 4 * H):
-            z[j] = _sigmoid(z[j])
+        for j in range(n):
+            v[j] = _sigmoid(v[j])
 
 
 cdef void _tanh_all(double* v, Py_ssize_t n, bint vector_math) noexcept:
