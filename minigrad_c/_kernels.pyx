@@ -148,6 +148,7 @@ cdef enum:
 cdef enum:
     MAX_DIMS = 64      # the most dimensions a strided view may have
     FSUM_CAP = 2100    # > 2098: nonoverlapping partials of doubles occupy distinct bit positions
+    MATMUL_BLOCKED_AT = 4096  # multiply-adds from which packing for the blocked product pays
 
 ctypedef long long int64
 ctypedef unsigned char uint8
@@ -1338,7 +1339,11 @@ def sum_all(x):
 
 cdef int _matmul(const num_t* a, const num_t* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k, Py_ssize_t n,
                  num_t* out) except -1:
-    """Row i of out[z] accumulates a[z, i, l] * b[z, l, :] over l in order, from 0."""
+    """Row i of out[z] accumulates a[z, i, l] * b[z, l, :] over l in order, from 0. Floats in
+    products of MATMUL_BLOCKED_AT multiply-adds or more take _matmul_blocked (same sums)."""
+    if num_t is float or num_t is double:
+        if _mul(_mul(_mul(batch, m), k), n) >= MATMUL_BLOCKED_AT:
+            return _matmul_blocked(a, b, batch, m, k, n, out)
     cdef double* acc = NULL
     cdef long long* iacc = NULL
     cdef Py_ssize_t z, i, l, j
@@ -1944,6 +1949,28 @@ cdef void _store_rounded(const double* src, Py_ssize_t ld, Py_ssize_t rows, Py_s
     for r in range(rows):
         for l in range(cols):
             out[r * cols + l] = <real_t>src[r * ld + l]
+
+
+cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k,
+                         Py_ssize_t n, real_t* out) except -1:
+    """_matmul's products on the blocked _gemm: a in double, b packed, each sum over l in order
+    from 0.0 in double and rounded once, so the same results, on vector lanes."""
+    cdef Py_ssize_t n_pad = _padded(n), z, j
+    cdef Py_ssize_t counts[3]
+    cdef double* blocks[3]
+    counts[:] = [_mul(m, k), _mul(k, n_pad), _mul(m, n_pad)]
+    cdef void* work = _workspace(counts, blocks, 3)
+    cdef double* a_d = blocks[0]      # a[z] (m, k) in double
+    cdef double* b_packed = blocks[1] # b[z] (k, n) packed for _gemm
+    cdef double* c = blocks[2]        # (m, n_pad) the sums before rounding
+    for z in range(batch):
+        for j in range(m * k):
+            a_d[j] = a[z * m * k + j]
+        _pack(b + z * k * n, n, 1, k, n, b_packed, k, 0)
+        _gemm(m, k, n_pad, a_d, k, 1, b_packed, c, n_pad)
+        _store_rounded(c, n_pad, m, n, out + z * m * n)
+    PyMem_Free(work)
+    return 0
 
 
 cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,

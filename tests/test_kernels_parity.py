@@ -589,3 +589,21 @@ def test_float32_lstm_gates_match_libm_over_every_magnitude():
                               inputs[7], False, *buffers)  # fmt: skip
     for e, g in zip(*backward):
         assert same_value(e, g) and all(x == y or x != x for x, y in zip(e, g))
+
+
+# (batch, m, k, n) at and above the Cython matmul's switch to the blocked product (4096
+# multiply-adds): sums longer than a block of k, n not a multiple of a vector or a panel, 1-row and
+# 3-row remainders after the 4-row tiles, several batches.
+MATMUL_BLOCKED_SHAPES = [(1, 16, 16, 16), (2, 5, 70, 17), (1, 64, 64, 64), (3, 1, 300, 20), (1, 33, 129, 9)]
+
+
+@pytest.mark.parametrize("tc", ["f", "d"])
+@pytest.mark.parametrize("shape", MATMUL_BLOCKED_SHAPES)
+def test_large_matmuls_agree(shape, tc):
+    batch, m, k, n = shape
+    rng = random.Random(f"matmul-{shape}-{tc}")
+    a, b = values(rng, tc, batch * m * k, 0.01), values(rng, tc, batch * k * n, 0.01)
+    expected, got = zeros(tc, batch * m * n), zeros(tc, batch * m * n)
+    P.matmul(a, b, batch, m, k, n, expected)
+    C.matmul(a, b, batch, m, k, n, got)
+    assert same_floats(expected, got)
