@@ -319,7 +319,13 @@ cdef int _check_view(View* v, Py_ssize_t length, str name) except -1:
 
 cdef inline Py_ssize_t _next_position(const View* v, Py_ssize_t* idx, Py_ssize_t p) noexcept:
     """Advance the row-major counter idx and return the next position after p."""
-    cdef Py_ssize_t d = v.ndim - 1
+    return _advance(v, idx, p, v.ndim - 1)
+
+
+cdef inline Py_ssize_t _advance(const View* v, Py_ssize_t* idx, Py_ssize_t p, Py_ssize_t d) noexcept:
+    """Advance the row-major counter idx over dims 0 .. d (the dims after d stay at 0) and return
+    where p moves: to the next element when d is the last dim, to the start of the next row when
+    d is the one before it."""
     while d >= 0:
         idx[d] += 1
         p += v.strides[d]
@@ -332,29 +338,37 @@ cdef inline Py_ssize_t _next_position(const View* v, Py_ssize_t* idx, Py_ssize_t
 
 
 cdef void _gather_view(const num_t* src, const View* v, num_t* dst) noexcept:
-    """dst[i] = the i-th element (row-major) of the view of src."""
+    """dst[i] = the i-th element (row-major) of the view of src, a row (the last dim) at a time."""
     cdef Py_ssize_t idx[MAX_DIMS]
-    cdef Py_ssize_t i, p = v.offset
+    cdef Py_ssize_t i, j, p = v.offset, width, step
     if v.dense:
         memcpy(dst, src + v.offset, v.n * sizeof(num_t))
         return
+    if v.n == 0:
+        return
+    width, step = v.shape[v.ndim - 1], v.strides[v.ndim - 1]
     memset(idx, 0, sizeof(idx))
-    for i in range(v.n):
-        dst[i] = src[p]
-        p = _next_position(v, idx, p)
+    for i in range(0, v.n, width):
+        for j in range(width):
+            dst[i + j] = src[p + j * step]
+        p = _advance(v, idx, p, v.ndim - 2)
 
 
 cdef void _scatter_view(num_t* dst, const View* v, const num_t* src) noexcept:
-    """The i-th element (row-major) of the view of dst = src[i]."""
+    """The i-th element (row-major) of the view of dst = src[i], a row (the last dim) at a time."""
     cdef Py_ssize_t idx[MAX_DIMS]
-    cdef Py_ssize_t i, p = v.offset
+    cdef Py_ssize_t i, j, p = v.offset, width, step
     if v.dense:
         memcpy(dst + v.offset, src, v.n * sizeof(num_t))
         return
+    if v.n == 0:
+        return
+    width, step = v.shape[v.ndim - 1], v.strides[v.ndim - 1]
     memset(idx, 0, sizeof(idx))
-    for i in range(v.n):
-        dst[p] = src[i]
-        p = _next_position(v, idx, p)
+    for i in range(0, v.n, width):
+        for j in range(width):
+            dst[p + j * step] = src[i + j]
+        p = _advance(v, idx, p, v.ndim - 2)
 
 
 cdef const num_t* _readable(const num_t* base, const View* v, num_t** scratch) except NULL:
