@@ -198,37 +198,25 @@ class Cat(Function):
             if not t._shape:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         dt = result_type(list(tensors))
-        joined = [t for t in tensors if not _skipped_by_cat(t)]
+        joined = [(i, t) for i, t in enumerate(tensors) if not _skipped_by_cat(t)]
+        ctx.sizes = sizes = [None] * len(tensors)  # each input's length along dim (None: left out)
         if not joined:
-            ctx.dim, ctx.sizes = dim, [None] * len(tensors)
+            ctx.dim = dim
             return Tensor._make(new_buffer(dt, 0), (0,), dt)
-        first = joined[0]
-        dim = normalize_dim(dim, len(first._shape))
-        for i, t in enumerate(tensors):
-            if _skipped_by_cat(t):
-                continue
-            if len(t._shape) != len(first._shape):
-                raise RuntimeError(
-                    f"Tensors must have same number of dimensions: got {len(first._shape)} and {len(t._shape)}"
-                )
-            for d, (a, b) in enumerate(zip(first._shape, t._shape)):
-                if d != dim and a != b:
-                    raise RuntimeError(
-                        f"Sizes of tensors must match except in dimension {dim}. Expected size {a} "
-                        f"but got size {b} for tensor number {i} in the list."
-                    )
-        sizes = [t._shape[dim] for t in joined]
-        shape = first._shape[:dim] + (sum(sizes),) + first._shape[dim + 1 :]
+        first = joined[0][1]._shape
+        ctx.dim = dim = normalize_dim(dim, len(first))
+        for i, t in joined:
+            _check_cat_shape(first, t._shape, dim, i)
+            sizes[i] = t._shape[dim]
+        shape = first[:dim] + (sum([sizes[i] for i, _ in joined]),) + first[dim + 1 :]
         out = new_buffer(dt, prod(shape))
         strides = contiguous_strides(shape)
         start = 0
-        for t, size in zip(joined, sizes):
-            if size:
-                piece = shape[:dim] + (size,) + shape[dim + 1 :]
+        for i, t in joined:
+            if sizes[i]:
+                piece = shape[:dim] + (sizes[i],) + shape[dim + 1 :]
                 K.scatter(out, piece, strides, start * strides[dim], cast(t, dt)._values())
-            start += size
-        ctx.dim = dim
-        ctx.sizes = [None if _skipped_by_cat(t) else t._shape[dim] for t in tensors]
+            start += sizes[i]
         return Tensor._make(out, shape, dt)
 
     @staticmethod
@@ -241,6 +229,19 @@ class Cat(Function):
             pieces.append(narrowed(grad, ctx.dim, start, size))
             start += size
         return (None, *pieces)
+
+
+def _check_cat_shape(first: tuple, shape: tuple, dim: int, i: int) -> None:
+    """Tensor number i of a cat must have the first one's rank and sizes, except along dim."""
+    if len(shape) != len(first):
+        raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+    if shape[:dim] == first[:dim] and shape[dim + 1 :] == first[dim + 1 :]:
+        return
+    d = next(d for d in range(len(first)) if d != dim and first[d] != shape[d])
+    raise RuntimeError(
+        f"Sizes of tensors must match except in dimension {dim}. Expected size {first[d]} "
+        f"but got size {shape[d]} for tensor number {i} in the list."
+    )
 
 
 def _skipped_by_cat(t: Tensor) -> bool:
