@@ -106,24 +106,18 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, a, b):
-        ctx.dims = (a, b)
-        return swapped(x, a, b)
+        order = list(range(len(x._shape)))
+        order[a], order[b] = b, a
+        ctx.order = order  # a swap is its own inverse
+        return permuted(x, order)
 
     @staticmethod
     def backward(ctx, grad):
-        return swapped(grad, *ctx.dims), None, None
+        return permuted(grad, ctx.order), None, None
 
 
 class T(Transpose):
     """``x.t()``: a matrix's transpose (a node named as torch's, TBackward)."""
-
-
-def swapped(x: Tensor, a: int, b: int) -> Tensor:
-    """x with dims a and b swapped, as a plain view (no graph)."""
-    shape, strides = list(x._shape), list(x._strides)
-    shape[a], shape[b] = shape[b], shape[a]
-    strides[a], strides[b] = strides[b], strides[a]
-    return x._view(tuple(shape), tuple(strides), x._offset)
 
 
 def permuted(x: Tensor, dims: tuple) -> Tensor:
