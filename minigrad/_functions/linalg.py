@@ -6,8 +6,8 @@ from __future__ import annotations
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._functions.pointwise import cast
-from minigrad._shape import broadcast_shapes
+from minigrad._functions.pointwise import binary_values, cast
+from minigrad._shape import broadcast_shapes, sum_to_dims
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
 
@@ -85,7 +85,8 @@ class Addmm(Function):
             )
         _check_product(a, b, "mat1")
         (m, k), n = a._shape, b._shape[1]
-        base = input.expand(m, n)  # torch's error when input does not broadcast to (m, n)
+        if not sum_to_dims((m, n), input._shape)[1]:
+            input.expand(m, n)  # raises torch's error: input does not broadcast to (m, n)
         product = _matmul_values(a, b, 1, m, k, n, (m, n))
         ctx.save_for_backward(a, b)
         ctx.beta, ctx.alpha = beta, alpha
@@ -93,7 +94,9 @@ class Addmm(Function):
             product = product * alpha
         if beta == 0:  # input is ignored: its nan and inf do not reach the result
             return product
-        return (base if beta == 1 else base * beta) + product
+        if beta != 1:
+            input = input * beta
+        return binary_values(K.ADD, input, product, b.dtype, b.dtype)  # input + product, broadcast
 
     @staticmethod
     def backward(ctx, grad):
