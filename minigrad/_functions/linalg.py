@@ -7,6 +7,7 @@ from math import prod
 
 from minigrad._backend import kernels as K
 from minigrad._functions.pointwise import binary_values, cast
+from minigrad._functions.shape import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
@@ -64,8 +65,8 @@ class Mm(Function):
         (m, k), n = a._shape, b._shape[1]
         grad = cast(grad, a.dtype)
         # the products mm(grad, b.t()) and mm(a.t(), grad), straight to the kernel: backward records nothing
-        grad_a = _matmul_values(grad, _transposed(b), 1, m, n, k, a._shape) if da else None
-        grad_b = _matmul_values(_transposed(a), grad, 1, k, m, n, b._shape) if db else None
+        grad_a = _matmul_values(grad, permuted(b, (1, 0)), 1, m, n, k, a._shape) if da else None
+        grad_b = _matmul_values(permuted(a, (1, 0)), grad, 1, k, m, n, b._shape) if db else None
         return grad_a, grad_b
 
 
@@ -106,14 +107,9 @@ class Addmm(Function):
         scaled = grad if ctx.alpha == 1 else grad * ctx.alpha
         # grad_input in C's shape: the engine sums it back to input's shape
         grad_input = (grad if ctx.beta == 1 else grad * ctx.beta) if needs[0] else None
-        grad_a = _matmul_values(scaled, _transposed(b), 1, m, n, k, a._shape) if needs[1] else None
-        grad_b = _matmul_values(_transposed(a), scaled, 1, k, m, n, b._shape) if needs[2] else None
+        grad_a = _matmul_values(scaled, permuted(b, (1, 0)), 1, m, n, k, a._shape) if needs[1] else None
+        grad_b = _matmul_values(permuted(a, (1, 0)), scaled, 1, k, m, n, b._shape) if needs[2] else None
         return grad_input, grad_a, grad_b, None, None
-
-
-def _transposed(m: Tensor) -> Tensor:
-    """The transpose of a matrix as a plain view (no graph); its values are gathered when read."""
-    return m._view(m._shape[::-1], m._strides[::-1], m._offset)
 
 
 class Bmm(Function):
