@@ -123,6 +123,10 @@ def test_index_select(layout):
     empty = _idx([])
     check_op([(3, 4)], lambda x: x.index_select(0, empty[0].long()), lambda x: x.index_select(0, empty[1].long()))
     check_op([()], lambda x: x.index_select(0, S0[0] * 0), lambda x: x.index_select(0, S0[1] * 0))
+    # a middle dim: rows of the last dim copied for every position of the first (repeats add up in backward)
+    middle = _idx([2, 0, 2])
+    check_op([(2, 3, 4)], lambda x: x.index_select(1, middle[0]), lambda x: x.index_select(1, middle[1]), layout=layout)
+    check_op([(2, 3, 0)], lambda x: x.index_select(1, middle[0]), lambda x: x.index_select(1, middle[1]))
 
 
 # -- __setitem__ -----------------------------------------------------------------------------------------

@@ -270,6 +270,47 @@ class IndexPut(Function):
         return grad_x, grad_value, None, None
 
 
+class IndexSelect(Function):
+    """y = the slices of x at ``index`` along ``dim``;  dx = each slice of dy added back where it
+    was taken from (a repeated index adds up).
+
+    Around ``dim``, x is (outer, size, inner): slice k of y is the row x[o, index[k], :] of
+    ``inner`` elements for each o, so both directions copy whole rows (``gather_rows``,
+    ``scatter_add_rows``) instead of listing every element's position."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        shape = x._shape
+        picked = index._values()
+        rows = _rows_picked(shape, dim, picked)
+        inner = prod(shape[dim + 1 :])
+        out = new_buffer(x.dtype, len(rows) * inner)
+        if len(out):
+            K.gather_rows(x._values(), inner, rows, out)
+        ctx.save_for_backward(index)
+        ctx.input_shape, ctx.dim = shape, dim
+        return Tensor._make(out, shape[:dim] + (len(picked),) + shape[dim + 1 :], x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        shape, dim = ctx.input_shape, ctx.dim
+        rows = _rows_picked(shape, dim, index._values())
+        out = new_buffer(grad.dtype, prod(shape))
+        if len(rows) and len(out):
+            K.scatter_add_rows(out, prod(shape[dim + 1 :]), rows, grad._values(), -1)
+        return Tensor._make(out, shape, grad.dtype), None, None
+
+
+def _rows_picked(shape: tuple, dim: int, picked: array) -> array:
+    """The rows (of ``prod(shape[dim + 1:])`` elements) that index_select copies, in order: row
+    o * size + i for each outer position o and each picked i."""
+    outer, size = prod(shape[:dim]), shape[dim]
+    if outer == 1:
+        return picked
+    return array("q", [o * size + i for o in range(outer) for i in picked])
+
+
 def _broadcast_values(value: Any, shape: tuple, like: Tensor, advanced: bool) -> array:
     """value (a Tensor or a number) broadcast to ``shape`` in like's dtype, as a flat buffer.
 
@@ -350,8 +391,8 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
                 raise RuntimeError(f"INDICES element is out of DATA bounds, id={i} axis_dim={size}")
             raise IndexError("index out of range in self")
     if not x._shape:
-        return getitem(x.reshape(1), (index.reshape(-1),)).reshape(())
-    return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
+        return IndexSelect.apply(x.reshape(1), 0, index.reshape(-1)).reshape(())
+    return IndexSelect.apply(x, dim, index.reshape(-1))
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
