@@ -3,7 +3,8 @@
 Basic indexing (ints, slices, None, ...) makes a view: only shape, strides and offset change.
 Advanced indexing (integer tensors or lists, bool masks) picks arbitrary elements, so it is a
 copy described by a list of storage *positions*: forward reads ``x[positions]``, backward adds
-the gradient into ``zeros[positions]`` (repeated positions add up).
+the gradient into ``zeros[positions]`` (repeated positions add up). ``index_select`` picks whole
+rows along one dim, so it copies rows instead of listing every element.
 """
 
 from __future__ import annotations
