@@ -301,14 +301,20 @@ def _uniform(engine: MT19937, n: int, low: float, high: float, double: bool) -> 
 
     float32: one word per value, and the bounds and ``to - from`` rounded to float32.
     float64: two words per value (53 bits), all in double.
+    On [0, 1) (``rand``, dropout masks) the fma is ``x * 1 + 0``, which is ``x`` exactly, and
+    no draw reaches 1: the draws are the values.
     """
     if double:
         start, end = low, high
         width = end - start
-        values = [_fma64(x, width, start) for x in _uniform53(engine.words(2 * n))]
+        draws = _uniform53(engine.words(2 * n))
     else:
         start, end = _f32(low), _f32(high)
-        values = _fma32(_uniform24(engine.words(n)), _f32(end - start), start)
+        width = _f32(end - start)
+        draws = _uniform24(engine.words(n))
+    if start == 0.0 and width == 1.0:
+        return draws
+    values = [_fma64(x, width, start) for x in draws] if double else _fma32(draws, width, start)
     return [start if v == end else v for v in values]
 
 

@@ -408,6 +408,9 @@ def test_rand_and_uniform_match_torch(torch, seed, double):
         for low, high in [(-bound, bound), (-0.3, 0.7), (2.0, 1e6), (-1e-20, 0.0), (1.0, 1.0)]:
             expected = torch.empty(n, dtype=dtype).uniform_(low, high, generator=tg).tolist()
             assert bits(expected) == bits(g.uniform(n, low, high, double=double)), (n, low, high)
+    tg, g = pair(torch, seed)  # [0, 1) takes a shortcut (the draws themselves): many of them
+    expected = torch.rand(100_000, dtype=dtype, generator=tg).tolist()
+    assert bits(expected) == bits(g.uniform(100_000, 0, 1, double=double))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
