@@ -3,9 +3,9 @@
     python benchmarks/bench_vs_torch.py            # every workload
     python benchmarks/bench_vs_torch.py --quick    # fewer repeats and a shorter W2
 
-Each run of a library is its own subprocess (``--worker LIB WORKLOAD``) so that imports, backends
-and memory do not mix, and the libraries take turns within each repeat, so that a change in the
-machine's load reaches all of them alike. The parent prints per-workload medians, the ratio
+Each run of a library is its own subprocess (``--worker LIB WORKLOAD``; W3 apart, see below) so
+that imports, backends and memory do not mix, and the libraries take turns within each repeat,
+so that a change in the machine's load reaches all of them alike. The parent prints per-workload medians, the ratio
 minigrad/torch and a checksum (the final loss, next to torch's at the same step) showing both did
 the same work from identical weights (both seed with ``manual_seed`` and minigrad reproduces
 torch's initialisation bit for bit).
@@ -14,7 +14,10 @@ Workloads
 - W1, the tutorial: 2 sentences, emb 6, hidden 6, 300 epochs (600 SGD steps).
 - W2, a scaled tagger: a deterministic synthetic corpus (vocab 5000, 12 tags, 500 sentences of
   5..40 words), emb 64, hidden 128, one epoch, one sentence per step.
-- W3, per-op overhead: tiny tensors; forward alone and forward + backward.
+- W3, per-op overhead: tiny tensors; forward alone and forward + backward. Here each minigrad
+  backend's worker imports torch too and times the two in turns of a few milliseconds, op by
+  op, and the ratio is the median of those back-to-back pairs: this machine's speed changes
+  over seconds, by more than the differences measured.
 - W4, the tutorial example as a whole process (import included): wall time and peak RSS.
 """
 
@@ -125,8 +128,8 @@ def synthetic_corpus(sentences: int) -> list:
     return data
 
 
-def per_op_overhead(torch, repeats: int) -> dict[str, float]:
-    """Median microseconds per call of each op an LSTM tagger uses, on tiny tensors."""
+def tiny_ops(torch) -> dict[str, Callable[[], Any]]:
+    """The ops an LSTM tagger uses, on tiny tensors (per-op overhead, not arithmetic)."""
     torch.manual_seed(0)
     x = torch.randn(1, 24, requires_grad=True)
     w = torch.randn(6, 24, requires_grad=True)
@@ -135,7 +138,7 @@ def per_op_overhead(torch, repeats: int) -> dict[str, float]:
     table = torch.randn(9, 6, requires_grad=True)
     target = torch.tensor([1])
     F = torch.nn.functional
-    ops = {
+    return {
         "add": lambda: h + h,
         "mul": lambda: h * h,
         "matmul": lambda: x @ w.t(),
@@ -148,23 +151,34 @@ def per_op_overhead(torch, repeats: int) -> dict[str, float]:
         "log_softmax": lambda: F.log_softmax(h, dim=1),
         "nll_loss": lambda: F.nll_loss(F.log_softmax(h, dim=1), target),
     }
-    results = {}
-    for name, op in ops.items():
+
+
+def time_op(torch, op: Callable[[], Any], mode: str, calls: int) -> float:
+    """Microseconds per call of ``op()`` (under no_grad) or of ``op().sum().backward()``."""
+    start = time.perf_counter()
+    if mode == "forward":
+        with torch.no_grad():
+            for _ in range(calls):
+                op()
+    else:
+        for _ in range(calls):
+            op().sum().backward()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def per_op_pairs(minigrad, torch, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """For each op and mode, ``rounds`` pairs (torch's, minigrad's microseconds per call), each
+    pair measured back to back in this one process, so that both see the machine alike."""
+    ops = {"torch": tiny_ops(torch), "minigrad": tiny_ops(minigrad)}
+    pairs: dict[str, list[tuple[float, float]]] = {}
+    for name in ops["torch"]:
         for mode in ("forward", "forward+backward"):
-            samples = []
-            for _ in range(repeats):
-                n = 2000
-                start = time.perf_counter()
-                if mode == "forward":
-                    with torch.no_grad():
-                        for _ in range(n):
-                            op()
-                else:
-                    for _ in range(n):
-                        op().sum().backward()
-                samples.append((time.perf_counter() - start) / n * 1e6)
-            results[f"{name} {mode}"] = statistics.median(samples)
-    return results
+            calls = 1000 if mode == "forward" else 100
+            pairs[f"{name} {mode}"] = [
+                (time_op(torch, ops["torch"][name], mode, calls), time_op(minigrad, ops["minigrad"][name], mode, calls))
+                for _ in range(rounds)
+            ]
+    return pairs
 
 
 W2_SENTENCES = {"full": 500, "quick": 25, "minigrad-python": 25}
@@ -183,7 +197,7 @@ def worker(lib: str, workload: str, quick: bool) -> None:
         times, losses = train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1)
         result = {"step_times": times, "losses": losses}
     elif workload == "W3":
-        result = {"per_op_us": per_op_overhead(torch, 1)}
+        result = {"pairs": per_op_pairs(minigrad=torch, torch=import_lib("torch"), rounds=10 if quick else 40)}
     else:
         raise SystemExit(f"unknown workload {workload}")
     print(json.dumps(result))
@@ -275,14 +289,20 @@ def main() -> None:
                 f"  final loss {loss:.6f} (torch {torch_loss:.6f} at step {steps})"
             )
         print()
-    runs = interleaved(libs, repeats, lambda lib: run_worker(lib, "W3", args.quick)["per_op_us"])
-    results = {lib: {op: statistics.median(run[op] for run in runs[lib]) for op in runs[lib][0]} for lib in libs}
-    print("W3 per-op overhead (microseconds per call; ratio to torch)")
-    print(f"  {'op':32s}" + "".join(f"{lib:>24s}" for lib in libs))
-    for op in results["torch"]:
-        base = results["torch"][op]
-        cells = "".join(f"{results[lib][op]:12.2f} ({results[lib][op] / base:6.2f}x)" for lib in libs)
-        print(f"  {op:32s}{cells}")
+    # W3: each minigrad backend measures itself against torch in its own process, op by op, the two
+    # taking turns every 100 or 1000 calls; the ratio is the median of the pairs' ratios.
+    mini = [lib for lib in libs if lib != "torch"]
+    pairs = {lib: run_worker(lib, "W3", args.quick)["pairs"] for lib in mini}
+    print("W3 per-op overhead (microseconds per call, medians; ratio: median of back-to-back pairs)")
+    print(f"  {'op':28s}{'torch':>10s}" + "".join(f"{lib:>28s}" for lib in mini))
+    for op in pairs[mini[0]]:
+        torch_us = statistics.median(t for lib in mini for t, _ in pairs[lib][op])
+        cells = ""
+        for lib in mini:
+            own = statistics.median(m for _, m in pairs[lib][op])
+            ratio = statistics.median(m / t for t, m in pairs[lib][op])
+            cells += f"{own:15.2f} ({ratio:6.2f}x)"
+        print(f"  {op:28s}{torch_us:10.2f}{cells}")
     print()
     print("W4 the tutorial example as a whole process")
     with tempfile.TemporaryDirectory() as cache:
