@@ -294,15 +294,15 @@ def main() -> None:
     mini = [lib for lib in libs if lib != "torch"]
     pairs = {lib: run_worker(lib, "W3", args.quick)["pairs"] for lib in mini}
     print("W3 per-op overhead (microseconds per call, medians; ratio: median of back-to-back pairs)")
-    print(f"  {'op':28s}{'torch':>10s}" + "".join(f"{lib:>28s}" for lib in mini))
+    print(f"  {'op':28s}" + "".join(f"{'torch':>10s}{lib:>18s}{'ratio':>9s}" for lib in mini))
     for op in pairs[mini[0]]:
-        torch_us = statistics.median(t for lib in mini for t, _ in pairs[lib][op])
         cells = ""
         for lib in mini:
+            torch_us = statistics.median(t for t, _ in pairs[lib][op])
             own = statistics.median(m for _, m in pairs[lib][op])
             ratio = statistics.median(m / t for t, m in pairs[lib][op])
-            cells += f"{own:15.2f} ({ratio:6.2f}x)"
-        print(f"  {op:28s}{torch_us:10.2f}{cells}")
+            cells += f"{torch_us:10.2f}{own:18.2f}{ratio:8.2f}x"
+        print(f"  {op:28s}{cells}")
     print()
     print("W4 the tutorial example as a whole process")
     with tempfile.TemporaryDirectory() as cache:
