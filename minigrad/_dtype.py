@@ -33,6 +33,12 @@ float64 = dtype("float64", "d", True, 8, 3)
 
 ALL_DTYPES = (bool_, int64, float32, float64)
 BY_NAME = {d.name: d for d in ALL_DTYPES}
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+
+
+def scalar_type_name(d: dtype) -> str:
+    """torch's C++ name of a dtype (``Float`` for float32), as its error messages word it."""
+    return _SCALAR_TYPE_NAMES[d.name]
 
 _default_dtype = float32
 

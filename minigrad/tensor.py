@@ -22,7 +22,7 @@ from typing import Any
 
 from minigrad import _dtype, _printing
 from minigrad._backend import kernels as K
-from minigrad._dtype import bool_, dtype, float32, float64, int64
+from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
 from minigrad.autograd import grad_mode
 
@@ -717,8 +717,8 @@ class Tensor:
             )
         if result.dtype is not self.dtype and _dtype.promote_types(result.dtype, self.dtype) is not self.dtype:
             raise RuntimeError(
-                f"result type {_type_word(result.dtype)} can't be cast to the desired output type "
-                f"{_type_word(self.dtype)}"
+                f"result type {scalar_type_name(result.dtype)} can't be cast to the desired output type "
+                f"{scalar_type_name(self.dtype)}"
             )
         node = result.grad_fn
         if node is not None:
@@ -894,10 +894,6 @@ def _as_bool(x: Any) -> Any:
     if isinstance(x, Tensor) and x.dtype is not bool_:
         raise RuntimeError("minigrad supports logical &, | and ~ on bool tensors only")
     return x
-
-
-def _type_word(dt: dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[dt.name]
 
 
 # The operations (and the engine) import this module, so they are bound after Tensor exists.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from math import prod
 
 from minigrad._backend import kernels as K
+from minigrad._dtype import scalar_type_name
 from minigrad._functions.pointwise import binary_values, cast
 from minigrad._functions.shape import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
@@ -27,10 +28,6 @@ def _check_dtypes(a: Tensor, b: Tensor) -> None:
 
 def _c_name(t: Tensor) -> str:
     return {"float32": "float", "float64": "double", "int64": "long int", "bool": "bool"}[t.dtype.name]
-
-
-def _type_name(t: Tensor) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}[t.dtype.name]
 
 
 def _check_product(a: Tensor, b: Tensor, first: str) -> None:
@@ -82,7 +79,8 @@ class Addmm(Function):
     def forward(ctx, input, a, b, beta, alpha):
         if input.dtype is not b.dtype:
             raise RuntimeError(
-                f"self and mat2 must have the same dtype, but got {_type_name(input)} and {_type_name(b)}"
+                f"self and mat2 must have the same dtype, but got {scalar_type_name(input.dtype)} and "
+                f"{scalar_type_name(b.dtype)}"
             )
         _check_product(a, b, "mat1")
         (m, k), n = a._shape, b._shape[1]
@@ -125,7 +123,9 @@ class Bmm(Function):
                 f"[{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}]."
             )
         if a.dtype is not b.dtype:
-            raise RuntimeError(f"expected scalar type {_type_name(a)} but found {_type_name(b)}")
+            raise RuntimeError(
+                f"expected scalar type {scalar_type_name(a.dtype)} but found {scalar_type_name(b.dtype)}"
+            )
         ctx.save_for_backward(a, b)
         batch, m, k = a._shape
         n = b._shape[2]
@@ -157,7 +157,8 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(f"1D tensors expected, but got {a.dim()}D and {b.dim()}D tensors")
     if a.dtype is not b.dtype:
         raise RuntimeError(
-            f"dot : expected both vectors to have same dtype, but found {_type_name(a)} and {_type_name(b)}"
+            f"dot : expected both vectors to have same dtype, but found {scalar_type_name(a.dtype)} and "
+            f"{scalar_type_name(b.dtype)}"
         )
     if a._shape != b._shape:
         raise RuntimeError(
@@ -173,8 +174,8 @@ def mv(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.dim()}, {b.dim()}")
     if a.dtype is not b.dtype:
         raise RuntimeError(
-            f"addmv input tensors must have the same dtype, but got {_type_name(b)}, {_type_name(a)}, "
-            f"and {_type_name(b)}"
+            f"addmv input tensors must have the same dtype, but got {scalar_type_name(b.dtype)}, "
+            f"{scalar_type_name(a.dtype)}, and {scalar_type_name(b.dtype)}"
         )
     if a._shape[1] != b._shape[0]:
         raise RuntimeError(

@@ -10,7 +10,7 @@ import math
 from array import array
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import int64
+from minigrad._dtype import int64, scalar_type_name
 from minigrad._functions.reduction import split_at
 from minigrad._shape import normalize_dim
 from minigrad.autograd.function import Function
@@ -177,7 +177,7 @@ def nll_loss(
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target._shape[0]}")
     if target.dtype is not int64:
         raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_scalar_type_name(target.dtype.name)}"
+            f"expected target dtype to be Long or Byte, but got {scalar_type_name(target.dtype)}"
         )
     classes = input._shape[-1]
     if weight is not None:
@@ -188,8 +188,8 @@ def nll_loss(
             )
         if weight.dtype is not input.dtype:
             raise RuntimeError(
-                f"expected scalar type {_scalar_type_name(input.dtype.name)} but found "
-                f"{_scalar_type_name(weight.dtype.name)}"
+                f"expected scalar type {scalar_type_name(input.dtype)} but found "
+                f"{scalar_type_name(weight.dtype)}"
             )
     if input.dim() == 1:
         loss = NllLoss.apply(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
@@ -204,10 +204,6 @@ def _divide(a: float, b: float) -> float:
     if a != a or a == 0:
         return math.nan
     return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def _scalar_type_name(name: str) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(name, name)
 
 
 def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:

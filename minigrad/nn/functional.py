@@ -11,7 +11,7 @@ import warnings
 
 from minigrad import _creation
 from minigrad._dtype import dtype as _dtype
-from minigrad._dtype import int64
+from minigrad._dtype import int64, scalar_type_name
 from minigrad._functions import linalg as _linalg
 from minigrad._functions import nn as _nn
 from minigrad._functions import pointwise as _pointwise
@@ -180,7 +180,7 @@ def cross_entropy(
         if not target.is_floating_point():
             raise RuntimeError(
                 "Expected floating point type for target with class probabilities, got "
-                + _nn._scalar_type_name(target.dtype.name)
+                + scalar_type_name(target.dtype)
             )
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
