@@ -112,3 +112,29 @@ def gradient_summary(grad: Any) -> str:
     if grad is None:
         return "-"
     return f"{format_shape(grad.shape)} {norm(grad):.4g}"
+
+
+FIRST_VALUES = 6  # elements of a tensor shown in summaries
+
+
+def tensor_summary(t: Tensor) -> dict[str, Any]:
+    """A tensor for the HTML page: shape, dtype, its first elements and (for floats) its 2-norm.
+
+    Non-finite numbers become the strings ``"nan"``, ``"inf"``, ``"-inf"`` (JSON has none).
+    """
+    values = t._flat_values()
+    summary = {
+        "shape": list(t.shape),
+        "dtype": t.dtype.name,
+        "numel": len(values),
+        "values": [_json_number(v) for v in values[:FIRST_VALUES]],
+    }
+    if t.dtype.is_floating_point:
+        summary["norm"] = _json_number(sum(v * v for v in values) ** 0.5)
+    return summary
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    return value
