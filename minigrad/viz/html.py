@@ -38,7 +38,7 @@ from minigrad.viz.graph import (
     tensor_summary,
     walk,
 )
-from minigrad.viz.layout import Box, layered_layout
+from minigrad.viz.layout import NODE_GAP, Box, layered_layout
 from minigrad.viz.trace import BackwardTrace, Step
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +46,7 @@ CHAR_WIDTH = 7.0  # of the 11px monospace font, to size the boxes
 LINE_HEIGHT = 14.0
 PADDING = 8.0
 BADGE_CHARS = 18
+TRACE_NODE_GAP = 56.0
 FREED = "freed by backward (draw before backward, or use retain_graph=True, to see them)"
 
 
@@ -83,7 +84,8 @@ def to_html(
 
     badge = trace is not None  # a line in each box for its state during the replay
     sizes = [_box_size(node["lines"], badge and node["kind"] != "output") for node in data_nodes]
-    layout = layered_layout(sizes, [(tail, head) for tail, head, _, _ in data_edges])
+    gap = TRACE_NODE_GAP if trace is not None else NODE_GAP  # edge labels need the room
+    layout = layered_layout(sizes, [(tail, head) for tail, head, _, _ in data_edges], gap)
     data = {
         "nodes": data_nodes,
         "edges": data_edges,
@@ -184,25 +186,33 @@ def _box_size(lines: list[str], badge: bool) -> tuple[float, float]:
 
 def _svg(nodes: list[dict], edges: list, boxes: list[Box], routes: list, width: float, height: float) -> str:
     parts = []
+    fan_out, fan_in = [0] * len(nodes), [0] * len(nodes)
+    for tail, head, _, _ in edges:
+        fan_out[tail] += 1
+        fan_in[head] += 1
     for e, ((tail, head, input_nr, output_nr), route) in enumerate(zip(edges, routes)):
         points = list(route)
         points[0] = (_port(boxes[tail], output_nr, nodes[tail].get("outputs", 1)), points[0][1])
         points[-1] = (_port(boxes[head], input_nr, len(nodes[head].get("next", ()))), points[-1][1])
         path = _path(points)
-        mid = points[len(points) // 2] if len(points) > 2 else _midpoint(points[0], points[-1])
+        if len(points) > 2:
+            mid = points[len(points) // 2]
+        else:  # away from where edges meet: near the tail of edges converging on a head, and so on
+            where = 0.25 if fan_in[head] > 1 >= fan_out[tail] else 0.75 if fan_out[tail] > 1 >= fan_in[head] else 0.5
+            mid = _on_curve(points[0], points[1], where)
         parts.append(
             f'<g class="edge" data-edge="{e}" data-from="{tail}" data-to="{head}">'
             f'<path d="{path}"/><text class="glabel" x="{mid[0] + 6:.1f}" y="{mid[1]:.1f}"></text></g>'
         )
     for i, (node, box) in enumerate(zip(nodes, boxes)):
+        baseline = [box.top + PADDING / 2 + LINE_HEIGHT * (k + 0.8) for k in range(len(node["lines"]) + 1)]
         text = "".join(
-            f'<text x="{box.x:.1f}" y="{box.top + PADDING / 2 + LINE_HEIGHT * (k + 0.8):.1f}">{html.escape(line)}</text>'
-            for k, line in enumerate(node["lines"])
+            f'<text x="{box.x:.1f}" y="{y:.1f}">{html.escape(line)}</text>' for y, line in zip(baseline, node["lines"])
         )
         parts.append(
             f'<g class="node {node["kind"]}" data-node="{i}" tabindex="-1">'
             f'<rect x="{box.left:.1f}" y="{box.top:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" rx="5"/>'
-            f'{text}<text class="badge" x="{box.x:.1f}" y="{box.bottom - PADDING / 2 - LINE_HEIGHT * 0.2:.1f}"></text></g>'
+            f'{text}<text class="badge" x="{box.x:.1f}" y="{baseline[-1]:.1f}"></text></g>'
         )
     return (
         f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" data-width="{width:.1f}" data-height="{height:.1f}">'
@@ -218,8 +228,13 @@ def _port(box: Box, k: int, count: int) -> float:
     return box.x if count <= 1 else box.left + box.width * (k + 1) / (count + 1)
 
 
-def _midpoint(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
-    return (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+def _on_curve(a: tuple[float, float], b: tuple[float, float], t: float) -> tuple[float, float]:
+    """The point at parameter t of the curve ``_path`` draws from a to b."""
+    bend = (b[1] - a[1]) / 2
+    ys = (a[1], a[1] + bend, b[1] - bend, b[1])
+    xs = (a[0], a[0], b[0], b[0])
+    weights = ((1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3)
+    return sum(w * x for w, x in zip(weights, xs)), sum(w * y for w, y in zip(weights, ys))
 
 
 def _path(points: list[tuple[float, float]]) -> str:

@@ -71,10 +71,13 @@ class Layout:
     height: float
 
 
-def layered_layout(sizes: Sequence[tuple[float, float]], edges: Sequence[tuple[int, int]]) -> Layout:
+def layered_layout(
+    sizes: Sequence[tuple[float, float]], edges: Sequence[tuple[int, int]], node_gap: float = NODE_GAP
+) -> Layout:
     """Lay out nodes of the given (width, height) and edges (tail, head), tails drawn above heads.
 
-    The graph must be acyclic (an autograd graph is); edges may repeat.
+    The graph must be acyclic (an autograd graph is); edges may repeat. ``node_gap`` is the least
+    horizontal space between two boxes of a layer.
     """
     n = len(sizes)
     layer = _longest_path_layers(n, edges)
@@ -101,7 +104,7 @@ def layered_layout(sizes: Sequence[tuple[float, float]], edges: Sequence[tuple[i
     for v, level in enumerate(vertex_layer):
         rows[level].append(v)
     rows = _order(rows, above, below)
-    xs = _coordinates(rows, widths, above, below)
+    xs = _coordinates(rows, widths, above, below, node_gap)
 
     heights = [max((sizes[v][1] for v in row if v < n), default=0.0) for row in rows]
     layer_y, y = [], MARGIN
@@ -196,13 +199,13 @@ def _crossings(rows: list[list[int]], below: list[list[int]]) -> int:
 
 
 def _coordinates(
-    rows: list[list[int]], widths: list[float], above: list[list[int]], below: list[list[int]]
+    rows: list[list[int]], widths: list[float], above: list[list[int]], below: list[list[int]], gap: float
 ) -> list[float]:
     """Centre x of every vertex: packed rows, then passes pulling each vertex towards its
     neighbours' mean x (alternately those above and those below)."""
     x = [0.0] * len(widths)
     for row in rows:
-        _place(row, [0.0] * len(row), widths, x)
+        _place(row, [0.0] * len(row), widths, gap, x)
     for sweep in range(COORDINATE_PASSES):
         down = sweep % 2 == 0
         order = rows if down else rows[::-1]
@@ -212,14 +215,14 @@ def _coordinates(
                 near = above[v] if down else below[v]
                 near = near or (below[v] if down else above[v])
                 targets.append(sum(x[u] for u in near) / len(near) if near else x[v])
-            _place(row, targets, widths, x)
+            _place(row, targets, widths, gap, x)
     left = min((x[v] - widths[v] / 2 for v in range(len(widths))), default=0.0)
     return [value - left + MARGIN for value in x]
 
 
-def _place(row: list[int], targets: list[float], widths: list[float], x: list[float]) -> None:
+def _place(row: list[int], targets: list[float], widths: list[float], gap: float, x: list[float]) -> None:
     """Set x for the vertices of ``row``: as close to ``targets`` as possible (least squares)
-    with the row's order kept and boxes at least NODE_GAP apart.
+    with the row's order kept and boxes at least ``gap`` apart.
 
     With offsets o_i (the least distance from the first centre to centre i), y_i = x_i - o_i must
     not decrease: an isotonic regression of targets_i - o_i, solved by pooling adjacent
@@ -228,7 +231,7 @@ def _place(row: list[int], targets: list[float], widths: list[float], x: list[fl
     offsets, offset = [], 0.0
     for i, v in enumerate(row):
         if i:
-            offset += (widths[row[i - 1]] + widths[v]) / 2 + NODE_GAP
+            offset += (widths[row[i - 1]] + widths[v]) / 2 + gap
         offsets.append(offset)
     blocks: list[list[float]] = []  # [sum, count]
     for target, o in zip(targets, offsets):

@@ -153,7 +153,7 @@
     const label = el.querySelector(".glabel");
     const x = label.getAttribute("x");
     label.textContent = "";
-    const lines = grad ? [["values", valuesText(grad, 3)], ["norm", `norm ${g4(grad.norm)}`]] : [["values", "None"]];
+    const lines = grad ? [["values", valuesText(grad, 2)], ["norm", `norm ${g4(grad.norm)}`]] : [["values", "None"]];
     lines.forEach(([cls, text], i) => {
       const span = document.createElementNS("http://www.w3.org/2000/svg", "tspan");
       span.setAttribute("class", cls);

@@ -1,4 +1,5 @@
-"""Pictures of the autograd graph: DOT text handed to Graphviz's ``dot`` program."""
+"""Pictures of the autograd graph: DOT text handed to Graphviz's ``dot`` program, or (for
+``.html``) minigrad's own interactive page, which needs no Graphviz."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from minigrad.viz.dot import to_dot
 from minigrad.viz.graph import Outputs
+from minigrad.viz.html import write_html
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -38,11 +40,15 @@ def to_svg(outputs: Outputs, **options: Any) -> str:
 def render(outputs: Outputs, path: str | Path, format: str | None = None, **options: Any) -> Path:
     """Draw the graph into ``path``; the format comes from its suffix unless given.
 
-    ``options`` are those of ``to_dot`` (``params``, ``trace``, ``show_saved``).
+    ``html`` writes ``to_html``'s interactive page (options ``params``, ``trace``, ``forward``,
+    ``title``); any other format is Graphviz's, with the options of ``to_dot`` (``params``,
+    ``trace``, ``show_saved``).
     """
     path = Path(path)
     format = format or path.suffix.lstrip(".")
     if not format:
         raise ValueError(f"cannot tell the picture format of {str(path)!r}: give it a suffix such as .svg or .png")
+    if format.lower() in ("html", "htm"):
+        return write_html(outputs, path, **options)
     path.write_bytes(run_dot(to_dot(outputs, **options), format))
     return path
