@@ -11,6 +11,7 @@ Also a small PNG reader (zlib only) so that a test can look at the screenshot's 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -42,13 +43,18 @@ class Page:
         self.profile = tempfile.mkdtemp(prefix="minigrad-chromium-")
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
+        # Chromium's ends move above 9 first, so that making them its 3 and 4 clobbers neither.
+        to_browser, from_browser = (self._above_nine(fd) for fd in (to_browser, from_browser))
         command = (
             f'exec "{CHROMIUM}" --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions '
             f"--user-data-dir={self.profile} --window-size={width},{height} --remote-debugging-pipe "
             f"3<&{to_browser} 4>&{from_browser}"
         )
         self.process = subprocess.Popen(
-            ["sh", "-c", command], pass_fds=(to_browser, from_browser), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            ["bash", "-c", command],  # (bash: sh may refuse descriptors above 9)
+            pass_fds=(to_browser, from_browser),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(to_browser)
         os.close(from_browser)
@@ -60,6 +66,12 @@ class Page:
         self.session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
+
+    @staticmethod
+    def _above_nine(fd: int) -> int:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+        os.close(fd)
+        return high
 
     # -- the protocol --------------------------------------------------------------------------
 

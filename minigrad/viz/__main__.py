@@ -107,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--html", type=Path, required=True, help="where to write the page")
     parser.add_argument("--tensor", metavar="NAME", help="draw the script's global NAME instead of the last backward")
     parser.add_argument("--no-values", action="store_true", help="do not record the forward value of every op")
-    parser.add_argument("args", nargs="*", help="arguments for the script, after --")
-    options = parser.parse_args(argv)
+    parser.epilog = "Arguments after -- are passed to the script."
+    argv = sys.argv[1:] if argv is None else argv
+    script_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    options = parser.parse_args(argv[: len(argv) - len(script_args) - ("--" in argv)])
+    options.args = script_args
 
     namespace, last, forward = run_script(options.script, options.args, values=not options.no_values)
     trace = last.trace

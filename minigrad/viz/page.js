@@ -164,6 +164,8 @@
     });
   }
 
+  const labels = []; // the gradient each edge's label shows now (undefined: none)
+
   function show(k) {
     position = Math.max(0, Math.min(steps.length, k));
     const state = stateAt(position);
@@ -176,23 +178,28 @@
       el.classList.toggle("current", done && s === position - 1);
       el.classList.toggle("ready", !done && ready.has(i));
       el.classList.toggle("waiting", !done && !ready.has(i));
-      const badge = el.querySelector(".badge");
+      let text;
       if (done && nodes[i].kind === "leaf") {
         const grad = steps[s].in[0];
-        badge.textContent = grad ? `.grad norm ${g4(grad.norm)}` : ".grad: None";
+        text = grad ? `.grad norm ${g4(grad.norm)}` : ".grad: None";
       } else if (done) {
-        badge.textContent = `step ${s + 1}`;
+        text = `step ${s + 1}`;
       } else if (ready.has(i)) {
-        badge.textContent = "ready";
+        text = "ready";
       } else {
         const more = state.arrived[i] ? ` (${state.arrived[i]} in)` : "";
-        badge.textContent = `waits for ${state.deps[i]}${more}`;
+        text = `waits for ${state.deps[i]}${more}`;
       }
+      const badge = el.querySelector(".badge");
+      if (badge.textContent !== text) badge.textContent = text;
     });
     edgeEls.forEach((el, e) => {
       const flow = edgeGradient(e, position);
       el.classList.toggle("flowed", flow.flowed);
       el.classList.toggle("active", !!flow.active);
+      const label = flow.flowed ? flow.grad : undefined; // what the label should show
+      if (labels[e] === label) return;
+      labels[e] = label;
       if (flow.flowed) setLabel(el, flow.grad);
       else el.querySelector(".glabel").textContent = "";
     });
