@@ -500,3 +500,45 @@ def test_a_graph_of_2000_nodes_paints_within_2_seconds(browser, tmp_path):
     browser.press("End")
     assert browser.evaluate(STATE)["status"].startswith("step 2002 of 2002")
     assert browser.errors == []
+
+
+# -- the docs' pages and the README's picture -------------------------------------------------
+
+
+def make_pictures():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "make_pictures.py"
+    spec = importlib.util.spec_from_file_location("make_pictures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_docs_pages_are_what_make_pictures_writes_and_are_linked():
+    pictures = make_pictures()
+    docs = pictures.PAGES.parent
+    for name, html in pictures.pages().items():
+        assert (pictures.PAGES / f"{name}.html").read_text(encoding="utf-8") == html, "run docs/make_pictures.py"
+    assert "html/diamond.html" in (docs / "03-the-engine.md").read_text()
+    assert "html/tutorial-step.html" in (docs / "06-lstm.md").read_text()
+    readme = (docs.parent / "README.md").read_text()
+    assert "docs/html/diamond.html" in readme and "docs/images/backward-replay.png" in readme
+    assert "python docs/make_pictures.py --screenshot" in readme
+
+
+def test_the_tutorial_page_shows_the_fused_lstm_node():
+    data = page_data(make_pictures().tutorial_step_page())
+    titles = [n["title"] for n in data["nodes"]]
+    assert titles.count("LSTMLayerBackward") == 1 and "AccumulateGrad (lstm.weight_hh_l0)" in titles
+    assert len(data["steps"]) == len(data["nodes"]) - 1  # every node but the output box ran
+
+
+def test_the_readme_screenshot_is_a_picture_of_the_page():
+    pictures = make_pictures()
+    width, height, pixels = png_pixels(pictures.SCREENSHOT.read_bytes())
+    assert (width, height) == (1200, 760)
+    colours = Counter(p[:3] for p in pixels)
+    assert colours[(255, 213, 138)] > 1000  # the current node, as in the browser test above
+    assert len(pixels) - colours.most_common(1)[0][1] > 0.05 * len(pixels)

@@ -9,7 +9,7 @@ bottom; gradients flow upwards. The data the script needs is one JSON object:
 
 * ``nodes``: for each node its kind (``op``, ``leaf`` or ``output``), title, docstring, saved
   tensors, forward value, ``next`` (one ``[node, output_nr]`` or ``null`` per input), the
-  number of edges into it (the engine's dependency count) and its sequence number;
+  number of edges into it (the engine's dependency count) and its rank in creation order;
 * ``edges``: ``[producer, consumer, input index, output_nr]``;
 * ``steps``: the traced backward pass in the engine's order, each with the gradients that
   arrived at the node (``in``, one per output) and those it sent (``out``, one per input).
@@ -72,6 +72,7 @@ def to_html(
     for (node, output_nr), (_, tensor) in zip(roots, named):
         value = data_nodes[index[node]].setdefault("value", [None] * len(node._output_meta))
         value[output_nr] = tensor_summary(tensor)
+    _number_in_creation_order(nodes, data_nodes)
     dependencies = [0] * len(nodes)
     for edge in edges:
         dependencies[index[edge.producer]] += 1
@@ -122,12 +123,21 @@ def _node_data(node: Node, index: dict[Node, int], names: dict[int, str], forwar
             grad=tensor_summary(leaf.grad) if leaf.grad is not None else None,
         )
         return data
-    data.update(kind="op", lines=[node.name(), shapes], seq=node._sequence_nr, doc=_docstring(node))
+    data.update(kind="op", lines=[node.name(), shapes], doc=_docstring(node))
     data["saved"] = FREED if node._released else [_saved(value) for value, _ in node._saved or ()]
     recorded = forward.outputs(node) if forward is not None else None
     if recorded is not None:
         data["value"] = recorded
     return data
+
+
+def _number_in_creation_order(nodes: list[Node], data_nodes: list[dict]) -> None:
+    """``seq``: each node's rank by sequence number among the drawn nodes (the engine runs the
+    ready node with the highest first; leaves rank above every op). Ranks, not the numbers
+    themselves, so that a page does not depend on what else the process made before."""
+    order = sorted(range(len(nodes)), key=lambda i: nodes[i]._sequence_nr)
+    for rank, i in enumerate(order):
+        data_nodes[i]["seq"] = rank
 
 
 def _next(node: Node, index: dict[Node, int]) -> list:

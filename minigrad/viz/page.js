@@ -132,8 +132,8 @@
     for (let i = 0; i < graphNodes; i++) {
       if (deps[i] === 0 && !(stepOf[i] >= 0 && stepOf[i] < k)) ready.push(i);
     }
-    // the order the engine pops them: leaves first, then the newest op (highest sequence number)
-    ready.sort((a, b) => (nodes[b].kind === "leaf") - (nodes[a].kind === "leaf") || nodes[b].seq - nodes[a].seq);
+    ready.sort((a, b) => nodes[b].seq - nodes[a].seq); // the engine's order: the newest first
+
     return { deps, arrived, ready };
   }
 
@@ -230,7 +230,7 @@
     const parts = [];
     if (position === 0) {
       parts.push("<h2>before backward</h2><p>Each node waits for as many gradients as edges point at it " +
-        "(its dependency count). The engine runs the ready node with the highest sequence number first.</p>");
+        "(its dependency count). Among the ready nodes the engine runs the newest first (leaves count as newest).</p>");
     } else {
       const step = steps[position - 1];
       const node = nodes[step.node];
@@ -264,7 +264,9 @@
       panel.innerHTML = parts.join("");
       return;
     }
-    if (node.kind === "op") parts.push(`<p>sequence number ${node.seq}</p>`);
+    if (node.kind === "op") {
+      parts.push(`<p>creation order ${node.seq + 1} of ${graphNodes}: of the ready nodes the engine runs the latest made first</p>`);
+    }
     parts.push(`<h3>${node.kind === "leaf" ? "AccumulateGrad" : "backward of"}</h3><pre>${escape(node.doc)}</pre>`);
     parts.push("<h3>forward value</h3><ul>");
     if (node.value) node.value.forEach((t, k) => parts.push(tensorItem(node.value.length > 1 ? `output ${k}: ` : "", t)));
