@@ -6,8 +6,10 @@ that is not blank, and a 2,000-node graph painted within 2 s."""
 
 import json
 import math
+import os
 import re
 import shutil
+import subprocess
 import time
 from collections import Counter
 
@@ -542,3 +544,23 @@ def test_the_readme_screenshot_is_a_picture_of_the_page():
     colours = Counter(p[:3] for p in pixels)
     assert colours[(255, 213, 138)] > 1000  # the current node, as in the browser test above
     assert len(pixels) - colours.most_common(1)[0][1] > 0.05 * len(pixels)
+
+
+FIREFOX = shutil.which("firefox-esr") or shutil.which("firefox")
+
+
+@pytest.mark.skipif(FIREFOX is None, reason="firefox is not installed")
+def test_firefox_draws_the_page_and_runs_its_script(tmp_path):
+    """Firefox's own headless screenshot of the page at step 5: the script ran (the current
+    node is orange only once it has replayed the steps) and the leaf is drawn, still blue
+    (it runs at step 6)."""
+    page = tmp_path / "page.html"
+    page.write_text(diamond_html(diamond()))
+    shot = tmp_path / "shot.png"
+    command = [FIREFOX, "--headless", "--profile", str(tmp_path), "--window-size=1000,700",
+               "--screenshot", str(shot), f"{page.as_uri()}#step=5"]  # fmt: skip
+    environment = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    subprocess.run(command, check=True, capture_output=True, timeout=120, env=environment)
+    width, height, pixels = png_pixels(shot.read_bytes())
+    colours = Counter(p[:3] for p in pixels)
+    assert width == 1000 and colours[(255, 213, 138)] > 1000 and colours[(207, 226, 255)] > 500
