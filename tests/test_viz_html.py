@@ -564,3 +564,17 @@ def test_firefox_draws_the_page_and_runs_its_script(tmp_path):
     width, height, pixels = png_pixels(shot.read_bytes())
     colours = Counter(p[:3] for p in pixels)
     assert width == 1000 and colours[(255, 213, 138)] > 1000 and colours[(207, 226, 255)] > 500
+
+
+def test_a_function_without_a_docstring_says_so():
+    class Twice(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    y = Twice.apply(minigrad.tensor([1.0], requires_grad=True))
+    assert page_data(viz.to_html(y))["nodes"][0]["doc"] == "Twice has no docstring."

@@ -146,9 +146,8 @@ def _next(node: Node, index: dict[Node, int]) -> list:
 
 def _docstring(node: Node) -> str:
     """The docstring of the Function whose backward the node runs (it states the derivative)."""
-    function = node._function
-    doc = inspect.getdoc(function) if function is not None else None
-    return doc or f"{node.name()} has no docstring."
+    doc = node._function.__doc__ if node._function is not None else None  # its own, not Function's
+    return inspect.cleandoc(doc) if doc else f"{node.name()[: -len('Backward')]} has no docstring."
 
 
 def _saved(value: Any) -> Any:
