@@ -220,6 +220,21 @@ def test_the_runner_passes_arguments_and_draws_a_named_tensor(tmp_path):
     assert data["steps"] is not None  # loss is the root of the last backward
 
 
+def test_the_command_line(tmp_path):
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "learner.py").write_text(SCRIPT)
+    repo = str(Path(__file__).resolve().parent.parent)
+    environment = {**os.environ, "PYTHONPATH": repo}
+    command = [sys.executable, "-m", "minigrad.viz", "learner.py", "--html", "page.html"]
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    # Sum, Pow, Addmm, T (of the weight), and the two leaves
+    assert result.stderr.strip() == "wrote page.html, 6 steps of backward"
+    assert page_data((tmp_path / "page.html").read_text())["nodes"][-1]["title"] == "loss"
+
+
 def test_the_runner_explains_what_is_missing(tmp_path, capsys):
     with pytest.raises(SystemExit):
         run_main(tmp_path, script="import minigrad\ny = minigrad.ones(2, requires_grad=True) * 2\n")
@@ -227,6 +242,9 @@ def test_the_runner_explains_what_is_missing(tmp_path, capsys):
     with pytest.raises(SystemExit):
         run_main(tmp_path, "--tensor", "nothing")
     assert "has no global tensor named 'nothing'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "missing.py"), "--html", str(tmp_path / "out.html")])
+    assert "no such script" in capsys.readouterr().err
 
 
 # -- in the browser ---------------------------------------------------------------------------

@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv[: len(argv) - len(script_args) - ("--" in argv)])
     options.args = script_args
 
+    if not options.script.is_file():
+        parser.error(f"no such script: {options.script}")
     namespace, last, forward = run_script(options.script, options.args, values=not options.no_values)
     trace = last.trace
     if options.tensor is not None:
