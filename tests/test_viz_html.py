@@ -517,6 +517,14 @@ def test_a_graph_of_2000_nodes_paints_within_2_seconds(browser, tmp_path):
     print(f"2,003 nodes: to_html {build:.2f} s, first contentful paint {paint:.0f} ms")
     assert paint < 2000
     assert browser.evaluate("document.querySelectorAll('g.node').length") == 2003
+    # too big to read whole: it opens at a readable scale on the output, where backward starts
+    assert browser.evaluate("document.getElementById('viewport').getAttribute('transform')").endswith("scale(0.6000)")
+    output = browser.evaluate(
+        "(() => { const r = document.querySelector('g.node.output rect').getBoundingClientRect();"
+        " const s = document.getElementById('graph').getBoundingClientRect();"
+        " return r.top >= s.top && r.bottom <= s.bottom && r.left >= s.left && r.right <= s.right; })()"
+    )
+    assert output is True
     browser.press("End")
     assert browser.evaluate(STATE)["status"].startswith("step 2002 of 2002")
     assert browser.errors == []

@@ -55,6 +55,7 @@
   // -- pan and zoom ----------------------------------------------------------------------------
 
   const view = { x: 0, y: 0, k: 1 };
+  const READABLE = 0.6; // the least scale at which the boxes' text can be read
   function applyView() {
     viewport.setAttribute("transform", `translate(${view.x.toFixed(1)},${view.y.toFixed(1)}) scale(${view.k.toFixed(4)})`);
   }
@@ -74,6 +75,18 @@
     view.k = Math.max(0.02, Math.min(1, r.width / data.width, r.height / data.height));
     view.x = (r.width - data.width * view.k) / 2;
     view.y = Math.max(0, (r.height - data.height * view.k) / 2);
+    applyView();
+  }
+  // The first view: the whole graph when it can be read that way; else the outputs, where the
+  // backward pass starts, at a readable scale (the fit button shows it all).
+  function start() {
+    fit();
+    if (view.k >= READABLE) return;
+    const r = svg.getBoundingClientRect();
+    const box = nodeEls[graphNodes].querySelector("rect");
+    view.k = READABLE;
+    view.x = r.width / 2 - (+box.getAttribute("x") + +box.getAttribute("width") / 2) * view.k;
+    view.y = r.height - 30 - (+box.getAttribute("y") + +box.getAttribute("height")) * view.k;
     applyView();
   }
   function centreOn(i) {
@@ -353,12 +366,13 @@
 
   const wanted = new URLSearchParams(location.hash.slice(1));
   if (data.steps) document.getElementById("controls").hidden = false;
-  fit();
+  start();
   if (wanted.has("node") && nodeEls[+wanted.get("node")]) {
     selected = +wanted.get("node");
     nodeEls[selected].classList.add("selected");
+    if (view.k === READABLE) centreOn(selected);
   }
   if (data.steps) show(+wanted.get("step") || 0);
   else if (selected !== null) showNode(selected);
-  window.minigradViz = { show, select, fit, position: () => position, steps: steps.length };
+  window.minigradViz = { show, select, fit, start, position: () => position, steps: steps.length };
 })();
