@@ -382,6 +382,10 @@ def test_stepping_by_keyboard_shows_what_the_engine_computed(browser, tmp_path):
     assert expected[3][0][nodes.index(g["a"].grad_fn)] == "waits for 1 (1 in)"
     # the leaf's .grad is what backward accumulated: x.grad = 24x + 6 = (30, 54)
     assert state["badges"][nodes.index(gradient_edge(g["x"])[0])] == f".grad norm {math.hypot(30, 54):.4g}"
+    x_edge = next(e for e, edge in enumerate(data["edges"]) if data["nodes"][edge[0]]["title"] == "AccumulateGrad (x)")
+    tooltip = browser.evaluate(f"document.querySelector('g.edge[data-edge=\"{x_edge}\"] title').textContent")
+    gradient = f"(2,) float32 [30, 54]  norm {math.hypot(30, 54):.4g}"
+    assert tooltip == f"AccumulateGrad (x) \u2192 MulBackward (input 0)\ngradient: {gradient}"
     browser.press("ArrowRight")  # past the end: stays
     assert browser.evaluate(STATE)["status"].startswith(f"step {n} of {n}")
     browser.press("ArrowLeft")

@@ -29,6 +29,7 @@ from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
 from minigrad.tensor import Tensor
 from minigrad.viz.forward import ForwardRecord
 from minigrad.viz.graph import (
+    Edge,
     Outputs,
     Params,
     format_shape,
@@ -63,21 +64,14 @@ def to_html(
     ``trace`` from ``trace_backward`` the page replays its last backward pass step by step; with
     a ``forward`` record from ``record_forward`` each node shows the value it computed.
     """
-    names = leaf_names(params)
     named = named_outputs(outputs)
     roots = [gradient_edge(t) for _, t in named]
     nodes, edges = walk([node for node, _ in roots])
     index = {node: i for i, node in enumerate(nodes)}
-    data_nodes = [_node_data(node, index, names, forward) for node in nodes]
-    for (node, output_nr), (_, tensor) in zip(roots, named):
+    data_nodes = _nodes_data(nodes, edges, index, leaf_names(params), forward)
+    for (node, output_nr), (_, tensor) in zip(roots, named):  # the outputs' values are known
         value = data_nodes[index[node]].setdefault("value", [None] * len(node._output_meta))
         value[output_nr] = tensor_summary(tensor)
-    _number_in_creation_order(nodes, data_nodes)
-    dependencies = [0] * len(nodes)
-    for edge in edges:
-        dependencies[index[edge.producer]] += 1
-    for i, count in enumerate(dependencies):
-        data_nodes[i]["deps"] = count
     for name, tensor in named:
         data_nodes.append({"kind": "output", "title": name, "lines": [name, format_shape(tensor.shape)]})
     data_edges = [[index[e.producer], index[e.consumer], e.index, e.output_nr] for e in edges]
@@ -108,6 +102,22 @@ def write_html(outputs: Outputs, path: str | Path, **options: Any) -> Path:
 # -- the data ---------------------------------------------------------------------------------
 
 
+def _nodes_data(
+    nodes: list[Node], edges: list[Edge], index: dict[Node, int], names: dict[int, str], forward: ForwardRecord | None
+) -> list[dict]:
+    """What the page shows of each node, with its dependency count and rank in creation order."""
+    data = [_node_data(node, index, names, forward) for node in nodes]
+    for item in data:
+        item["deps"] = 0
+    for edge in edges:
+        data[index[edge.producer]]["deps"] += 1
+    for rank, i in enumerate(sorted(range(len(nodes)), key=lambda i: nodes[i]._sequence_nr)):
+        # ranks, not the sequence numbers themselves, so that a page does not depend on what else
+        # the process made before; the engine runs the ready node of highest rank first
+        data[i]["seq"] = rank
+    return data
+
+
 def _node_data(node: Node, index: dict[Node, int], names: dict[int, str], forward: ForwardRecord | None) -> dict:
     shapes = ", ".join(format_shape(meta[0]) if meta else "-" for meta in node._output_meta)
     data: dict[str, Any] = {"title": node_title(node, names), "next": _next(node, index)}
@@ -129,15 +139,6 @@ def _node_data(node: Node, index: dict[Node, int], names: dict[int, str], forwar
     if recorded is not None:
         data["value"] = recorded
     return data
-
-
-def _number_in_creation_order(nodes: list[Node], data_nodes: list[dict]) -> None:
-    """``seq``: each node's rank by sequence number among the drawn nodes (the engine runs the
-    ready node with the highest first; leaves rank above every op). Ranks, not the numbers
-    themselves, so that a page does not depend on what else the process made before."""
-    order = sorted(range(len(nodes)), key=lambda i: nodes[i]._sequence_nr)
-    for rank, i in enumerate(order):
-        data_nodes[i]["seq"] = rank
 
 
 def _next(node: Node, index: dict[Node, int]) -> list:
@@ -211,6 +212,7 @@ def _svg(nodes: list[dict], edges: list, boxes: list[Box], routes: list, width: 
             mid = _on_curve(points[0], points[1], where)
         parts.append(
             f'<g class="edge" data-edge="{e}" data-from="{tail}" data-to="{head}">'
+            f"<title>{html.escape(_edge_title(nodes, tail, head, input_nr))}</title>"
             f'<path d="{path}"/><text class="glabel" x="{mid[0] + 6:.1f}" y="{mid[1]:.1f}"></text></g>'
         )
     for i, (node, box) in enumerate(zip(nodes, boxes)):
@@ -230,6 +232,12 @@ def _svg(nodes: list[dict], edges: list, boxes: list[Box], routes: list, width: 
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>'
         f'<g id="viewport">{"".join(parts)}</g></svg>'
     )
+
+
+def _edge_title(nodes: list[dict], tail: int, head: int, input_nr: int) -> str:
+    """The tooltip of an edge: where it goes (the page adds the gradient along it)."""
+    into = f" (input {input_nr})" if len(nodes[head].get("next", ())) > 1 else ""
+    return f"{nodes[tail]['title']} \u2192 {nodes[head]['title']}{into}"
 
 
 def _port(box: Box, k: int, count: int) -> float:

@@ -163,6 +163,9 @@
   }
 
   function setLabel(el, grad) {
+    const title = el.querySelector("title");
+    title.textContent = title.textContent.split("\n")[0] + (grad === undefined ? "" : `\ngradient: ${tensorText(grad)}`);
+    if (grad === undefined) return;
     const label = el.querySelector(".glabel");
     const x = label.getAttribute("x");
     label.textContent = "";
@@ -213,8 +216,8 @@
       const label = flow.flowed ? flow.grad : undefined; // what the label should show
       if (labels[e] === label) return;
       labels[e] = label;
-      if (flow.flowed) setLabel(el, flow.grad);
-      else el.querySelector(".glabel").textContent = "";
+      setLabel(el, label);
+      if (!flow.flowed) el.querySelector(".glabel").textContent = "";
     });
     const ran = position > 0 ? `: ran ${nodes[steps[position - 1].node].title}` : ": before backward";
     statusLine.textContent = `step ${position} of ${steps.length}${ran} \u00b7 ready ${state.ready.length}`;
