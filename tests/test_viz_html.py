@@ -284,10 +284,12 @@ DRAWN = """(() => {
 
 
 @needs_chromium
-@pytest.mark.parametrize("graph", ["diamond", "mlp"])
+@pytest.mark.parametrize("graph", ["diamond", "mlp", "tutorial-step"])
 def test_every_node_and_edge_is_drawn(browser, tmp_path, graph):
     if graph == "diamond":
         data = load(browser, tmp_path, diamond_html(diamond()))
+    elif graph == "tutorial-step":
+        data = load(browser, tmp_path, make_pictures().tutorial_step_page())
     else:
         model, loss, trace = mlp()
         data = load(browser, tmp_path, viz.to_html(loss, params=model.named_parameters(), trace=trace))

@@ -146,7 +146,6 @@
       if (deps[i] === 0 && !(stepOf[i] >= 0 && stepOf[i] < k)) ready.push(i);
     }
     ready.sort((a, b) => nodes[b].seq - nodes[a].seq); // the engine's order: the newest first
-
     return { deps, arrived, ready };
   }
 
