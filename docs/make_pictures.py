@@ -12,7 +12,7 @@ from pathlib import Path
 
 import minigrad
 from minigrad import viz
-from minigrad._functions.rnn import lstm_layer_composed
+from minigrad._functions.recurrent import lstm_layer_composed
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
