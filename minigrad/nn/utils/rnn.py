@@ -17,18 +17,9 @@ between a list of (L_i, *) tensors and either form. Packing and unpacking select
 ``index_select``, so gradients flow through them. ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` take a
 PackedSequence, run it through ``minigrad._functions.recurrent.packed_layer``, and return one.
 
-**The tagger's helper.** ``lstm_padded`` runs an LSTM over a padded time-major batch with the
-lengths passed alongside, without packing: padding at the end is harmless to a left-to-right
-LSTM (step ``t`` only sees steps ``<= t``), and a right-to-left LSTM is run on each sequence
-reversed *within its own length*::
-
-    sequence  a b c _ _        (length 3, two padding steps)
-    reversed  c b a _ _        (padding stays at the end)
-
-A left-to-right pass over the reversed batch, reversed back the same way, is the right-to-left
-pass over the real steps. Each sequence's final state ``h_n`` is its output at step
-``length - 1`` of the pass (of the reversed batch for the right-to-left direction). One kernel
-call per layer and direction covers the whole batch, where packing takes one per distinct length.
+**Lengths beside a padded batch.** ``lstm_padded`` runs an ``nn.LSTM`` over a padded batch
+with its lengths by packing it: padding never enters the recurrence, in either direction.
+``sequence_mask`` and ``select_last_steps`` serve losses over such batches (the CRF's).
 """
 
 from __future__ import annotations
@@ -38,7 +29,6 @@ from typing import Any, NamedTuple
 
 from minigrad import _creation
 from minigrad._dtype import bool_, float32, float64, int64
-from minigrad._functions.recurrent import lstm_layer
 from minigrad._functions.shape import cat, stack
 from minigrad._shape import broadcast_shapes
 from minigrad.tensor import Tensor
@@ -46,13 +36,11 @@ from minigrad.tensor import Tensor
 __all__ = [
     "PackedSequence",
     "invert_permutation",
-    "lstm_layer_padded",
     "lstm_padded",
     "pack_padded_sequence",
     "pack_sequence",
     "pad_packed_sequence",
     "pad_sequence",
-    "reverse_padded_sequence",
     "select_last_steps",
     "sequence_mask",
     "unpack_sequence",
@@ -288,50 +276,11 @@ def sequence_mask(lengths: Lengths, max_len: int | None = None) -> Tensor:
     return _creation.tensor(rows, dtype=bool_).reshape(steps, len(lengths))
 
 
-def reverse_padded_sequence(x: Tensor, lengths: Lengths) -> Tensor:
-    """Reverse each column of a time-major ``(T, B, *)`` batch within its length:
-    ``out[t, b] = x[lengths[b] - 1 - t, b]`` for ``t < lengths[b]``; padding steps stay where
-    they are. Applying it twice gives ``x`` back. Differentiable."""
-    steps, batch = _check_batch(x, lengths)
-    lengths = _as_list(lengths)
-    rows = [((length - 1 - t) if t < length else t) * batch + b
-            for t in range(steps) for b, length in enumerate(lengths)]
-    return _rows(x, steps * batch, rows).reshape(x.shape)
-
-
 def select_last_steps(x: Tensor, lengths: Lengths) -> Tensor:
     """``out[b] = x[lengths[b] - 1, b]``: each sequence's last real step, shape ``(B, *)``."""
     steps, batch = _check_batch(x, lengths)
     rows = [(length - 1) * batch + b for b, length in enumerate(_as_list(lengths))]
     return _rows(x, steps * batch, rows).reshape(batch, *x.shape[2:])
-
-
-def lstm_layer_padded(
-    x: Tensor,
-    lengths: Lengths,
-    h0: Tensor,
-    c0: Tensor,
-    w_ih: Tensor,
-    w_hh: Tensor,
-    b_ih: Tensor | None = None,
-    b_hh: Tensor | None = None,
-    reverse: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """One LSTM layer (one direction) over a padded ``(T, B, I)`` batch.
-
-    Returns ``(output (T, B, H), h_n (B, H))``: at real steps the output is what each sequence
-    would give on its own, padding steps hold zeros, and ``h_n`` is each sequence's final
-    hidden state (after its last real step, or after its first one when ``reverse``).
-    The final cell state is not returned: the layer only exposes it after step ``T``.
-    """
-    _check_batch(x, lengths)
-    if reverse:
-        x = reverse_padded_sequence(x, lengths)
-    output, _, _ = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, False)
-    h_n = select_last_steps(output, lengths)
-    if reverse:
-        output = reverse_padded_sequence(output, lengths)
-    return output * sequence_mask(lengths, x.shape[0]).unsqueeze(2).to(output.dtype), h_n
 
 
 def lstm_padded(lstm: Any, x: Tensor, lengths: Lengths,
@@ -340,37 +289,13 @@ def lstm_padded(lstm: Any, x: Tensor, lengths: Lengths,
 
     ``x`` is ``(T, B, I)`` (``(B, T, I)`` if the module is ``batch_first``), ``output`` is laid
     out likewise with ``num_directions * hidden_size`` features, zero at padding steps, and
-    ``h_n`` is ``(num_layers * num_directions, B, H)`` as torch's. Dropout between layers is
-    applied as in ``lstm(x)`` when the module is training.
+    ``h_n`` is ``(num_layers * num_directions, B, H)``: each sequence's final state, as torch's.
+    It is ``pack_padded_sequence``, the module, and ``pad_packed_sequence``.
     """
-    if lstm.batch_first:
-        x = x.transpose(0, 1)
-    steps, batch = _check_batch(x, lengths)
-    directions = 2 if lstm.bidirectional else 1
-    if hx is None:
-        zeros = _creation.zeros(lstm.num_layers * directions, batch, lstm.hidden_size, dtype=x.dtype)
-        hx = (zeros, zeros)
-    h0, c0 = hx
-    finals = []
-    for layer in range(lstm.num_layers):
-        if layer and lstm.dropout and lstm.training:
-            from minigrad.nn import functional as F
-
-            x = F.dropout(x, lstm.dropout, True)
-        outputs = []
-        for direction in range(directions):
-            suffix = f"l{layer}" + ("_reverse" if direction else "")
-            index = layer * directions + direction
-            biases = ((getattr(lstm, f"bias_ih_{suffix}"), getattr(lstm, f"bias_hh_{suffix}"))
-                      if lstm.bias else (None, None))
-            output, h_n = lstm_layer_padded(x, lengths, h0[index], c0[index], getattr(lstm, f"weight_ih_{suffix}"),
-                                            getattr(lstm, f"weight_hh_{suffix}"), *biases, reverse=bool(direction))
-            outputs.append(output)
-            finals.append(h_n)
-        x = outputs[0] if directions == 1 else cat(outputs, 2)
-    if lstm.batch_first:
-        x = x.transpose(0, 1)
-    return x, stack(finals)
+    packed = pack_padded_sequence(x, lengths, lstm.batch_first, enforce_sorted=False)
+    output, (h_n, _) = lstm(packed, hx)
+    padded, _ = pad_packed_sequence(output, lstm.batch_first, total_length=x.shape[1 if lstm.batch_first else 0])
+    return padded, h_n
 
 
 def _as_list(lengths: Lengths) -> list[int]:
