@@ -1,5 +1,5 @@
 """``nn.GRU``, ``nn.RNN``, ``nn.GRUCell`` and ``nn.RNNCell`` (and what they share with ``nn.LSTM``
-through ``RNNBase``) against torch 2.13.0: outputs, final states, every gradient, the
+through ``RNNBase``, and LSTM's ``proj_size``) against torch 2.13.0: outputs, final states, every gradient, the
 initialisation after ``manual_seed``, ``repr``, and torch's exceptions for bad arguments.
 
 Both libraries get identical weights (torch's, loaded through ``load_state_dict``) and identical
@@ -20,6 +20,7 @@ import minigrad as mg
 import minigrad.nn as nn
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 through a few dozen steps of recurrence, as test_nn_lstm.py
 MODULES = ["RNN", "GRU", "LSTM"]
@@ -70,9 +71,9 @@ def _check_grads(t_module, m_module, pairs, rtol=RTOL, atol=ATOL) -> None:
         assert_same(m.grad, t.grad, rtol=rtol, atol=atol)
 
 
-def _hidden(mode: str, shape: tuple, rng, dtype="float32"):
-    """(torch hx, minigrad hx, leaf pairs) for a module of ``mode``."""
-    t_h, m_h = _pair(shape, rng, dtype=dtype)
+def _hidden(mode: str, shape: tuple, rng, dtype="float32", proj_size: int = 0):
+    """(torch hx, minigrad hx, leaf pairs) for a module of ``mode`` (h has proj_size features if > 0)."""
+    t_h, m_h = _pair(shape[:2] + (proj_size,) if proj_size else shape, rng, dtype=dtype)
     if mode != "LSTM":
         return t_h, m_h, [(t_h, m_h)]
     t_c, m_c = _pair(shape, rng, dtype=dtype)
@@ -95,13 +96,16 @@ CASES = [
     ({"nonlinearity": "relu"}, 5, 3, True),
     ({"nonlinearity": "relu", "num_layers": 2, "bidirectional": True}, 4, 2, False),
     ({"dropout": 0.5, "num_layers": 2}, 4, 2, True),  # run in eval mode: dropout is off
+    ({"proj_size": 2}, 4, 3, True),
+    ({"proj_size": 3, "num_layers": 2, "bidirectional": True, "batch_first": True}, 3, 2, False),
+    ({"proj_size": 1, "num_layers": 2, "bias": False}, 4, 2, True),
 ]
 
 
 def _cases(modes=MODULES):
     for mode in modes:
         for i, case in enumerate(CASES):
-            if "nonlinearity" in case[0] and mode != "RNN":
+            if "nonlinearity" in case[0] and mode != "RNN" or "proj_size" in case[0] and mode != "LSTM":
                 continue
             yield pytest.param(mode, i, id=f"{mode}-{i}")
 
@@ -123,7 +127,7 @@ def test_module_matches_torch(mode, case):
     pairs = [(t_x, m_x)]
     states = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
     if with_hx:
-        t_hx, m_hx, leaves = _hidden(mode, (states, batch, hidden_size), rng)
+        t_hx, m_hx, leaves = _hidden(mode, (states, batch, hidden_size), rng, proj_size=kwargs.get("proj_size", 0))
         pairs += leaves
         t_out, m_out = t_mod(t_x, t_hx), m_mod(m_x, m_hx)
     else:
@@ -224,6 +228,8 @@ def test_stepwise_equals_whole_sequence(mode):
         ("GRU", {"num_layers": 2, "bidirectional": True}),
         ("GRU", {"bias": False}),
         ("LSTM", {"num_layers": 2}),
+        ("LSTM", {"num_layers": 2, "proj_size": 3, "bidirectional": True}),
+        ("LSTM", {"proj_size": 2, "bias": False}),
         ("RNNCell", {}),
         ("RNNCell", {"bias": False, "nonlinearity": "relu"}),
         ("GRUCell", {}),
@@ -440,15 +446,10 @@ def test_constructor_errors_match_torch(mode, kwargs):
     if "nonlinearity" in kwargs and mode != "RNN":
         pytest.skip("only RNN has a nonlinearity")
     if mode == "LSTM" and kwargs == {"proj_size": 2}:
-        pytest.skip("a valid proj_size: minigrad's LSTM does not support it (see the next test)")
+        pytest.skip("a valid proj_size for LSTM")
     args = {"input_size": 3, "hidden_size": 4}
     args.update(kwargs)
     _raises_like_torch(lambda: getattr(torch.nn, mode)(**args), lambda: getattr(nn, mode)(**args))
-
-
-def test_lstm_proj_size_is_refused_clearly():
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
 
 
 @pytest.mark.parametrize("mode", MODULES)

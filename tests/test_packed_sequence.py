@@ -19,6 +19,7 @@ import minigrad.nn as nn
 from minigrad.nn.utils import rnn as mrnn
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 trnn = torch.nn.utils.rnn
 
 RTOL, ATOL = 1e-4, 1e-5  # as test_nn_lstm.py
@@ -231,6 +232,7 @@ MODULE_CASES = [
     ("LSTM", {"num_layers": 2, "bidirectional": True}, [3, 1, 5, 2], False, True),
     ("LSTM", {"batch_first": True}, [5, 4, 2, 1], True, True),
     ("LSTM", {}, [3], True, False),
+    ("LSTM", {"proj_size": 2, "bidirectional": True}, [2, 4, 4, 1], False, True),
 ]
 
 
@@ -250,7 +252,8 @@ def test_module_on_packed_input_matches_torch(case):
     args_t, args_m = [t_packed], [m_packed]
     if with_hx:
         states = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
-        hx = [_pair((states, batch, 4), rng) for _ in range(2 if mode == "LSTM" else 1)]
+        h_size = kwargs.get("proj_size", 4)
+        hx = [_pair((states, batch, size), rng) for size in ((h_size, 4) if mode == "LSTM" else (4,))]
         pairs += hx
         args_t.append(tuple(t for t, _ in hx) if mode == "LSTM" else hx[0][0])
         args_m.append(tuple(m for _, m in hx) if mode == "LSTM" else hx[0][1])

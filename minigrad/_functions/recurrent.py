@@ -163,6 +163,38 @@ def lstm_layer_composed(
     return stack(outputs), h, c
 
 
+def lstm_layer_projected(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+    w_hr: Tensor,
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """An LSTM layer with a projection (torch's ``proj_size``), composed one step at a time:
+    h' = (o * tanh(c')) W_hr^T, so h0 and the output have P = w_hr.shape[0] features and w_hh
+    is (4H, P); c keeps H = w_hr.shape[1]. Returns (output (T, B, P), h_n, c_n)."""
+    steps, batch, features = x.shape
+    hidden, proj = w_hr.shape[1], w_hr.shape[0]
+    if w_hh.shape != (4 * hidden, proj) or h0.shape != (batch, proj) or c0.shape != (batch, hidden):
+        raise RuntimeError(
+            f"a projected LSTM layer needs w_hh (4H, P), h0 (B, P), c0 (B, H) for w_hr (P, H) = {list(w_hr.shape)}, "
+            f"got {list(w_hh.shape)}, {list(h0.shape)}, {list(c0.shape)}"
+        )
+    projected = _project_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    w_hh_t, w_hr_t = w_hh.t(), w_hr.t()
+    h, c = h0, c0
+    outputs: list[Tensor | None] = [None] * steps
+    for t in _step_order(steps, reverse):
+        h, c = _gates_to_state(projected[t] + h @ w_hh_t, c)
+        h = h @ w_hr_t
+        outputs[t] = h
+    return stack(outputs), h, c
+
+
 # -- argument checks shared by the three layers ---------------------------------------------------
 
 

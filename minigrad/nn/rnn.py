@@ -9,7 +9,9 @@ dimension (G = 4 for LSTM (i, f, g, o), 3 for GRU (r, z, n), 1 for RNN)::
     weight_ih_l{k}{_reverse}  (G*H, input of layer k)    weight_hh_l{k}{_reverse}  (G*H, H)
     bias_ih_l{k}{_reverse}    (G*H,)                     bias_hh_l{k}{_reverse}    (G*H,)
 
-one ``reset_parameters`` (every parameter from U(-1/sqrt(H), 1/sqrt(H)) in ``parameters()``
+with LSTM's projection ``weight_hr_l{k}{_reverse}`` (P, H) last when ``proj_size`` P > 0 (then h
+has P features: w_hh is (G*H, P) and later layers take P * directions inputs), one
+``reset_parameters`` (every parameter from U(-1/sqrt(H), 1/sqrt(H)) in ``parameters()``
 order, so after ``manual_seed`` the weights are torch's bit for bit), ``extra_repr``, the checks
 of the input and the initial state (torch's ``check_input``/``check_hidden_size`` wording), and
 the run over layers and directions with dropout between layers. A subclass only names its
@@ -82,20 +84,23 @@ class RNNBase(Module):
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size
         directions = 2 if bidirectional else 1
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden_size * directions
             for direction in range(directions):
                 suffix = "_reverse" if direction == 1 else ""
                 shapes = {
                     f"weight_ih_l{layer}{suffix}": (gate_size, layer_input),
-                    f"weight_hh_l{layer}{suffix}": (gate_size, hidden_size),
+                    f"weight_hh_l{layer}{suffix}": (gate_size, real_hidden_size),
                 }
                 if bias:
                     shapes[f"bias_ih_l{layer}{suffix}"] = (gate_size,)
                     shapes[f"bias_hh_l{layer}{suffix}"] = (gate_size,)
+                if proj_size > 0:
+                    shapes[f"weight_hr_l{layer}{suffix}"] = (proj_size, hidden_size)
                 for name, shape in shapes.items():
                     setattr(self, name, Parameter(empty(*shape, dtype=dtype)))
                 self._flat_weights_names.extend(shapes)
@@ -126,8 +131,6 @@ class RNNBase(Module):
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if self.proj_size >= self.hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if self.proj_size != 0:
-            raise NotImplementedError("minigrad's LSTM does not support proj_size")
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
@@ -147,6 +150,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -181,7 +186,8 @@ class RNNBase(Module):
             mini_batch = batch_sizes[0]
         else:
             mini_batch = input.shape[0] if self.batch_first else input.shape[1]
-        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
+        real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, real_hidden_size)
 
     def check_hidden_size(
         self, hx: Tensor, expected_hidden_size: tuple[int, int, int], msg: str = "Expected hidden size {}, got {}"
@@ -194,9 +200,7 @@ class RNNBase(Module):
         self.check_input(input, batch_sizes)
         if hidden is None:
             return
-        expected = self.get_expected_hidden_size(input, batch_sizes)
-        messages = self._HIDDEN_MESSAGES
-        for state, msg in zip(hidden, messages):
+        for state, expected, msg in zip(hidden, self._expected_sizes(input, batch_sizes), self._HIDDEN_MESSAGES):
             self.check_hidden_size(state, expected, msg)
         for state in hidden:
             if state.dtype is not input.dtype:  # torch's matrix product finds it
@@ -208,6 +212,10 @@ class RNNBase(Module):
     # -- what a subclass defines -----------------------------------------------------------------
 
     _HIDDEN_MESSAGES = ("Expected hidden size {}, got {}",)
+
+    def _expected_sizes(self, input: Tensor, batch_sizes: list[int] | None) -> list[tuple[int, int, int]]:
+        """The expected size of each tensor of the state."""
+        return [self.get_expected_hidden_size(input, batch_sizes)]
 
     def _layer(self, *args: Any, reverse: bool) -> tuple:
         """One layer and direction: ``(x, *state, w_ih, w_hh, b_ih, b_hh) -> (out, *state)``."""
@@ -274,19 +282,19 @@ class RNNBase(Module):
         features) with ``batch_sizes``. ``state`` None stands for zeros. Dropout goes on the
         output of every layer but the last, in training mode (as torch)."""
         directions = 2 if self.bidirectional else 1
-        n_states = len(self._HIDDEN_MESSAGES)
-        if state is None:
+        if state is None:  # x is time-major here: the batch is its dim 1
             batch = batch_sizes[0] if batch_sizes is not None else x.shape[1]
-            zero = zeros(batch, self.hidden_size, dtype=x.dtype)
-        finals: list[list[Tensor]] = [[] for _ in range(n_states)]
+            sizes = self._expected_sizes(x, batch_sizes)
+            zero_state = tuple(zeros(batch, features, dtype=x.dtype) for _, _, features in sizes)
+        finals: list[list[Tensor]] = [[] for _ in self._HIDDEN_MESSAGES]
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
                 weights = [self._parameters[name] for name in self._all_weights[k]]
                 if not self.bias:
-                    weights += [None, None]
-                initial = (zero,) * n_states if state is None else tuple(s[k] for s in state)
+                    weights[2:2] = [None, None]  # (w_ih, w_hh, b_ih, b_hh[, w_hr])
+                initial = zero_state if state is None else tuple(s[k] for s in state)
                 reverse = direction == 1
                 if batch_sizes is None:
                     out, *final = self._layer(x, *initial, *weights, reverse=reverse)
@@ -337,15 +345,24 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """A multi-layer LSTM, gates (i, f, g, o). ``forward(input, hx=None)`` with ``hx = (h_0,
-    c_0)`` returns ``output, (h_n, c_n)``; ``c_n`` is shaped as ``h_n``. (``proj_size`` is not
-    supported.)"""
+    c_0)`` returns ``output, (h_n, c_n)``. With ``proj_size`` P > 0, h = (o * tanh(c)) W_hr^T
+    has P features (c keeps hidden_size); those layers run step by step out of small ops."""
 
     _HIDDEN_MESSAGES = ("Expected hidden[0] size {}, got {}", "Expected hidden[1] size {}, got {}")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: list[int] | None) -> tuple[int, int, int]:
+        layers, batch, _ = self.get_expected_hidden_size(input, batch_sizes)
+        return (layers, batch, self.hidden_size)
+
+    def _expected_sizes(self, input: Tensor, batch_sizes: list[int] | None) -> list[tuple[int, int, int]]:
+        return [self.get_expected_hidden_size(input, batch_sizes), self.get_expected_cell_size(input, batch_sizes)]
+
     def _layer(self, *args: Any, reverse: bool) -> tuple:
+        if self.proj_size > 0:
+            return recurrent.lstm_layer_projected(*args, reverse=reverse)
         return recurrent.lstm_layer(*args, reverse=reverse)
 
     def _hx_to_state(self, hx: Any, batched: bool) -> State:
