@@ -221,11 +221,8 @@ class RNNBase(Module):
         """One layer and direction: ``(x, *state, w_ih, w_hh, b_ih, b_hh) -> (out, *state)``."""
         raise NotImplementedError
 
-    def _name(self) -> str:
-        return type(self).__name__
-
     def _input_dim_error(self, dim: int) -> str:
-        return f"{self._name()}: Expected input to be 2D or 3D, got {dim}D instead"
+        return f"{type(self).__name__}: Expected input to be 2D or 3D, got {dim}D instead"
 
     def _hx_to_state(self, hx: Any, batched: bool) -> State:
         """``hx`` as the state tuple, checked against the input's batchedness (unsqueezed if not)."""
