@@ -153,14 +153,7 @@ def lstm_layer_composed(
     Autograd differentiates through every step, which is backpropagation through time.
     """
     check_layer_args("LSTM", 4, x, (h0, c0), w_ih, w_hh, b_ih, b_hh)
-    projected = _project_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
-    w_hh_t = w_hh.t()
-    h, c = h0, c0
-    outputs: list[Tensor | None] = [None] * x.shape[0]
-    for t in _step_order(x.shape[0], reverse):
-        h, c = _gates_to_state(projected[t] + h @ w_hh_t, c)
-        outputs[t] = h
-    return stack(outputs), h, c
+    return _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh, None, reverse)
 
 
 def lstm_layer_projected(
@@ -177,20 +170,27 @@ def lstm_layer_projected(
     """An LSTM layer with a projection (torch's ``proj_size``), composed one step at a time:
     h' = (o * tanh(c')) W_hr^T, so h0 and the output have P = w_hr.shape[0] features and w_hh
     is (4H, P); c keeps H = w_hr.shape[1]. Returns (output (T, B, P), h_n, c_n)."""
-    steps, batch, features = x.shape
+    batch = x.shape[1]
     hidden, proj = w_hr.shape[1], w_hr.shape[0]
     if w_hh.shape != (4 * hidden, proj) or h0.shape != (batch, proj) or c0.shape != (batch, hidden):
         raise RuntimeError(
             f"a projected LSTM layer needs w_hh (4H, P), h0 (B, P), c0 (B, H) for w_hr (P, H) = {list(w_hr.shape)}, "
             f"got {list(w_hh.shape)}, {list(h0.shape)}, {list(c0.shape)}"
         )
+    return _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
+
+
+def _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse) -> tuple[Tensor, Tensor, Tensor]:
+    """The composed LSTM layer's steps; h is projected by w_hr unless it is None."""
     projected = _project_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
-    w_hh_t, w_hr_t = w_hh.t(), w_hr.t()
+    w_hh_t = w_hh.t()
+    w_hr_t = None if w_hr is None else w_hr.t()
     h, c = h0, c0
-    outputs: list[Tensor | None] = [None] * steps
-    for t in _step_order(steps, reverse):
+    outputs: list[Tensor | None] = [None] * x.shape[0]
+    for t in _step_order(x.shape[0], reverse):
         h, c = _gates_to_state(projected[t] + h @ w_hh_t, c)
-        h = h @ w_hr_t
+        if w_hr_t is not None:
+            h = h @ w_hr_t
         outputs[t] = h
     return stack(outputs), h, c
 
