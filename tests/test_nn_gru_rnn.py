@@ -460,3 +460,7 @@ def test_dropout_warning_for_one_layer_as_torch(mode):
     with pytest.warns(UserWarning) as m_warned:
         getattr(nn, mode)(3, 4, dropout=0.5)
     assert [str(w.message) for w in m_warned] == [str(w.message) for w in t_warned]
+
+
+def test_rnn_base_with_an_unknown_mode_raises_as_torch():
+    _raises_like_torch(lambda: torch.nn.RNNBase("LSTMX", 3, 4), lambda: nn.RNNBase("LSTMX", 3, 4))

@@ -294,3 +294,14 @@ def test_packed_input_errors_match_torch():
     _raises_like_torch(lambda: torch.nn.GRU(3, 4)(t_packed), lambda: nn.GRU(3, 4)(m_packed))
     _raises_like_torch(lambda: torch.nn.GRU(2, 4)(t_packed, torch.zeros(1, 2, 4)),
                        lambda: nn.GRU(2, 4)(m_packed, mg.zeros(1, 2, 4)))
+
+
+def test_packed_sequence_prints_as_torch():
+    t_packed = trnn.pack_sequence([torch.tensor([[1.5], [2.0]]), torch.tensor([[-3.0]])])
+    m_packed = mrnn.pack_sequence([mg.tensor([[1.5], [2.0]]), mg.tensor([[-3.0]])])
+    assert repr(m_packed) == repr(t_packed)
+
+
+def test_unpad_sequence_with_too_few_lengths_raises_as_torch():
+    _raises_like_torch(lambda: trnn.unpad_sequence(torch.zeros(3, 4, 2), torch.tensor([4, 1]), batch_first=True),
+                       lambda: mrnn.unpad_sequence(mg.zeros(3, 4, 2), mg.tensor([4, 1]), batch_first=True))
