@@ -227,6 +227,8 @@ def pad_sequence(
         raise RuntimeError("received an empty list of sequences")
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    if sequences[0].dim() == 0:  # torch's wording: it slices the first sequence's sizes from 1
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
     trailing = tuple(sequences[0].shape[1:])
     longest = max(len(seq) for seq in sequences)
     padded = []
