@@ -23,11 +23,11 @@ documented:
   OverflowError on store; integer ops that would store a float (DIV, a non-integral clamp
   bound or fill value) raise before the loop;
 - on Python 3.12+ the built-in ``sum`` of the pure kernels is compensated (Neumaier), so the
-  pure sums in ``reduce_dim``, ``matmul`` and the LSTM may differ in the last bits;
-- the LSTM's float32 gates use branch-free sigmoid and tanh (``mg_sigmoid``, ``mg_tanh`` below),
-  which run on vector lanes: within 3 ulp of libm's in double, so the stored float32 values
-  equal the pure kernel's unless a double lands that close to a float32 rounding boundary
-  (which 2e7 sampled arguments never did); float64 keeps libm;
+  pure sums in ``reduce_dim``, ``matmul`` and the recurrent kernels may differ in the last bits;
+- the recurrent kernels' float32 gates (LSTM, GRU, RNN) use branch-free sigmoid and tanh
+  (``mg_sigmoid``, ``mg_tanh`` below), which run on vector lanes: within 3 ulp of libm's in
+  double, so the stored float32 values equal the pure kernel's unless a double lands that close
+  to a float32 rounding boundary (which 2e7 sampled arguments never did); float64 keeps libm;
 - strided views have at most 64 dimensions (as torch);
 - bad arguments that the pure kernels would silently accept (negative sizes, negative or
   out-of-range positions, mismatched lengths) raise here.
