@@ -281,8 +281,8 @@ def sequence_mask(lengths: Lengths, max_len: int | None = None) -> Tensor:
 def select_last_steps(x: Tensor, lengths: Lengths) -> Tensor:
     """``out[b] = x[lengths[b] - 1, b]``: each sequence's last real step, shape ``(B, *)``."""
     steps, batch = _check_batch(x, lengths)
-    rows = [(length - 1) * batch + b for b, length in enumerate(_as_list(lengths))]
-    return _rows(x, steps * batch, rows).reshape(batch, *x.shape[2:])
+    rows = _creation.tensor([(length - 1) * batch + b for b, length in enumerate(_as_list(lengths))], dtype=int64)
+    return x.reshape(steps * batch, -1).index_select(0, rows).reshape(batch, *x.shape[2:])
 
 
 def lstm_padded(lstm: Any, x: Tensor, lengths: Lengths,
@@ -325,8 +325,3 @@ def _check_batch(x: Tensor, lengths: Lengths) -> tuple[int, int]:
         raise RuntimeError(f"a length in {lengths} exceeds the {steps} time steps of the batch")
     return steps, batch
 
-
-def _rows(x: Tensor, n_rows: int, rows: list[int]) -> Tensor:
-    """Rows ``rows`` of x seen as ``(T*B, features)``."""
-    flat = x.reshape(n_rows, -1)
-    return flat.index_select(0, _creation.tensor(rows, dtype=int64))
