@@ -36,7 +36,7 @@ COMPILED_MODULES = [
     "minigrad._functions.nn",
     "minigrad._functions.pointwise",
     "minigrad._functions.reduction",
-    "minigrad._functions.rnn",
+    "minigrad._functions.recurrent",
     "minigrad._functions.shape",
     "minigrad._shape",
     "minigrad.autograd.engine",

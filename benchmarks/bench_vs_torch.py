@@ -14,6 +14,7 @@ Workloads
 - W1, the tutorial: 2 sentences, emb 6, hidden 6, 300 epochs (600 SGD steps).
 - W2, a scaled tagger: a deterministic synthetic corpus (vocab 5000, 12 tags, 500 sentences of
   5..40 words), emb 64, hidden 128, one epoch, one sentence per step.
+- W2-GRU, the same with an ``nn.GRU`` in place of the ``nn.LSTM``.
 - W3, per-op overhead: tiny tensors; forward alone and forward + backward. Here each minigrad
   backend's worker imports torch too and times the two in turns of a few milliseconds, op by
   op, and the ratio is the median of those back-to-back pairs: this machine's speed changes
@@ -61,7 +62,7 @@ def import_lib(name: str):
     return minigrad
 
 
-def make_tagger(torch, vocab: int, tags: int, emb: int, hidden: int):
+def make_tagger(torch, vocab: int, tags: int, emb: int, hidden: int, cell: str = "LSTM"):
     nn = torch.nn
     F = torch.nn.functional
 
@@ -69,7 +70,7 @@ def make_tagger(torch, vocab: int, tags: int, emb: int, hidden: int):
         def __init__(self):
             super().__init__()
             self.word_embeddings = nn.Embedding(vocab, emb)
-            self.lstm = nn.LSTM(emb, hidden)
+            self.lstm = getattr(nn, cell)(emb, hidden)
             self.hidden2tag = nn.Linear(hidden, tags)
 
         def forward(self, sentence):
@@ -81,10 +82,12 @@ def make_tagger(torch, vocab: int, tags: int, emb: int, hidden: int):
     return LSTMTagger()
 
 
-def train(torch, data: list, vocab: int, tags: int, emb: int, hidden: int, epochs: int) -> tuple[list, list]:
+def train(
+    torch, data: list, vocab: int, tags: int, emb: int, hidden: int, epochs: int, cell: str = "LSTM"
+) -> tuple[list, list]:
     """Train one sentence per step; returns (seconds of each step, loss of each step)."""
     torch.manual_seed(1)
-    model = make_tagger(torch, vocab, tags, emb, hidden)
+    model = make_tagger(torch, vocab, tags, emb, hidden, cell)
     loss_function = torch.nn.NLLLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     tensors = [
@@ -192,9 +195,10 @@ def worker(lib: str, workload: str, quick: bool) -> None:
     if workload == "W1":
         times, losses = train(torch, tutorial_data(), 9, 3, 6, 6, 300)
         result = {"step_times": [statistics.median(times)], "losses": losses}
-    elif workload == "W2":
+    elif workload in ("W2", "W2-GRU"):
         sentences = W2_SENTENCES["quick" if quick else lib if lib in W2_SENTENCES else "full"]
-        times, losses = train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1)
+        cell = "GRU" if workload == "W2-GRU" else "LSTM"
+        times, losses = train(torch, synthetic_corpus(sentences), 5000, 12, 64, 128, 1, cell)
         result = {"step_times": times, "losses": losses}
     elif workload == "W3":
         result = {"pairs": per_op_pairs(minigrad=torch, torch=import_lib("torch"), rounds=10 if quick else 40)}
@@ -271,7 +275,11 @@ def main() -> None:
     libs = list(LIBS)
     repeats = 3 if args.quick else 5
     print(f"python {sys.version.split()[0]}, torch single-threaded; medians; libraries take turns\n")
-    for workload, title in (("W1", "W1 tutorial tagger (600 steps)"), ("W2", "W2 scaled tagger (vocab 5000, 64/128)")):
+    for workload, title in (
+        ("W1", "W1 tutorial tagger (600 steps)"),
+        ("W2", "W2 scaled tagger (vocab 5000, 64/128)"),
+        ("W2-GRU", "W2-GRU the scaled tagger with a GRU"),
+    ):
         results = interleaved(libs, repeats, lambda lib, workload=workload: run_worker(lib, workload, args.quick))
         reference = results["torch"][-1]
         print(title)
@@ -281,7 +289,7 @@ def main() -> None:
             # W1: the median over runs of each run's median step; W2: the median step over every run's
             # epoch, against torch's same steps (a prefix of each of its epochs when this library ran fewer).
             per_step = statistics.median(t for run in results[lib] for t in run["step_times"])
-            prefix = len(r["step_times"]) if workload == "W2" else None
+            prefix = len(r["step_times"]) if workload.startswith("W2") else None
             base = statistics.median(t for run in results["torch"] for t in run["step_times"][:prefix])
             loss, torch_loss = r["losses"][-1], reference["losses"][steps - 1]
             print(

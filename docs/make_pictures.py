@@ -22,7 +22,7 @@ from pathlib import Path
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, viz
-from minigrad._functions.rnn import lstm_layer_composed
+from minigrad._functions.recurrent import lstm_layer_composed
 
 IMAGES = Path(__file__).resolve().parent / "images"
 PAGES = Path(__file__).resolve().parent / "html"

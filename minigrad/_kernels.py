@@ -646,3 +646,251 @@ def scatter_add_rows(dst: array, width: int, indices: array, src: array, skip: i
 def axpy(y: array, alpha: float, x: array) -> None:
     """y[i] = y[i] + alpha * x[i] in place (an optimizer's update), in double, rounded once."""
     y[:] = array(y.typecode, [v + alpha * g for v, g in zip(y, x)])
+
+
+# ---------------------------------------------------------------------------------------------
+# GRU and Elman RNN: one layer and one direction over a whole sequence (as the LSTM's above)
+# ---------------------------------------------------------------------------------------------
+
+
+def gru_forward(
+    x: array,
+    w_ih: array,
+    w_hh: array,
+    b_ih: array,
+    b_hh: array,
+    h0: array,
+    shape: tuple,
+    reverse: bool,
+    out: array,
+    h_n: array,
+    gates: array,
+) -> None:
+    """Run one GRU layer over a sequence, gates in torch's order (r, z, n).
+
+    ``shape`` is (T steps, B batch, I input size, H hidden size): x is (T, B, I), w_ih (3H, I),
+    w_hh (3H, H), b_ih and b_hh (3H,) or both empty (no bias), h0 (B, H). For each step t (from
+    the last one when ``reverse``) and each batch row, with h the previous state and xs, hs the
+    sums x_t w_ih^T and h w_hh^T (in double)::
+
+        r = sigmoid((xs_r + (b_ir + b_hr)) + hs_r)
+        z = sigmoid((xs_z + (b_iz + b_hz)) + hs_z)
+        m = hs_n + b_hn
+        n = tanh((xs_n + b_in) + r m)
+        h' = n + z (h - n)                          (torch's (1 - z) n + z h, as torch computes it)
+
+    Writes out (T, B, H) = every h', h_n (B, H) = the final state, and gates (T, B, 4H) =
+    (r, z, n, m) for the backward pass. The state carried into the next step is h' as stored.
+    """
+    steps, batch, features, hidden = shape
+    three = 3 * hidden
+    tc = out.typecode
+    mul = operator.mul
+    rows_ih = [w_ih[r * features : (r + 1) * features] for r in range(three)]
+    rows_hh = [w_hh[r * hidden : (r + 1) * hidden] for r in range(three)]
+    has_bias = len(b_ih) != 0
+    b_i = b_ih.tolist() if has_bias else [0.0] * three
+    b_h = b_hh.tolist() if has_bias else [0.0] * three
+    bias_rz = list(map(operator.add, b_i[: 2 * hidden], b_h[: 2 * hidden]))
+    h_prev = [h0[b * hidden : (b + 1) * hidden] for b in range(batch)]
+    for t in reversed(range(steps)) if reverse else range(steps):
+        for b in range(batch):
+            row = t * batch + b
+            x_t, h = x[row * features : (row + 1) * features], h_prev[b]
+            xs = [sum(map(mul, x_t, w)) for w in rows_ih]
+            hs = [sum(map(mul, h, u)) for u in rows_hh]
+            rz = [_sigmoid((xs[k] + bias_rz[k]) + hs[k]) for k in range(2 * hidden)]
+            r, z = rz[:hidden], rz[hidden:]
+            m = [hs[2 * hidden + j] + b_h[2 * hidden + j] for j in range(hidden)]
+            n = [math.tanh((xs[2 * hidden + j] + b_i[2 * hidden + j]) + r[j] * m[j]) for j in range(hidden)]
+            state = slice(row * hidden, (row + 1) * hidden)
+            gates[row * 4 * hidden : (row + 1) * 4 * hidden] = array(tc, r + z + n + m)
+            out[state] = array(tc, [nj + zj * (hj - nj) for nj, zj, hj in zip(n, z, h)])
+            h_prev[b] = out[state]
+    for b in range(batch):
+        h_n[b * hidden : (b + 1) * hidden] = h_prev[b]
+
+
+def gru_backward(
+    x: array,
+    w_ih: array,
+    w_hh: array,
+    h0: array,
+    out: array,
+    gates: array,
+    grad_out: array,
+    grad_h_n: array,
+    shape: tuple,
+    reverse: bool,
+    grad_x: array,
+    grad_w_ih: array,
+    grad_w_hh: array,
+    grad_b_ih: array,
+    grad_b_hh: array,
+    grad_h0: array,
+) -> None:
+    """Backpropagation through time for ``gru_forward`` (same shape and direction).
+
+    Walking the steps in the opposite order, carrying dh (it starts as grad_h_n), with (r, z, n,
+    m) the row's saved gates and h the state the step started from::
+
+        dh = dh + grad_out_t
+        dn = dh (1 - z) (1 - n^2) ;  dr = dn m r (1 - r) ;  dz = dh (h - n) z (1 - z)
+        dx_gates = (dr, dz, dn) ;  dh_gates = (dr, dz, dn r)
+        grad_x_t = dx_gates w_ih ;  dh <- dh_gates w_hh + dh z
+        grad_w_ih += dx_gates^T x_t ;  grad_w_hh += dh_gates^T h
+        grad_b_ih += dx_gates ;  grad_b_hh += dh_gates
+
+    Carried and summed in double, the weight sums in that step order; the final dh is grad_h0.
+    """
+    steps, batch, features, hidden = shape
+    three = 3 * hidden
+    tc = grad_x.typecode
+    mul = operator.mul
+    cols_ih = [w_ih[j::features] for j in range(features)]
+    cols_hh = [w_hh[j::hidden] for j in range(hidden)]
+    dh = [grad_h_n[b * hidden : (b + 1) * hidden].tolist() for b in range(batch)]
+    dx_rows, dh_rows, x_rows, h_rows = [], [], [], []  # in the order the steps are walked
+    for t in range(steps) if reverse else reversed(range(steps)):
+        prev = t + 1 if reverse else t - 1
+        for b in range(batch):
+            row = t * batch + b
+            state = slice(row * hidden, (row + 1) * hidden)
+            if 0 <= prev < steps:
+                h_p = out[(prev * batch + b) * hidden : (prev * batch + b + 1) * hidden]
+            else:
+                h_p = h0[b * hidden : (b + 1) * hidden]
+            act = gates[row * 4 * hidden : (row + 1) * 4 * hidden]
+            d_r, d_z, d_n, d_m, direct = [], [], [], [], []
+            for j, (dhj, gj, hpj) in enumerate(zip(dh[b], grad_out[state], h_p)):
+                r, z, n, m = act[j], act[hidden + j], act[2 * hidden + j], act[3 * hidden + j]
+                dhj = dhj + gj
+                dn = dhj * (1.0 - z) * (1.0 - n * n)
+                d_r.append(dn * m * r * (1.0 - r))
+                d_z.append(dhj * (hpj - n) * z * (1.0 - z))
+                d_n.append(dn)
+                d_m.append(dn * r)
+                direct.append(dhj * z)
+            dx_gates = d_r + d_z + d_n
+            dh_gates = d_r + d_z + d_m
+            grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, dx_gates, c)) for c in cols_ih])
+            dh[b] = [sum(map(mul, dh_gates, col)) + dj for col, dj in zip(cols_hh, direct)]
+            dx_rows.append(dx_gates)
+            dh_rows.append(dh_gates)
+            x_rows.append(x[row * features : (row + 1) * features])
+            h_rows.append(h_p)
+    dx_cols = list(zip(*dx_rows)) or [()] * three
+    dh_cols = list(zip(*dh_rows)) or [()] * three
+    x_cols = list(zip(*x_rows)) or [()] * features
+    h_cols = list(zip(*h_rows)) or [()] * hidden
+    grad_w_ih[:] = array(tc, [sum(map(mul, dc, xc)) for dc in dx_cols for xc in x_cols])
+    grad_w_hh[:] = array(tc, [sum(map(mul, dc, hc)) for dc in dh_cols for hc in h_cols])
+    grad_b_ih[:] = array(tc, [sum(dc) for dc in dx_cols])
+    grad_b_hh[:] = array(tc, [sum(dc) for dc in dh_cols])
+    grad_h0[:] = array(tc, [v for row in dh for v in row])
+
+
+def rnn_forward(
+    x: array,
+    w_ih: array,
+    w_hh: array,
+    b_ih: array,
+    b_hh: array,
+    h0: array,
+    shape: tuple,
+    nonlinearity: int,
+    reverse: bool,
+    out: array,
+    h_n: array,
+) -> None:
+    """Run one Elman RNN layer over a sequence: ``nonlinearity`` is TANH or RELU.
+
+    ``shape`` is (T, B, I, H): x (T, B, I), w_ih (H, I), w_hh (H, H), b_ih and b_hh (H,) or both
+    empty, h0 (B, H). For each step t (from the last one when ``reverse``) and each batch row::
+
+        h' = act((x_t w_ih^T + (b_ih + b_hh)) + h w_hh^T)      (sums in double)
+
+    Writes out (T, B, H) = every h' and h_n (B, H) = the final state.
+    """
+    steps, batch, features, hidden = shape
+    tc = out.typecode
+    mul = operator.mul
+    act = math.tanh if nonlinearity == TANH else _relu
+    rows_ih = [w_ih[r * features : (r + 1) * features] for r in range(hidden)]
+    rows_hh = [w_hh[r * hidden : (r + 1) * hidden] for r in range(hidden)]
+    bias = list(map(operator.add, b_ih, b_hh)) if len(b_ih) else [0.0] * hidden
+    h_prev = [h0[b * hidden : (b + 1) * hidden] for b in range(batch)]
+    for t in reversed(range(steps)) if reverse else range(steps):
+        for b in range(batch):
+            row = t * batch + b
+            x_t, h = x[row * features : (row + 1) * features], h_prev[b]
+            state = slice(row * hidden, (row + 1) * hidden)
+            out[state] = array(tc, [act(sum(map(mul, x_t, w)) + bb + sum(map(mul, h, u)))
+                                    for w, bb, u in zip(rows_ih, bias, rows_hh)])
+            h_prev[b] = out[state]
+    for b in range(batch):
+        h_n[b * hidden : (b + 1) * hidden] = h_prev[b]
+
+
+def rnn_backward(
+    x: array,
+    w_ih: array,
+    w_hh: array,
+    h0: array,
+    out: array,
+    grad_out: array,
+    grad_h_n: array,
+    shape: tuple,
+    nonlinearity: int,
+    reverse: bool,
+    grad_x: array,
+    grad_w_ih: array,
+    grad_w_hh: array,
+    grad_bias: array,
+    grad_h0: array,
+) -> None:
+    """Backpropagation through time for ``rnn_forward`` (same shape, nonlinearity and direction).
+
+    Walking the steps in the opposite order, carrying dh (it starts as grad_h_n), with h' the
+    step's stored output and h the state it started from::
+
+        dh = dh + grad_out_t
+        da = dh (1 - h'^2)   (tanh)   or   dh if h' > 0 else 0   (relu)
+        grad_x_t = da w_ih ;  dh <- da w_hh
+        grad_w_ih += da^T x_t ;  grad_w_hh += da^T h ;  grad_bias += da
+
+    Carried and summed in double; grad_bias is the gradient of b_ih and of b_hh alike.
+    """
+    steps, batch, features, hidden = shape
+    tc = grad_x.typecode
+    mul = operator.mul
+    cols_ih = [w_ih[j::features] for j in range(features)]
+    cols_hh = [w_hh[j::hidden] for j in range(hidden)]
+    dh = [grad_h_n[b * hidden : (b + 1) * hidden].tolist() for b in range(batch)]
+    da_rows, x_rows, h_rows = [], [], []  # in the order the steps are walked
+    for t in range(steps) if reverse else reversed(range(steps)):
+        prev = t + 1 if reverse else t - 1
+        for b in range(batch):
+            row = t * batch + b
+            state = slice(row * hidden, (row + 1) * hidden)
+            if 0 <= prev < steps:
+                h_p = out[(prev * batch + b) * hidden : (prev * batch + b + 1) * hidden]
+            else:
+                h_p = h0[b * hidden : (b + 1) * hidden]
+            total = map(operator.add, dh[b], grad_out[state])
+            if nonlinearity == TANH:
+                da = [d * (1.0 - y * y) for d, y in zip(total, out[state])]
+            else:
+                da = [d if y > 0 else 0.0 for d, y in zip(total, out[state])]
+            grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, da, col)) for col in cols_ih])
+            dh[b] = [sum(map(mul, da, col)) for col in cols_hh]
+            da_rows.append(da)
+            x_rows.append(x[row * features : (row + 1) * features])
+            h_rows.append(h_p)
+    da_cols = list(zip(*da_rows)) or [()] * hidden
+    x_cols = list(zip(*x_rows)) or [()] * features
+    h_cols = list(zip(*h_rows)) or [()] * hidden
+    grad_w_ih[:] = array(tc, [sum(map(mul, dc, xc)) for dc in da_cols for xc in x_cols])
+    grad_w_hh[:] = array(tc, [sum(map(mul, dc, hc)) for dc in da_cols for hc in h_cols])
+    grad_bias[:] = array(tc, [sum(dc) for dc in da_cols])
+    grad_h0[:] = array(tc, [v for row in dh for v in row])

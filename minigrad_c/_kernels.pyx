@@ -23,11 +23,11 @@ documented:
   OverflowError on store; integer ops that would store a float (DIV, a non-integral clamp
   bound or fill value) raise before the loop;
 - on Python 3.12+ the built-in ``sum`` of the pure kernels is compensated (Neumaier), so the
-  pure sums in ``reduce_dim``, ``matmul`` and the LSTM may differ in the last bits;
-- the LSTM's float32 gates use branch-free sigmoid and tanh (``mg_sigmoid``, ``mg_tanh`` below),
-  which run on vector lanes: within 3 ulp of libm's in double, so the stored float32 values
-  equal the pure kernel's unless a double lands that close to a float32 rounding boundary
-  (which 2e7 sampled arguments never did); float64 keeps libm;
+  pure sums in ``reduce_dim``, ``matmul`` and the recurrent kernels may differ in the last bits;
+- the recurrent kernels' float32 gates (LSTM, GRU, RNN) use branch-free sigmoid and tanh
+  (``mg_sigmoid``, ``mg_tanh`` below), which run on vector lanes: within 3 ulp of libm's in
+  double, so the stored float32 values equal the pure kernel's unless a double lands that close
+  to a float32 rounding boundary (which 2e7 sampled arguments never did); float64 keeps libm;
 - strided views have at most 64 dimensions (as torch);
 - bad arguments that the pure kernels would silently accept (negative sizes, negative or
   out-of-range positions, mismatched lengths) raise here.
@@ -2217,3 +2217,393 @@ def axpy(y, double alpha, x) -> None:
         _axpy_store(<float*>_data(ya), alpha, <float*>_data(xa), Py_SIZE(ya))
     else:
         _axpy_store(<double*>_data(ya), alpha, <double*>_data(xa), Py_SIZE(ya))
+
+
+# ---------------------------------------------------------------------------------------------
+# GRU and Elman RNN: one layer and one direction over a whole sequence (as the LSTM's above:
+# the input sums of every step first as one product, then per step h w_hh^T and the gates;
+# backward keeps each walked row's gate gradients and runs the weight products after the walk)
+# ---------------------------------------------------------------------------------------------
+
+cdef int _gru_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
+                      const real_t* b_hh, bint has_bias, const real_t* h0, Py_ssize_t T, Py_ssize_t B,
+                      Py_ssize_t I, Py_ssize_t H, bint reverse, real_t* out, real_t* h_n, real_t* gates) except -1:
+    """The pure kernel's sums and rounding: r and z from (x sum + (b_i + b_h)) + h sum, then
+    m = h sum + b_hn, n = tanh((x sum + b_in) + r m), h' = n + z (h - n), all in double."""
+    cdef Py_ssize_t G = 3 * H, G_pad = _padded(G), s, t, b, r, j, row
+    cdef Py_ssize_t counts[8]
+    cdef double* blocks[8]
+    counts[:] = [_mul(I, G_pad), _mul(H, G_pad), G, G, _mul(_mul(T, B), I), _mul(_mul(T, B), G_pad), _mul(B, H),
+                 _mul(B, G_pad)]
+    cdef void* work = _workspace(counts, blocks, 8)
+    cdef double* w_ih_t = blocks[0]   # w_ih^T (I, 3H) and w_hh^T (H, 3H), packed for _gemm
+    cdef double* w_hh_t = blocks[1]
+    cdef double* bias_i = blocks[2]   # (3H,) b_ih, or zeros
+    cdef double* bias_h = blocks[3]   # (3H,) b_hh, or zeros
+    cdef double* x_d = blocks[4]      # (T*B, I) x in double
+    cdef double* z_x = blocks[5]      # (T*B, G_pad) x_t w_ih^T for every row
+    cdef double* h_d = blocks[6]      # (B, H) the previous h, as stored, in double
+    cdef double* z_h = blocks[7]      # (B, G_pad) h w_hh^T for the current step, then r, z, n
+    cdef bint vector_math = real_t is float
+    cdef const double* zx_row
+    cdef double* z
+    cdef real_t* act
+    cdef real_t h
+    cdef double m
+    _pack(w_ih, 1, I, I, G, w_ih_t, I, 0)
+    _pack(w_hh, 1, H, H, G, w_hh_t, H, 0)
+    for r in range(G):
+        bias_i[r] = b_ih[r] if has_bias else 0.0
+        bias_h[r] = b_hh[r] if has_bias else 0.0
+    for j in range(T * B * I):
+        x_d[j] = x[j]
+    for j in range(B * H):
+        h_d[j] = h0[j]
+    _gemm(T * B, I, G_pad, x_d, I, 1, w_ih_t, z_x, G_pad)
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        _gemm(B, H, G_pad, h_d, H, 1, w_hh_t, z_h, G_pad)
+        for b in range(B):
+            row = t * B + b
+            zx_row = z_x + row * G_pad
+            z = z_h + b * G_pad
+            act = gates + row * 4 * H
+            for r in range(2 * H):
+                z[r] = (zx_row[r] + (bias_i[r] + bias_h[r])) + z[r]
+            _sigmoid_all(z, 2 * H, vector_math)    # r, z
+            for j in range(H):
+                m = z[2 * H + j] + bias_h[2 * H + j]
+                act[3 * H + j] = <real_t>m
+                z[2 * H + j] = (zx_row[2 * H + j] + bias_i[2 * H + j]) + z[j] * m
+            _tanh_all(z + 2 * H, H, vector_math)  # n
+            for r in range(G):
+                act[r] = <real_t>z[r]
+            for j in range(H):
+                h = <real_t>(z[2 * H + j] + z[H + j] * (h_d[b * H + j] - z[2 * H + j]))
+                out[row * H + j] = h
+                h_d[b * H + j] = h
+    for j in range(B * H):
+        h_n[j] = <real_t>h_d[j]
+    PyMem_Free(work)
+    return 0
+
+
+def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, bint reverse, out, h_n, gates) -> None:
+    """Run one GRU layer over a sequence, gates in torch's order (r, z, n).
+
+    See ``minigrad._kernels.gru_forward`` for the math; the sums and the rounding are the same.
+    """
+    cdef Py_ssize_t dims[4]
+    _lstm_dims(shape, dims)
+    cdef Py_ssize_t T = dims[0], B = dims[1], I = dims[2], H = dims[3], G = 3 * dims[3]
+    names = ("out", "x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "h_n", "gates")
+    buffers = tuple(_array(buf, name) for buf, name in zip((out, x, w_ih, w_hh, b_ih, b_hh, h0, h_n, gates), names))
+    cdef bint has_bias = Py_SIZE(<carray.array>buffers[4]) != 0
+    cdef Py_ssize_t bias_len = G if has_bias else 0
+    _need_all(buffers, names, (_mul(_mul(T, B), H), _mul(_mul(T, B), I), _mul(G, I), _mul(G, H), bias_len, bias_len,
+                               _mul(B, H), _mul(B, H), _mul(_mul(T, B), 4 * H)))
+    cdef void* p[9]
+    cdef Py_ssize_t k
+    for k in range(9):
+        p[k] = _data(<carray.array>buffers[k])
+    if _code(<carray.array>buffers[0]) == c'f':
+        _gru_forward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], has_bias, <float*>p[6],
+                     T, B, I, H, reverse, <float*>p[0], <float*>p[7], <float*>p[8])
+    else:
+        _gru_forward(<double*>p[1], <double*>p[2], <double*>p[3], <double*>p[4], <double*>p[5], has_bias,
+                     <double*>p[6], T, B, I, H, reverse, <double*>p[0], <double*>p[7], <double*>p[8])
+
+
+cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,
+                       const real_t* out, const real_t* gates, const real_t* grad_out, const real_t* grad_h_n,
+                       Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
+                       real_t* grad_x, real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_b_ih,
+                       real_t* grad_b_hh, real_t* grad_h0) except -1:
+    """The walk keeps two columns per walked row: the gradients of the x sums (dr, dz, dn) and of
+    the h sums (dr, dz, dn r); dh <- (h sums' gradients) w_hh, then + dh z, runs inside it, the
+    rest after it, every sum in the pure kernel's order from 0.0."""
+    cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, k, row, prev
+    cdef Py_ssize_t counts[9]
+    cdef double* blocks[9]
+    counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(K, G),
+                 _mul(B, H_pad), _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad), G)]
+    cdef void* work = _workspace(counts, blocks, 9)
+    cdef double* w_ih_p = blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
+    cdef double* w_hh_p = blocks[1]
+    cdef double* x_walk = blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef double* h_walk = blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef double* dx_t = blocks[4]     # (3H, K): gradients of the x sums, a column per walked row
+    cdef double* dh_t = blocks[5]     # (3H, K): gradients of the h sums
+    cdef double* dh = blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef double* direct = blocks[7]   # (B, H): dh z, the part of dh that skips the gates
+    cdef double* product = blocks[8]  # a sum before rounding
+    cdef const real_t* h_p
+    cdef const real_t* act
+    cdef double* dxz
+    cdef double* dhz
+    cdef double gr, gz, gn, m, dhj, dn
+    _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
+    _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
+    for b in range(B):
+        for j in range(H):
+            dh[b * H_pad + j] = grad_h_n[b * H + j]
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        prev = t + 1 if reverse else t - 1
+        h_p = out + prev * B * H if s != T - 1 else h0
+        _pack(x + t * B * I, I, 1, B, I, x_walk, K, s * B)
+        _pack(h_p, H, 1, B, H, h_walk, K, s * B)
+        for b in range(B):
+            row = t * B + b
+            act = gates + row * 4 * H
+            dxz = dx_t + s * B + b
+            dhz = dh_t + s * B + b
+            for j in range(H):
+                gr = act[j]
+                gz = act[H + j]
+                gn = act[2 * H + j]
+                m = act[3 * H + j]
+                dhj = dh[b * H_pad + j] + <double>grad_out[row * H + j]
+                dn = dhj * (1.0 - gz) * (1.0 - gn * gn)
+                dxz[j * K] = dn * m * gr * (1.0 - gr)
+                dxz[(H + j) * K] = dhj * (<double>h_p[b * H + j] - gn) * gz * (1.0 - gz)
+                dxz[(2 * H + j) * K] = dn
+                dhz[j * K] = dxz[j * K]
+                dhz[(H + j) * K] = dxz[(H + j) * K]
+                dhz[(2 * H + j) * K] = dn * gr
+                direct[b * H + j] = dhj * gz
+        _gemm(B, G, H_pad, dh_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
+        for b in range(B):
+            for j in range(H):
+                dh[b * H_pad + j] = dh[b * H_pad + j] + direct[b * H + j]
+    _gemm(K, G, I_pad, dx_t, 1, K, w_ih_p, product, I_pad)             # grad_x = dx_gates w_ih
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    _gemm(G, K, I_pad, dx_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = dx_gates^T x
+    _store_rounded(product, I_pad, G, I, grad_w_ih)
+    _gemm(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = dh_gates^T h_prev
+    _store_rounded(product, H_pad, G, H, grad_w_hh)
+    for r in range(G):
+        product[r] = 0.0
+        for k in range(K):
+            product[r] += dx_t[r * K + k]
+    _store_rounded(product, G, 1, G, grad_b_ih)
+    for r in range(G):
+        product[r] = 0.0
+        for k in range(K):
+            product[r] += dh_t[r * K + k]
+    _store_rounded(product, G, 1, G, grad_b_hh)
+    _store_rounded(dh, H_pad, B, H, grad_h0)
+    PyMem_Free(work)
+    return 0
+
+
+def gru_backward(x, w_ih, w_hh, h0, out, gates, grad_out, grad_h_n, shape, bint reverse, grad_x, grad_w_ih,
+                 grad_w_hh, grad_b_ih, grad_b_hh, grad_h0) -> None:
+    """Backpropagation through time for ``gru_forward`` (same shape and direction).
+
+    See ``minigrad._kernels.gru_backward`` for the math; the sums and their order are the same.
+    """
+    cdef Py_ssize_t dims[4]
+    _lstm_dims(shape, dims)
+    cdef Py_ssize_t T = dims[0], B = dims[1], I = dims[2], H = dims[3], G = 3 * dims[3]
+    names = ("grad_x", "x", "w_ih", "w_hh", "h0", "out", "gates", "grad_out", "grad_h_n", "grad_w_ih", "grad_w_hh",
+             "grad_b_ih", "grad_b_hh", "grad_h0")
+    buffers = tuple(_array(buf, name) for buf, name in zip(
+        (grad_x, x, w_ih, w_hh, h0, out, gates, grad_out, grad_h_n, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh,
+         grad_h0), names))
+    cdef Py_ssize_t tbi = _mul(_mul(T, B), I), tbh = _mul(_mul(T, B), H), bh = _mul(B, H)
+    _need_all(buffers, names, (tbi, tbi, _mul(G, I), _mul(G, H), bh, tbh, _mul(_mul(T, B), 4 * H), tbh, bh,
+                               _mul(G, I), _mul(G, H), G, G, bh))
+    cdef void* p[14]
+    cdef Py_ssize_t k
+    for k in range(14):
+        p[k] = _data(<carray.array>buffers[k])
+    if _code(<carray.array>buffers[0]) == c'f':
+        _gru_backward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], <float*>p[6],
+                      <float*>p[7], <float*>p[8], T, B, I, H, reverse, <float*>p[0], <float*>p[9], <float*>p[10],
+                      <float*>p[11], <float*>p[12], <float*>p[13])
+    else:
+        _gru_backward(<double*>p[1], <double*>p[2], <double*>p[3], <double*>p[4], <double*>p[5], <double*>p[6],
+                      <double*>p[7], <double*>p[8], T, B, I, H, reverse, <double*>p[0], <double*>p[9],
+                      <double*>p[10], <double*>p[11], <double*>p[12], <double*>p[13])
+
+
+cdef int _nonlinearity(Py_ssize_t code) except -1:
+    if code != U_TANH and code != U_RELU:
+        raise ValueError(f"nonlinearity must be TANH ({U_TANH}) or RELU ({U_RELU}), got {code}")
+    return 0
+
+
+cdef int _rnn_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
+                      const real_t* b_hh, bint has_bias, const real_t* h0, Py_ssize_t T, Py_ssize_t B,
+                      Py_ssize_t I, Py_ssize_t H, bint relu, bint reverse, real_t* out, real_t* h_n) except -1:
+    """h' = act((x sum + (b_ih + b_hh)) + h sum), sums in double as the pure kernel's."""
+    cdef Py_ssize_t H_pad = _padded(H), s, t, b, j, row
+    cdef Py_ssize_t counts[7]
+    cdef double* blocks[7]
+    counts[:] = [_mul(I, H_pad), _mul(H, H_pad), H, _mul(_mul(T, B), I), _mul(_mul(T, B), H_pad), _mul(B, H),
+                 _mul(B, H_pad)]
+    cdef void* work = _workspace(counts, blocks, 7)
+    cdef double* w_ih_t = blocks[0]   # w_ih^T (I, H) and w_hh^T (H, H), packed for _gemm
+    cdef double* w_hh_t = blocks[1]
+    cdef double* bias = blocks[2]     # (H,) b_ih + b_hh, or zeros
+    cdef double* x_d = blocks[3]      # (T*B, I) x in double
+    cdef double* z_x = blocks[4]      # (T*B, H_pad) x_t w_ih^T for every row
+    cdef double* h_d = blocks[5]      # (B, H) the previous h, as stored, in double
+    cdef double* z_h = blocks[6]      # (B, H_pad) h w_hh^T for the current step, then h'
+    cdef bint vector_math = real_t is float
+    cdef const double* zx_row
+    cdef double* z
+    cdef real_t h
+    _pack(w_ih, 1, I, I, H, w_ih_t, I, 0)
+    _pack(w_hh, 1, H, H, H, w_hh_t, H, 0)
+    for j in range(H):
+        bias[j] = <double>b_ih[j] + <double>b_hh[j] if has_bias else 0.0
+    for j in range(T * B * I):
+        x_d[j] = x[j]
+    for j in range(B * H):
+        h_d[j] = h0[j]
+    _gemm(T * B, I, H_pad, x_d, I, 1, w_ih_t, z_x, H_pad)
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        _gemm(B, H, H_pad, h_d, H, 1, w_hh_t, z_h, H_pad)
+        for b in range(B):
+            row = t * B + b
+            zx_row = z_x + row * H_pad
+            z = z_h + b * H_pad
+            for j in range(H):
+                z[j] = zx_row[j] + bias[j] + z[j]
+            if relu:
+                for j in range(H):
+                    z[j] = 0.0 if z[j] <= 0 else z[j]
+            else:
+                _tanh_all(z, H, vector_math)
+            for j in range(H):
+                h = <real_t>z[j]
+                out[row * H + j] = h
+                h_d[b * H + j] = h
+    for j in range(B * H):
+        h_n[j] = <real_t>h_d[j]
+    PyMem_Free(work)
+    return 0
+
+
+def rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, Py_ssize_t nonlinearity, bint reverse, out, h_n) -> None:
+    """Run one Elman RNN layer over a sequence: ``nonlinearity`` is TANH or RELU.
+
+    See ``minigrad._kernels.rnn_forward`` for the math; the sums and the rounding are the same.
+    """
+    _nonlinearity(nonlinearity)
+    cdef Py_ssize_t dims[4]
+    _lstm_dims(shape, dims)
+    cdef Py_ssize_t T = dims[0], B = dims[1], I = dims[2], H = dims[3]
+    names = ("out", "x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "h_n")
+    buffers = tuple(_array(buf, name) for buf, name in zip((out, x, w_ih, w_hh, b_ih, b_hh, h0, h_n), names))
+    cdef bint has_bias = Py_SIZE(<carray.array>buffers[4]) != 0
+    cdef Py_ssize_t bias_len = H if has_bias else 0
+    _need_all(buffers, names, (_mul(_mul(T, B), H), _mul(_mul(T, B), I), _mul(H, I), _mul(H, H), bias_len, bias_len,
+                               _mul(B, H), _mul(B, H)))
+    cdef void* p[8]
+    cdef Py_ssize_t k
+    for k in range(8):
+        p[k] = _data(<carray.array>buffers[k])
+    cdef bint relu = nonlinearity == U_RELU
+    if _code(<carray.array>buffers[0]) == c'f':
+        _rnn_forward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], has_bias, <float*>p[6],
+                     T, B, I, H, relu, reverse, <float*>p[0], <float*>p[7])
+    else:
+        _rnn_forward(<double*>p[1], <double*>p[2], <double*>p[3], <double*>p[4], <double*>p[5], has_bias,
+                     <double*>p[6], T, B, I, H, relu, reverse, <double*>p[0], <double*>p[7])
+
+
+cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,
+                       const real_t* out, const real_t* grad_out, const real_t* grad_h_n, Py_ssize_t T,
+                       Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint relu, bint reverse, real_t* grad_x,
+                       real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias, real_t* grad_h0) except -1:
+    """The walk keeps da (the pre-activation's gradient) as a column per walked row and runs
+    dh <- da w_hh; the rest after it, every sum in the pure kernel's order from 0.0."""
+    cdef Py_ssize_t K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, k, row, prev
+    cdef Py_ssize_t counts[7]
+    cdef double* blocks[7]
+    counts[:] = [_mul(H, I_pad), _mul(H, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, H), _mul(B, H_pad),
+                 max(_mul(K, I_pad), _mul(H, I_pad), _mul(H, H_pad), H)]
+    cdef void* work = _workspace(counts, blocks, 7)
+    cdef double* w_ih_p = blocks[0]   # w_ih (H, I) and w_hh (H, H), packed for _gemm
+    cdef double* w_hh_p = blocks[1]
+    cdef double* x_walk = blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef double* h_walk = blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef double* da_t = blocks[4]     # (H, K): the pre-activation gradients, a column per walked row
+    cdef double* dh = blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef double* product = blocks[6]  # a sum before rounding
+    cdef const real_t* h_p
+    cdef double dhj, y
+    _pack(w_ih, I, 1, H, I, w_ih_p, H, 0)
+    _pack(w_hh, H, 1, H, H, w_hh_p, H, 0)
+    for b in range(B):
+        for j in range(H):
+            dh[b * H_pad + j] = grad_h_n[b * H + j]
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        prev = t + 1 if reverse else t - 1
+        h_p = out + prev * B * H if s != T - 1 else h0
+        _pack(x + t * B * I, I, 1, B, I, x_walk, K, s * B)
+        _pack(h_p, H, 1, B, H, h_walk, K, s * B)
+        for b in range(B):
+            row = t * B + b
+            for j in range(H):
+                dhj = dh[b * H_pad + j] + <double>grad_out[row * H + j]
+                y = out[row * H + j]
+                if relu:
+                    da_t[j * K + s * B + b] = dhj if y > 0 else 0.0
+                else:
+                    da_t[j * K + s * B + b] = dhj * (1.0 - y * y)
+        _gemm(B, H, H_pad, da_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- da w_hh
+    _gemm(K, H, I_pad, da_t, 1, K, w_ih_p, product, I_pad)             # grad_x = da w_ih
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    _gemm(H, K, I_pad, da_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = da^T x
+    _store_rounded(product, I_pad, H, I, grad_w_ih)
+    _gemm(H, K, H_pad, da_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = da^T h_prev
+    _store_rounded(product, H_pad, H, H, grad_w_hh)
+    for j in range(H):
+        product[j] = 0.0
+        for k in range(K):
+            product[j] += da_t[j * K + k]
+    _store_rounded(product, H, 1, H, grad_bias)
+    _store_rounded(dh, H_pad, B, H, grad_h0)
+    PyMem_Free(work)
+    return 0
+
+
+def rnn_backward(x, w_ih, w_hh, h0, out, grad_out, grad_h_n, shape, Py_ssize_t nonlinearity, bint reverse, grad_x,
+                 grad_w_ih, grad_w_hh, grad_bias, grad_h0) -> None:
+    """Backpropagation through time for ``rnn_forward`` (same shape, nonlinearity and direction).
+
+    See ``minigrad._kernels.rnn_backward`` for the math; the sums and their order are the same.
+    """
+    _nonlinearity(nonlinearity)
+    cdef Py_ssize_t dims[4]
+    _lstm_dims(shape, dims)
+    cdef Py_ssize_t T = dims[0], B = dims[1], I = dims[2], H = dims[3]
+    names = ("grad_x", "x", "w_ih", "w_hh", "h0", "out", "grad_out", "grad_h_n", "grad_w_ih", "grad_w_hh",
+             "grad_bias", "grad_h0")
+    buffers = tuple(_array(buf, name) for buf, name in zip(
+        (grad_x, x, w_ih, w_hh, h0, out, grad_out, grad_h_n, grad_w_ih, grad_w_hh, grad_bias, grad_h0), names))
+    cdef Py_ssize_t tbi = _mul(_mul(T, B), I), tbh = _mul(_mul(T, B), H), bh = _mul(B, H)
+    _need_all(buffers, names, (tbi, tbi, _mul(H, I), _mul(H, H), bh, tbh, tbh, bh, _mul(H, I), _mul(H, H), H, bh))
+    cdef void* p[12]
+    cdef Py_ssize_t k
+    for k in range(12):
+        p[k] = _data(<carray.array>buffers[k])
+    cdef bint relu = nonlinearity == U_RELU
+    if _code(<carray.array>buffers[0]) == c'f':
+        _rnn_backward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], <float*>p[6],
+                      <float*>p[7], T, B, I, H, relu, reverse, <float*>p[0], <float*>p[8], <float*>p[9],
+                      <float*>p[10], <float*>p[11])
+    else:
+        _rnn_backward(<double*>p[1], <double*>p[2], <double*>p[3], <double*>p[4], <double*>p[5], <double*>p[6],
+                      <double*>p[7], T, B, I, H, relu, reverse, <double*>p[0], <double*>p[8], <double*>p[9],
+                      <double*>p[10], <double*>p[11])

@@ -13,7 +13,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import _kernels as pure
-from minigrad._functions import rnn
+from minigrad._functions import recurrent as rnn
 from minigrad.autograd import gradcheck
 
 try:

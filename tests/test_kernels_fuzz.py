@@ -85,6 +85,42 @@ def lstm_backward_call() -> tuple:
     return kinds, args
 
 
+def gru_forward_call(tc: str = "f") -> tuple:
+    steps, batch, features, hidden = 2, 2, 3, 2
+    b = lambda n: array(tc, [0.1 * ((i % 7) - 3) for i in range(n)])  # noqa: E731
+    args = (
+        b(steps * batch * features), b(3 * hidden * features), b(3 * hidden * hidden), b(3 * hidden), b(3 * hidden),
+        b(batch * hidden), (steps, batch, features, hidden), True,
+        b(steps * batch * hidden), b(batch * hidden), b(steps * batch * 4 * hidden),
+    )  # fmt: skip
+    return ("exact",) * 6 + ("shape", "flag") + ("exact",) * 3, args
+
+
+def gru_backward_call() -> tuple:
+    _, (x, w_ih, w_hh, _, _, h0, shape, reverse, out, h_n, gates) = gru_forward_call()
+    results = (x[:], w_ih[:], w_hh[:], f32(3 * shape[3]), f32(3 * shape[3]), h0[:])
+    args = (x, w_ih, w_hh, h0, out, gates, out[:], h_n[:], shape, reverse, *results)
+    return ("exact",) * 8 + ("shape", "flag") + ("exact",) * 6, args
+
+
+def rnn_forward_call(tc: str = "f") -> tuple:
+    steps, batch, features, hidden = 3, 2, 3, 2
+    b = lambda n: array(tc, [0.1 * ((i % 7) - 3) for i in range(n)])  # noqa: E731
+    args = (
+        b(steps * batch * features), b(hidden * features), b(hidden * hidden), b(hidden), b(hidden),
+        b(batch * hidden), (steps, batch, features, hidden), P.TANH, False,
+        b(steps * batch * hidden), b(batch * hidden),
+    )  # fmt: skip
+    return ("exact",) * 6 + ("shape", "op", "flag") + ("exact",) * 2, args
+
+
+def rnn_backward_call() -> tuple:
+    _, (x, w_ih, w_hh, _, _, h0, shape, _, reverse, out, h_n) = rnn_forward_call()
+    results = (x[:], w_ih[:], w_hh[:], f32(shape[3]), h0[:])
+    args = (x, w_ih, w_hh, h0, out, out[:], h_n[:], shape, P.RELU, reverse, *results)
+    return ("exact",) * 7 + ("shape", "op", "flag") + ("exact",) * 5, args
+
+
 def valid_calls() -> dict[str, list[tuple]]:
     E, S, F = "exact", "storage", "free"
     view = ((2, 3), (3, 1), 0)
@@ -134,6 +170,10 @@ def valid_calls() -> dict[str, list[tuple]]:
         "axpy": [((E, "real", E), (f32(4), -0.1, f32(4)))],
         "lstm_forward": [lstm_forward_call(), lstm_forward_call("d")],
         "lstm_backward": [lstm_backward_call()],
+        "gru_forward": [gru_forward_call(), gru_forward_call("d")],
+        "gru_backward": [gru_backward_call()],
+        "rnn_forward": [rnn_forward_call(), rnn_forward_call("d")],
+        "rnn_backward": [rnn_backward_call()],
     }  # fmt: skip
 
 

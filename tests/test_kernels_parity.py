@@ -380,6 +380,54 @@ def case_lstm_backward(rng):
     return (x, w_ih, w_hh, h0, c0, out, gates, cells, *grads, shape, reverse) + grad_buffers
 
 
+# -- GRU and Elman RNN ------------------------------------------------------------------------------
+
+
+def recurrent_inputs(rng, gates: int) -> tuple:
+    """(typecode, T, B, I, H, x, w_ih, w_hh, b_ih, b_hh, h0) for a layer of ``gates`` gates."""
+    tc = rng.choice("fd")
+    steps, batch, features, hidden = rng.randint(0, 5), rng.randint(1, 3), rng.randint(0, 4), rng.randint(1, 4)
+    w = lambda n: array(tc, floats(rng, n, 0.0, -0.8, 0.8))  # noqa: E731
+    bias = rng.random() < 0.7
+    g = gates * hidden
+    buffers = (w(steps * batch * features), w(g * features), w(g * hidden), w(g) if bias else array(tc),
+               w(g) if bias else array(tc), w(batch * hidden))
+    return (tc, steps, batch, features, hidden, *buffers)
+
+
+def case_gru_forward(rng):
+    tc, steps, batch, features, hidden, *buffers = recurrent_inputs(rng, 3)
+    return (*buffers, (steps, batch, features, hidden), rng.random() < 0.5,
+            zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden), zeros(tc, steps * batch * 4 * hidden))
+
+
+def case_gru_backward(rng):
+    tc, steps, batch, features, hidden, x, w_ih, w_hh, b_ih, b_hh, h0 = recurrent_inputs(rng, 3)
+    shape, reverse = (steps, batch, features, hidden), rng.random() < 0.5
+    out, h_n = zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden)
+    gates = zeros(tc, steps * batch * 4 * hidden)
+    P.gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, reverse, out, h_n, gates)
+    grads = [values(rng, tc, len(b), 0.0) for b in (out, h_n)]
+    results = [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), 3 * hidden, 3 * hidden, len(h0))]
+    return (x, w_ih, w_hh, h0, out, gates, *grads, shape, reverse, *results)
+
+
+def case_rnn_forward(rng):
+    tc, steps, batch, features, hidden, *buffers = recurrent_inputs(rng, 1)
+    return (*buffers, (steps, batch, features, hidden), rng.choice([P.TANH, P.RELU]), rng.random() < 0.5,
+            zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden))
+
+
+def case_rnn_backward(rng):
+    tc, steps, batch, features, hidden, x, w_ih, w_hh, b_ih, b_hh, h0 = recurrent_inputs(rng, 1)
+    shape, nonlinearity, reverse = (steps, batch, features, hidden), rng.choice([P.TANH, P.RELU]), rng.random() < 0.5
+    out, h_n = zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden)
+    P.rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, nonlinearity, reverse, out, h_n)
+    grads = [values(rng, tc, len(b), 0.0) for b in (out, h_n)]
+    results = [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), hidden, len(h0))]
+    return (x, w_ih, w_hh, h0, out, *grads, shape, nonlinearity, reverse, *results)
+
+
 def case_gather_rows(rng):
     tc, width = rng.choice("fdqB"), rng.randint(0, 4)
     rows = rng.randint(1, 6)
@@ -535,6 +583,38 @@ def test_lstm_kernels_agree_at_blocking_edges(shape, tc):
         names = ("grad_x", "grad_w_ih", "grad_w_hh", "grad_bias", "grad_h0", "grad_c0")
         for name, e, g in zip(names, expected, got):
             assert same_floats(e, g), f"lstm_backward {shape} reverse={reverse}: {name} differs"
+
+
+@pytest.mark.parametrize("tc", ["f", "d"])
+@pytest.mark.parametrize("shape", LSTM_EDGE_SHAPES)
+def test_gru_and_rnn_kernels_agree_at_blocking_edges(shape, tc):
+    """The GRU's 3H and the RNN's H columns at the LSTM's blocking edges, both directions,
+    with and without bias, both RNN nonlinearities: bit for bit."""
+    steps, batch, features, hidden = shape
+    rng = random.Random(f"gru-rnn-edges-{shape}-{tc}")
+    w = lambda n: array(tc, floats(rng, n, 0.0, -0.8, 0.8))  # noqa: E731
+    for reverse, bias, nonlinearity in [(False, True, P.TANH), (True, False, P.RELU), (True, True, P.TANH)]:
+        for gates in (3, 1):
+            g = gates * hidden
+            x, w_ih, w_hh, h0 = w(steps * batch * features), w(g * features), w(g * hidden), w(batch * hidden)
+            b_ih, b_hh = (w(g), w(g)) if bias else (array(tc), array(tc))
+            grads = (w(steps * batch * hidden), w(batch * hidden))
+            results = []
+            for kernels in (P, C):
+                out, h_n = zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden)
+                if gates == 3:
+                    saved = zeros(tc, steps * batch * 4 * hidden)
+                    kernels.gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, reverse, out, h_n, saved)
+                    back = [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), g, g, len(h0))]
+                    kernels.gru_backward(x, w_ih, w_hh, h0, out, saved, *grads, shape, reverse, *back)
+                    results.append([out, h_n, saved, *back])
+                else:
+                    kernels.rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, nonlinearity, reverse, out, h_n)
+                    back = [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), g, len(h0))]
+                    kernels.rnn_backward(x, w_ih, w_hh, h0, out, *grads, shape, nonlinearity, reverse, *back)
+                    results.append([out, h_n, *back])
+            for k, (e, g_) in enumerate(zip(*results)):
+                assert same_floats(e, g_), f"gates={gates} {shape} reverse={reverse} bias={bias}: buffer {k} differs"
 
 
 def test_sums_match_fsum_exactly():

@@ -1,25 +1,18 @@
-"""Padded batches of sequences: padding changes neither the outputs at real steps (in both
-directions of a bidirectional LSTM) nor the loss and its gradients.
+"""Padded batches of sequences through ``lstm_padded``: padding changes neither the outputs at
+real steps (in both directions of a bidirectional LSTM) nor the loss and its gradients.
 
 References: the same sentences run one at a time through the same minigrad LSTM, hand-written
 index tables, and torch 2.13.0's pack_padded_sequence + nn.LSTM."""
 
 import random
-from types import SimpleNamespace
+from collections import OrderedDict
 
 import pytest
 
 import minigrad as mg
+import minigrad.nn as nn
 from minigrad._functions.nn import nll_loss
-from minigrad._functions.rnn import lstm_layer
-from minigrad.nn.utils.rnn import (
-    lstm_layer_padded,
-    lstm_padded,
-    pad_sequence,
-    reverse_padded_sequence,
-    select_last_steps,
-    sequence_mask,
-)
+from minigrad.nn.utils.rnn import lstm_padded, pad_sequence, select_last_steps, sequence_mask
 
 LENGTHS = [5, 2, 3, 1]
 INPUT, HIDDEN = 3, 4
@@ -32,10 +25,9 @@ def rand(rng, *shape, dtype=mg.float64):
     return mg.tensor([rng.uniform(-1, 1) for _ in range(n)], dtype=dtype).reshape(*shape)
 
 
-def layer_weights(rng, dtype=mg.float64):
-    """(w_ih, w_hh, b_ih, b_hh) leaves requiring grad."""
-    shapes = [(4 * HIDDEN, INPUT), (4 * HIDDEN, HIDDEN), (4 * HIDDEN,), (4 * HIDDEN,)]
-    return [rand(rng, *shape, dtype=dtype).requires_grad_() for shape in shapes]
+def bidirectional_lstm(seed: int, layers: int = 1, dtype=mg.float64) -> nn.LSTM:
+    mg.manual_seed(seed)
+    return nn.LSTM(INPUT, HIDDEN, num_layers=layers, bidirectional=True, dtype=dtype)
 
 
 def padded_batch(sentences, filler):
@@ -57,16 +49,6 @@ def flat(nested):
 def test_sequence_mask_by_hand():
     assert sequence_mask([3, 1, 2]).tolist() == [[True, True, True], [True, False, True], [True, False, False]]
     assert sequence_mask(mg.tensor([1, 2]), max_len=3).tolist() == [[True, True], [False, True], [False, False]]
-
-
-def test_reverse_within_length_by_hand():
-    # column b holds 10*b + t at step t; lengths 3, 1, 2
-    x = mg.tensor([[[10.0 * b + t] for b in range(3)] for t in range(3)])
-    out = reverse_padded_sequence(x, [3, 1, 2]).reshape(3, 3).tolist()
-    assert out == [[2.0, 10.0, 21.0],
-                   [1.0, 11.0, 20.0],
-                   [0.0, 12.0, 22.0]]
-    assert reverse_padded_sequence(reverse_padded_sequence(x, [3, 1, 2]), [3, 1, 2]).tolist() == x.tolist()
 
 
 def test_select_last_steps_by_hand():
@@ -94,58 +76,54 @@ def test_pad_sequence_matches_torch():
 # -- the LSTM over a padded batch == one sentence at a time --------------------------------------
 
 
-@pytest.mark.parametrize("reverse", [False, True], ids=["left-to-right", "right-to-left"])
-def test_lstm_layer_on_a_padded_batch_equals_one_sentence_at_a_time(reverse):
+@pytest.mark.parametrize("layers", [1, 2])
+def test_lstm_on_a_padded_batch_equals_one_sentence_at_a_time(layers):
     rng = random.Random(1)
-    weights = layer_weights(rng)
+    lstm = bidirectional_lstm(1, layers)
     sentences = [rand(rng, length, INPUT) for length in LENGTHS]
-    out_weights = [rand(rng, length, HIDDEN) for length in LENGTHS]  # the loss is sum(out * w)
-    h_weights = [rand(rng, HIDDEN) for _ in LENGTHS]
+    out_weights = [rand(rng, length, 2 * HIDDEN) for length in LENGTHS]  # the loss is sum(out * w)
+    h_weights = [rand(rng, 2 * layers, HIDDEN) for _ in LENGTHS]
 
-    # one at a time: the plain layer on a batch of one
-    expected_out, expected_h, expected_grads = [], [], [mg.zeros(w.shape, dtype=w.dtype) for w in weights]
+    # one at a time: the module on a batch of one
+    expected_out, expected_h = [], []
+    expected_grads = [mg.zeros(w.shape, dtype=w.dtype) for w in lstm.parameters()]
     for sentence, w_out, w_h in zip(sentences, out_weights, h_weights):
-        zeros = mg.zeros(1, HIDDEN, dtype=mg.float64)
-        out, h_n, _ = lstm_layer(sentence.unsqueeze(1), zeros, zeros, *weights, reverse=reverse)
-        ((out.squeeze(1) * w_out).sum() + (h_n.squeeze(0) * w_h).sum()).backward()
+        out, (h_n, _) = lstm(sentence.unsqueeze(1))
+        ((out.squeeze(1) * w_out).sum() + (h_n.squeeze(1) * w_h).sum()).backward()
         expected_out.append(out.squeeze(1).tolist())
-        expected_h.append(h_n.squeeze(0).tolist())
-        for total, weight in zip(expected_grads, weights):
+        expected_h.append(h_n.squeeze(1).tolist())
+        for total, weight in zip(expected_grads, lstm.parameters()):
             total.add_(weight.grad)
             weight.grad = None
 
     for filler in (0.0, 1e3):  # what sits in the padding must not matter
         x = padded_batch(sentences, filler)
-        zeros = mg.zeros(len(LENGTHS), HIDDEN, dtype=mg.float64)
-        out, h_n = lstm_layer_padded(x, LENGTHS, zeros, zeros, *weights, reverse=reverse)
+        out, h_n = lstm_padded(lstm, x, LENGTHS)
         w_out = pad_sequence(out_weights, padding_value=5.0)  # nonzero on padding: its outputs must be 0
-        ((out * w_out).sum() + (h_n * mg.stack(h_weights)).sum()).backward()
+        ((out * w_out).sum() + (h_n * mg.stack(h_weights, 1)).sum()).backward()
         for b, length in enumerate(LENGTHS):
             column = out[:, b].tolist()
             assert flat(column[:length]) == pytest.approx(flat(expected_out[b]), abs=1e-12)
-            assert column[length:] == [[0.0] * HIDDEN] * (len(column) - length)
-            assert h_n[b].tolist() == pytest.approx(expected_h[b], abs=1e-12)
-        for weight, expected in zip(weights, expected_grads):
+            assert column[length:] == [[0.0] * 2 * HIDDEN] * (len(column) - length)
+            assert flat(h_n[:, b].tolist()) == pytest.approx(flat(expected_h[b]), abs=1e-12)
+        for weight, expected in zip(lstm.parameters(), expected_grads):
             assert weight.grad.reshape(-1).tolist() == pytest.approx(expected.reshape(-1).tolist(), abs=1e-12)
             weight.grad = None
 
 
 def test_loss_with_ignore_index_on_a_padded_batch_equals_one_sentence_at_a_time():
-    """Token-averaged cross-entropy over a bidirectional layer: padded targets are
+    """Token-averaged cross-entropy over a bidirectional LSTM: padded targets are
     ``ignore_index``; the batch loss is the token-weighted mean of the per-sentence losses."""
     rng = random.Random(2)
-    forward, backward = layer_weights(rng), layer_weights(rng)
+    lstm = bidirectional_lstm(2)
     classes = 3
     project = rand(rng, 2 * HIDDEN, classes).requires_grad_()
     sentences = [rand(rng, length, INPUT) for length in LENGTHS]
     targets = [[rng.randrange(classes) for _ in range(length)] for length in LENGTHS]
-    params = [*forward, *backward, project]
+    params = [*lstm.parameters(), project]
 
     def scores(x, lengths):
-        zeros = mg.zeros(len(lengths), HIDDEN, dtype=mg.float64)
-        out_f, _ = lstm_layer_padded(x, lengths, zeros, zeros, *forward)
-        out_b, _ = lstm_layer_padded(x, lengths, zeros, zeros, *backward, reverse=True)
-        return mg.cat([out_f, out_b], 2) @ project
+        return lstm_padded(lstm, x, lengths)[0] @ project
 
     total = 0.0
     expected_grads = [mg.zeros(p.shape, dtype=p.dtype) for p in params]
@@ -169,22 +147,24 @@ def test_loss_with_ignore_index_on_a_padded_batch_equals_one_sentence_at_a_time(
         assert p.grad.reshape(-1).tolist() == pytest.approx(expected.reshape(-1).tolist(), abs=1e-12)
 
 
-def test_stacked_bidirectional_lstm_matches_torch_packed_sequence():
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_stacked_bidirectional_lstm_matches_torch_packed_sequence(batch_first):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    reference = torch.nn.LSTM(INPUT, HIDDEN, num_layers=2, bidirectional=True)
-    params = {name: mg.tensor(p.detach().tolist()) for name, p in reference.named_parameters()}
-    module = SimpleNamespace(num_layers=2, bidirectional=True, hidden_size=HIDDEN, bias=True, batch_first=False,
-                             dropout=0.0, training=False, **params)
+    reference = torch.nn.LSTM(INPUT, HIDDEN, num_layers=2, bidirectional=True, batch_first=batch_first)
+    module = nn.LSTM(INPUT, HIDDEN, num_layers=2, bidirectional=True, batch_first=batch_first)
+    module.load_state_dict(OrderedDict((k, mg.tensor(v.tolist())) for k, v in reference.state_dict().items()))
     rng = random.Random(3)
     sentences = [rand(rng, length, INPUT, dtype=mg.float32) for length in LENGTHS]
     x = padded_batch(sentences, 9.0)
+    if batch_first:
+        x = x.transpose(0, 1)
     out, h_n = lstm_padded(module, x, LENGTHS)
 
-    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x.tolist()), LENGTHS, enforce_sorted=False)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x.tolist()), LENGTHS, batch_first, False)
     t_packed, (t_h, _) = reference(packed)
-    t_out, _ = torch.nn.utils.rnn.pad_packed_sequence(t_packed)
-    assert tuple(out.shape) == tuple(t_out.shape) == (max(LENGTHS), len(LENGTHS), 2 * HIDDEN)
+    t_out, _ = torch.nn.utils.rnn.pad_packed_sequence(t_packed, batch_first)
+    assert tuple(out.shape) == tuple(t_out.shape)
     assert tuple(h_n.shape) == tuple(t_h.shape)
     torch.testing.assert_close(torch.tensor(out.tolist()), t_out.detach(), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(torch.tensor(h_n.tolist()), t_h.detach(), rtol=1e-5, atol=1e-6)
@@ -197,11 +177,11 @@ def test_stacked_bidirectional_lstm_matches_torch_packed_sequence():
 ])
 def test_bad_lengths_are_rejected(lengths, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)").replace("`", "`")):
-        reverse_padded_sequence(mg.zeros(3, 3, 2), lengths)
+        select_last_steps(mg.zeros(3, 3, 2), lengths)
 
 
 def test_pad_sequence_rejects_mismatched_trailing_shapes():
     with pytest.raises(RuntimeError, match="received an empty list of sequences"):
         pad_sequence([])
-    with pytest.raises(RuntimeError, match=r"every sequence must have shape \(L, 2\)"):
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(2\) must match the size of tensor b \(3\) at non-"):
         pad_sequence([mg.zeros(2, 2), mg.zeros(2, 3)])

@@ -8,13 +8,15 @@ from minigrad.nn.linear import Linear
 from minigrad.nn.loss import CrossEntropyLoss, NLLLoss
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.nn.rnn import LSTM, LSTMCell
+from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from minigrad.nn.sparse import Embedding
 
 __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "GRU",
+    "GRUCell",
     "Identity",
     "LSTM",
     "LSTMCell",
@@ -24,6 +26,10 @@ __all__ = [
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "Sigmoid",
