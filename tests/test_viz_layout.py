@@ -9,7 +9,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from minigrad._functions.rnn import lstm_layer_composed
+from minigrad._functions.recurrent import lstm_layer_composed
 from minigrad.autograd.function import gradient_edge
 from minigrad.viz.graph import walk
 from minigrad.viz.layout import LAYER_GAP, NODE_GAP, _crossings, layered_layout
