@@ -12,7 +12,7 @@ from typing import Any
 from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
-from minigrad._functions.shape import as_shape
+from minigrad._shape import as_shape
 from minigrad.tensor import Tensor, new_buffer
 
 

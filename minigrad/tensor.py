@@ -37,9 +37,8 @@ class Storage:
         self.version = 0
 
 
-# one-element buffers of each typecode: repeating one is a fast fill
+# a one-element zero buffer of each typecode: repeating one is a fast fill
 _ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
-_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 def new_buffer(dt: dtype, n: int) -> array:
@@ -865,7 +864,7 @@ def _nest(values: list, shape: tuple) -> list:
 
 
 def zeros_for(shape: tuple, dt: dtype) -> Tensor:
-    """A fresh zero tensor (used for gradients that never arrived)."""
+    """A fresh zero tensor with no history."""
     return Tensor._make(new_buffer(dt, prod(shape)), shape, dt)
 
 
@@ -874,10 +873,6 @@ def scalar_tensor(value: Any, dt: dtype) -> Tensor:
     data = new_buffer(dt, 1)
     data[0] = value  # (cheaper than building the array from a list)
     return Tensor._make(data, (), dt)
-
-
-def ones_like(t: Tensor) -> Tensor:
-    return Tensor._make(_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
 
 
 def _creation() -> Any:

@@ -13,16 +13,9 @@ from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
 from minigrad._functions.indexing import getitem
 from minigrad._functions.pointwise import cast
-from minigrad._shape import broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
+from minigrad._shape import as_shape, broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
-
-
-def as_shape(args: Sequence) -> tuple[int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    return tuple([int(a) for a in args])
 
 
 class View(Function):

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
 
-from minigrad import tensor as _tensor  # a cycle: tensor imports autograd; used only at run time
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
+from minigrad.autograd.protocol import TensorLike, is_tensor_like
 
 observers: list[Callable[[Node, tuple, tuple], None]] = []
 """Functions called as ``observer(node, grads_in, grads_out)`` each time the engine runs a node.
@@ -73,7 +73,7 @@ def _nodes_leading_to(targets: set[Node], roots: list[Node], dependencies: dict[
     return leading
 
 
-def _deliver(buffers: dict, node: Node, output_nr: int, grad: Any) -> None:
+def _deliver(buffers: dict, node: Node, output_nr: int, grad: TensorLike) -> None:
     """Add ``grad`` to what has arrived for output ``output_nr`` of ``node``."""
     slots = buffers.get(node)
     if slots is None:
@@ -107,8 +107,11 @@ def _call_backward(node: Node, grads: list) -> tuple:
     dtype is cast to the input's dtype.
     """
     if node.materialize_grads and len(grads) > 1 and any(g is None for g in grads):
-        zeros = _tensor.zeros_for
-        grads = [zeros(*meta) if g is None and meta is not None else g for g, meta in zip(grads, node._output_meta)]
+        present = next(g for g in grads if g is not None)
+        grads = [
+            present.new_zeros(meta[0], dtype=meta[1]) if g is None and meta is not None else g
+            for g, meta in zip(grads, node._output_meta)
+        ]
     result = node._function.backward(node, *grads)
     if not isinstance(result, tuple):
         result = (result,)
@@ -124,7 +127,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
         grad = result[i]
         if edges[i] is None or grad is None:
             continue
-        if not isinstance(grad, _tensor.Tensor):
+        if not is_tensor_like(grad):
             raise TypeError(
                 f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
                 f"(got {type(grad).__name__})"
@@ -158,7 +161,7 @@ def _notify(node: Node, grads_in: list | None, grads_out: tuple) -> None:
 
 
 def run_backward(
-    roots: list[tuple[Node, int, Any]],
+    roots: list[tuple[Node, int, TensorLike]],
     retain_graph: bool,
     capture: dict[tuple[Node, int], Any] | None = None,
 ) -> None:
@@ -222,15 +225,15 @@ def run_backward(
         grad_mode.state.enabled = enabled
 
 
-def _root_gradient(tensor: Any, gradient: Any, index: int, name: str) -> Any:
+def _root_gradient(tensor: TensorLike, gradient: Any, index: int, name: str) -> TensorLike:
     """The gradient a backward pass starts from: ``gradient``, or 1 for a scalar output."""
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not tensor.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {tensor.dtype}")
-        return _tensor.ones_like(tensor)
-    if not isinstance(gradient, _tensor.Tensor):
+        return tensor.new_ones(tensor._shape)
+    if not is_tensor_like(gradient):
         raise TypeError(f"{name} must be a Tensor or None, but got {type(gradient).__name__}")
     if gradient._shape != tensor._shape:
         raise RuntimeError(
@@ -240,7 +243,7 @@ def _root_gradient(tensor: Any, gradient: Any, index: int, name: str) -> Any:
     return gradient.detach()
 
 
-def _roots(tensors: tuple, gradients: tuple, name: str) -> list[tuple[Node, int, Any]]:
+def _roots(tensors: tuple, gradients: tuple, name: str) -> list[tuple[Node, int, TensorLike]]:
     if not gradients:
         gradients = (None,) * len(tensors)
     if len(gradients) != len(tensors):
@@ -299,7 +302,7 @@ def grad(
     for x, edge in zip(inputs, edges):
         g = capture[edge]
         if g is None and materialize_grads:
-            g = _tensor.zeros_for(x._shape, x.dtype)
+            g = x.new_zeros(x._shape)
         elif g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "

@@ -25,11 +25,9 @@ The node class of ``Exp`` is ``ExpBackward``: that is the name ``grad_fn`` shows
 from __future__ import annotations
 
 import itertools
-import os
 import weakref
 from typing import Any
 
-from minigrad._backend import PACKAGE_DIR
 from minigrad.autograd import anomaly, grad_mode
 
 _state = grad_mode.state
@@ -281,12 +279,17 @@ def _check_dirty_returned(dirty: tuple, outs: tuple) -> None:
 def _creation_site() -> str:
     """The Python stack that is making a node, without minigrad's own frames (the caller's code).
 
+    A frame is minigrad's when its module is (``__name__`` is ``minigrad`` or ``minigrad.*``).
     (Compiled with the Cython core, minigrad's modules make no Python frames at all.)
     """
     import traceback  # here, not at the top: only anomaly mode needs it, and it is slow to import
-    inside = PACKAGE_DIR + os.sep
-    frames = traceback.extract_stack()
-    return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(inside)]))
+
+    frames = [(f, line) for f, line in traceback.walk_stack(None) if not _is_minigrad(f.f_globals.get("__name__"))]
+    return "".join(traceback.StackSummary.extract(reversed(frames)).format())
+
+
+def _is_minigrad(module: str | None) -> bool:
+    return module is not None and (module == "minigrad" or module.startswith("minigrad."))
 
 
 def _check_dirty(tensor: Any) -> None:
