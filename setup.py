@@ -33,12 +33,13 @@ COMPILED_MODULES = [
     "minigrad._dtype",
     "minigrad._functions.indexing",
     "minigrad._functions.linalg",
-    "minigrad._functions.nn",
     "minigrad._functions.pointwise",
     "minigrad._functions.reduction",
     "minigrad._functions.rnn",
-    "minigrad._functions.shape",
+    "minigrad._functions.softmax_loss",
+    "minigrad._functions.views",
     "minigrad._shape",
+    "minigrad._tensor",
     "minigrad.autograd.engine",
     "minigrad.autograd.function",
     "minigrad.autograd.grad_mode",
@@ -52,7 +53,6 @@ COMPILED_MODULES = [
     "minigrad.optim.adam",
     "minigrad.optim.optimizer",
     "minigrad.optim.sgd",
-    "minigrad.tensor",
 ]
 """minigrad's own modules that the core also holds compiled: those a training step runs."""
 
@@ -124,7 +124,7 @@ class OptionalBuildExt(build_ext):
             self._built_modules[ext.name] = {"file": filename, "crc32": checksum}
 
     def get_ext_filename(self, fullname: str) -> str:
-        """minigrad_c/_compiled/minigrad.tensor.<suffix> for the compiled module minigrad.tensor."""
+        """minigrad_c/_compiled/minigrad._tensor.<suffix> for the compiled module minigrad._tensor."""
         filename = super().get_ext_filename(fullname)
         if fullname not in COMPILED_MODULES:
             return filename

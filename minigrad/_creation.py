@@ -13,7 +13,7 @@ from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
 from minigrad._shape import as_shape
-from minigrad.tensor import Tensor, new_buffer
+from minigrad._tensor import Tensor, new_buffer
 
 
 def _flatten(data: Any) -> tuple[list, tuple[int, ...]]:

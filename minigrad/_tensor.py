@@ -24,6 +24,7 @@ from minigrad import _dtype, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
+from minigrad.autograd import engine as _engine
 from minigrad.autograd import grad_mode
 
 
@@ -129,7 +130,7 @@ class Tensor:
                 f"{list(self._shape)} but expected shape compatible with {list(shape)}"
             )
         result = _reduction.sum_values(self, dims, True) if dims else self
-        return _shape_ops.reshaped(result, shape)
+        return _views.reshaped(result, shape)
 
     # -- basic properties ---------------------------------------------------------------------
 
@@ -594,10 +595,10 @@ class Tensor:
         return _reduction.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _nn.softmax(self, dim)
+        return _softmax_loss.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _nn.log_softmax(self, dim)
+        return _softmax_loss.log_softmax(self, dim)
 
     # linear algebra
     def matmul(self, other: Tensor) -> Tensor:
@@ -614,72 +615,72 @@ class Tensor:
 
     # shape and layout
     def view(self, *shape: Any) -> Tensor:
-        return _shape_ops.view(self, *shape)
+        return _views.view(self, *shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _shape_ops.view(self, other._shape)
+        return _views.view(self, other._shape)
 
     def reshape(self, *shape: Any) -> Tensor:
-        return _shape_ops.reshape(self, *shape)
+        return _views.reshape(self, *shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return _shape_ops.reshape(self, other._shape)
+        return _views.reshape(self, other._shape)
 
     def permute(self, *dims: Any) -> Tensor:
-        return _shape_ops.permute(self, *dims)
+        return _views.permute(self, *dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _shape_ops.transpose(self, dim0, dim1)
+        return _views.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        return _shape_ops.t(self)
+        return _views.t(self)
 
     @property
     def T(self) -> Tensor:
-        return _shape_ops.permute(self, tuple(reversed(range(len(self._shape)))))
+        return _views.permute(self, tuple(reversed(range(len(self._shape)))))
 
     def movedim(self, source: int, destination: int) -> Tensor:
         n = len(self._shape)
         src, dst = normalize_dim(source, n), normalize_dim(destination, n)
         order = [d for d in range(n) if d != src]
         order.insert(dst, src)
-        return _shape_ops.permute(self, tuple(order))
+        return _views.permute(self, tuple(order))
 
     def expand(self, *shape: Any) -> Tensor:
-        return _shape_ops.expand(self, *shape)
+        return _views.expand(self, *shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _shape_ops.expand(self, other._shape)
+        return _views.expand(self, other._shape)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape_ops.squeeze(self, dim)
+        return _views.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return _shape_ops.unsqueeze(self, dim)
+        return _views.unsqueeze(self, dim)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape_ops.flatten(self, start_dim, end_dim)
+        return _views.flatten(self, start_dim, end_dim)
 
     def contiguous(self) -> Tensor:
-        return _shape_ops.contiguous(self)
+        return _views.contiguous(self)
 
     def clone(self) -> Tensor:
-        return _shape_ops.clone(self)
+        return _views.clone(self)
 
     def select(self, dim: int, index: int) -> Tensor:
-        return _shape_ops.select(self, dim, index)
+        return _views.select(self, dim, index)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return _shape_ops.narrow(self, dim, start, length)
+        return _views.narrow(self, dim, start, length)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape_ops.chunk(self, chunks, dim)
+        return _views.chunk(self, chunks, dim)
 
     def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape_ops.split(self, split_size, dim)
+        return _views.split(self, split_size, dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape_ops.unbind(self, dim)
+        return _views.unbind(self, dim)
 
     # indexing
     def __getitem__(self, index: Any) -> Tensor:
@@ -891,11 +892,11 @@ def _as_bool(x: Any) -> Any:
     return x
 
 
-# The operations (and the engine) import this module, so they are bound after Tensor exists.
+# The declared two-way link (ARCHITECTURE.md): the operations import this module, so they are
+# bound after Tensor exists.
 from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
-from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
-from minigrad._functions import shape as _shape_ops  # noqa: E402
-from minigrad.autograd import engine as _engine  # noqa: E402
+from minigrad._functions import softmax_loss as _softmax_loss  # noqa: E402
+from minigrad._functions import views as _views  # noqa: E402

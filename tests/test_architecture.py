@@ -21,7 +21,7 @@ LAYERS = [  # (layer, module prefixes), bottom first: as ARCHITECTURE.md's table
     ("basics", ["minigrad._dtype", "minigrad._shape", "minigrad.random", "minigrad._printing", "minigrad._atomic",
                 "minigrad._safetensors"]),  # fmt: skip
     ("autograd", ["minigrad.autograd"]),
-    ("tensor", ["minigrad.tensor"]),
+    ("tensor", ["minigrad._tensor"]),
     ("operations", ["minigrad._functions", "minigrad._creation"]),
     ("library", ["minigrad.nn", "minigrad.optim", "minigrad.data", "minigrad.serialization"]),
     ("api", ["minigrad"]),  # minigrad/__init__.py: gathers torch's names from everything below
@@ -102,10 +102,10 @@ def test_no_import_runs_upward_except_the_declared_link():
 
 def test_the_checker_sees_an_upward_import_inside_a_function(tmp_path, monkeypatch):
     engine = tmp_path / "engine.py"
-    engine.write_text("def f():\n    from minigrad.tensor import Tensor\n    return Tensor\n")
+    engine.write_text("def f():\n    from minigrad._tensor import Tensor\n    return Tensor\n")
     monkeypatch.setitem(MODULES, "minigrad.autograd.engine", engine)
     assert upward_imports() == [
-        "minigrad.autograd.engine (autograd) imports minigrad.tensor (tensor) at line 2: an upward arrow"
+        "minigrad.autograd.engine (autograd) imports minigrad._tensor (tensor) at line 2: an upward arrow"
     ]
 
 

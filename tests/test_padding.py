@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 import minigrad as mg
-from minigrad._functions.nn import nll_loss
 from minigrad._functions.rnn import lstm_layer
+from minigrad._functions.softmax_loss import nll_loss
 from minigrad.nn.utils.rnn import (
     lstm_layer_padded,
     lstm_padded,

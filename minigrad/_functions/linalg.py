@@ -8,10 +8,10 @@ from math import prod
 from minigrad._backend import kernels as K
 from minigrad._dtype import scalar_type_name
 from minigrad._functions.pointwise import binary_values, cast
-from minigrad._functions.shape import permuted
+from minigrad._functions.views import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
 
 
 def _matmul_values(a: Tensor, b: Tensor, batch: int, m: int, k: int, n: int, shape: tuple) -> Tensor:

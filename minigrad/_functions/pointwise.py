@@ -14,8 +14,8 @@ from typing import Any
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, result_type
 from minigrad._shape import broadcast_shapes, broadcast_strides
+from minigrad._tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 
 Number = int | float | bool
 

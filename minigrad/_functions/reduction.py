@@ -13,10 +13,10 @@ from math import prod
 from minigrad._backend import kernels as K
 from minigrad._dtype import float32, int64
 from minigrad._functions.pointwise import cast
-from minigrad._functions.shape import expanded, reshaped
+from minigrad._functions.views import expanded, reshaped
 from minigrad._shape import normalize_dim
+from minigrad._tensor import Tensor, new_buffer, scalar_tensor
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor
 
 
 def split_at(shape: tuple, dim: int) -> tuple[int, int, int]:

@@ -19,9 +19,9 @@ from __future__ import annotations
 from array import array
 
 from minigrad._backend import kernels as K
-from minigrad._functions.shape import stack
+from minigrad._functions.views import stack
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
 
 
 def lstm_cell(

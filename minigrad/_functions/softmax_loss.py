@@ -1,4 +1,5 @@
-"""Neural-network ops with dedicated kernels: softmax, log_softmax, nll_loss, embedding.
+"""The softmax family and the loss that reads it, each with a dedicated kernel: softmax,
+log_softmax, nll_loss.
 
 Each could be composed from smaller ops; a fused kernel is both faster and numerically steadier
 (log_softmax never forms exp(x) of a large x).
@@ -13,8 +14,8 @@ from minigrad._backend import kernels as K
 from minigrad._dtype import int64, scalar_type_name
 from minigrad._functions.reduction import split_at
 from minigrad._shape import normalize_dim
+from minigrad._tensor import Tensor, new_buffer, scalar_tensor
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor
 
 
 def _softmax_kernel(kernel, x: Tensor, dim: int) -> Tensor:
@@ -105,33 +106,6 @@ class NllLoss(Function):
         return Tensor._make(out, (n, c), grad.dtype), None, None, None, None
 
 
-class Embedding(Function):
-    """y[..., :] = weight[indices[...], :];  dweight[i] = sum of dy rows that picked row i
-    (the padding_idx row gets no gradient)."""
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        rows, d = weight._shape
-        idx = indices._values()
-        for i in idx:
-            if not 0 <= i < rows:
-                raise IndexError("index out of range in self")
-        out = new_buffer(weight.dtype, len(idx) * d)
-        K.gather_rows(weight._values(), d, idx, out)
-        ctx.save_for_backward(indices)
-        ctx.weight_shape, ctx.padding_idx = weight._shape, padding_idx
-        return Tensor._make(out, indices._shape + (d,), weight.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (indices,) = ctx.saved_tensors
-        rows, d = ctx.weight_shape
-        out = new_buffer(grad.dtype, rows * d)
-        skip = -1 if ctx.padding_idx is None else ctx.padding_idx
-        K.scatter_add_rows(out, d, indices._values(), grad._values(), skip)
-        return Tensor._make(out, ctx.weight_shape, grad.dtype), None, None
-
-
 # -- the functional API --------------------------------------------------------------------------
 
 
@@ -204,18 +178,3 @@ def _divide(a: float, b: float) -> float:
     if a != a or a == 0:
         return math.nan
     return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` picked by the int64 ``indices`` (any shape)."""
-    if not isinstance(indices, Tensor) or indices.dtype is not int64:
-        kind = indices.type() if isinstance(indices, Tensor) else type(indices).__name__
-        raise RuntimeError(
-            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
-            f"Int; but got {kind} instead (while checking arguments for embedding)"
-        )
-    if weight.dim() != 2:
-        raise RuntimeError("'weight' must be 2-D")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += weight._shape[0]
-    return Embedding.apply(weight, indices, padding_idx)

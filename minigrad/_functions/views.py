@@ -14,8 +14,8 @@ from minigrad._dtype import result_type
 from minigrad._functions.indexing import getitem
 from minigrad._functions.pointwise import cast
 from minigrad._shape import as_shape, broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
 
 
 class View(Function):

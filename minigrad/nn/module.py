@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from minigrad._dtype import dtype as _dtype
+from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor
 
 
 class _IncompatibleKeys(NamedTuple):

@@ -21,12 +21,12 @@ from typing import Any
 from minigrad._creation import empty, zeros
 from minigrad._dtype import dtype as _dtype
 from minigrad._functions import rnn as _rnn
-from minigrad._functions.shape import cat, stack
+from minigrad._functions.views import cat, stack
+from minigrad._tensor import Tensor
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor
 
 _GATES = 4  # i, f, g, o
 

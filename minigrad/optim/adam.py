@@ -7,8 +7,8 @@ from typing import Any
 
 from minigrad._creation import tensor, zeros_like
 from minigrad._dtype import float32
+from minigrad._tensor import Tensor
 from minigrad.optim.optimizer import Optimizer
-from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):

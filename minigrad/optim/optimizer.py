@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import enable_grad, no_grad
-from minigrad.tensor import Tensor
 
 
 class _RequiredParameter:

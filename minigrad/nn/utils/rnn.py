@@ -26,8 +26,8 @@ from typing import Any
 from minigrad import _creation
 from minigrad._dtype import bool_, int64
 from minigrad._functions.rnn import lstm_layer
-from minigrad._functions.shape import cat, stack
-from minigrad.tensor import Tensor
+from minigrad._functions.views import cat, stack
+from minigrad._tensor import Tensor
 
 __all__ = [
     "lstm_layer_padded",
