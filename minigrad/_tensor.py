@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
+from functools import partial
 from math import prod
 from typing import Any
 
@@ -374,72 +375,14 @@ class Tensor:
         return self.to(other.dtype)
 
     # -- operations (implemented in minigrad/_functions) ---------------------------------------
-
-    def __add__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.pow(other, self)
+    # (the binary operators +, -, *, /, **, @ and the comparisons ==, !=, <, <=, >, >= come from
+    # the table _OPERATORS at the end of this file)
 
     def __neg__(self) -> Tensor:
         return _pointwise.neg(self)
 
     def __abs__(self) -> Tensor:
         return _pointwise.abs(self)
-
-    def __matmul__(self, other: Tensor) -> Tensor:
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return _linalg.matmul(self, other)
-
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return _linalg.matmul(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -504,36 +447,6 @@ class Tensor:
         return _pointwise.where(mask, value, self)
 
     # comparisons: bool results, never differentiable
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.EQ, self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.NE, self, other)
-
-    def __lt__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.LT, self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.LE, self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.GT, self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.GE, self, other)
-
     def eq(self, other: Any) -> Tensor:
         return _pointwise.compare(K.EQ, self, other)
 
@@ -900,3 +813,49 @@ from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
 from minigrad._functions import softmax_loss as _softmax_loss  # noqa: E402
 from minigrad._functions import views as _views  # noqa: E402
+
+
+def _operator(function: Callable, reflected: bool = False, operands: tuple = _OPERANDS) -> Callable:
+    """The method behind a Python binary operator: ``function(self, other)``, or for a reflected
+    operator (``__radd__``: ``2 + t``) ``function(other, self)``. An operand of another type gets
+    ``NotImplemented``, so that Python tries the other operand's method, then raises its usual
+    TypeError ("unsupported operand type(s) for +: 'Tensor' and 'str'")."""
+    if reflected:
+
+        def method(self: Tensor, other: Any) -> Any:
+            return function(other, self) if isinstance(other, operands) else NotImplemented
+
+    else:
+
+        def method(self: Tensor, other: Any) -> Any:
+            return function(self, other) if isinstance(other, operands) else NotImplemented
+
+    return method
+
+
+_OPERATORS = {
+    "__add__": _operator(_pointwise.add),
+    "__radd__": _operator(_pointwise.add, reflected=True),
+    "__sub__": _operator(_pointwise.sub),
+    "__rsub__": _operator(_pointwise.sub, reflected=True),
+    "__mul__": _operator(_pointwise.mul),
+    "__rmul__": _operator(_pointwise.mul, reflected=True),
+    "__truediv__": _operator(_pointwise.div),
+    "__rtruediv__": _operator(_pointwise.div, reflected=True),
+    "__pow__": _operator(_pointwise.pow),
+    "__rpow__": _operator(_pointwise.pow, reflected=True),
+    "__matmul__": _operator(_linalg.matmul, operands=(Tensor,)),
+    "__rmatmul__": _operator(_linalg.matmul, reflected=True, operands=(Tensor,)),
+    # comparisons: bool results, never differentiable
+    "__eq__": _operator(partial(_pointwise.compare, K.EQ)),
+    "__ne__": _operator(partial(_pointwise.compare, K.NE)),
+    "__lt__": _operator(partial(_pointwise.compare, K.LT)),
+    "__le__": _operator(partial(_pointwise.compare, K.LE)),
+    "__gt__": _operator(partial(_pointwise.compare, K.GT)),
+    "__ge__": _operator(partial(_pointwise.compare, K.GE)),
+}
+"""Tensor's binary operators: the method name, and the operation it calls."""
+
+for _name, _method in _OPERATORS.items():
+    _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"
+    setattr(Tensor, _name, _method)
