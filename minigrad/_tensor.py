@@ -686,11 +686,11 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to value (a number or a 0-d tensor)."""
-        return self._inplace(_pointwise.Fill.apply(self, value))
+        return self._inplace(_pointwise.fill(self, value))
 
     def copy_(self, src: Tensor) -> Tensor:
         """Copy src's values (broadcast and converted to self's dtype) into self; src gets the gradient."""
-        return self._inplace(_pointwise.Copy.apply(self, src))
+        return self._inplace(_pointwise.copy(self, src))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace_leaf()

@@ -432,11 +432,8 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx):
-        rows, d = weight._shape
+        d = weight._shape[1]
         idx = indices._values()
-        for i in idx:
-            if not 0 <= i < rows:
-                raise IndexError("index out of range in self")
         out = new_buffer(weight.dtype, len(idx) * d)
         K.gather_rows(weight._values(), d, idx, out)
         ctx.save_for_backward(indices)
@@ -463,6 +460,10 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
         )
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
+    rows = weight._shape[0]
+    for i in indices._values():
+        if not 0 <= i < rows:
+            raise IndexError("index out of range in self")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight._shape[0]
     return Embedding.apply(weight, indices, padding_idx)

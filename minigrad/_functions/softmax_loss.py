@@ -76,9 +76,6 @@ class NllLoss(Function):
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         n, c = logp._shape
         targets = target._values()
-        for t in targets:
-            if t != ignore_index and not 0 <= t < c:
-                raise IndexError(f"Target {t} is out of bounds.")
         weights = weight._values() if weight is not None else array(logp.dtype.typecode)
         losses = new_buffer(logp.dtype, n)
         total_weight = K.nll_loss(logp._values(), targets, weights, n, c, ignore_index, losses)
@@ -165,6 +162,9 @@ def nll_loss(
                 f"expected scalar type {scalar_type_name(input.dtype)} but found "
                 f"{scalar_type_name(weight.dtype)}"
             )
+    for t in target._values():
+        if t != ignore_index and not 0 <= t < classes:
+            raise IndexError(f"Target {t} is out of bounds.")
     if input.dim() == 1:
         loss = NllLoss.apply(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
         return loss.reshape(()) if reduction == "none" else loss
