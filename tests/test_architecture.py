@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -129,3 +130,19 @@ def test_architecture_md_lists_the_same_layers_in_the_same_order():
     text = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ") and "---" not in line]
     assert [name for name in rows if name != "layer"] == [name for name, _ in LAYERS]
+
+
+def test_each_kernel_family_has_its_cython_twin_with_the_same_kernels():
+    """minigrad/_kernels/<family>.py and minigrad_c/<family>.pxi define the same public kernels
+    (the parity tests then compare their signatures and results through the one module K)."""
+    pure_dir, cython_dir = PACKAGE / "_kernels", PACKAGE.parent / "minigrad_c"
+    families = sorted(p.stem for p in pure_dir.glob("*.py") if p.stem not in ("__init__", "common"))
+    assert families == sorted(p.stem for p in cython_dir.glob("*.pxi") if p.stem != "common")
+    for family in families:
+        tree = ast.parse((pure_dir / f"{family}.py").read_text(encoding="utf-8"))
+        pure = {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+        text = (cython_dir / f"{family}.pxi").read_text(encoding="utf-8")
+        cython = set(re.findall(r"^def ([a-z]\w*)\(", text, flags=re.MULTILINE))
+        assert pure == cython, family
+        included = (cython_dir / "_kernels.pyx").read_text(encoding="utf-8")
+        assert f'include "{family}.pxi"' in included

@@ -25,6 +25,7 @@ The node class of ``Exp`` is ``ExpBackward``: that is the name ``grad_fn`` shows
 from __future__ import annotations
 
 import itertools
+import sys
 import weakref
 from typing import Any
 
@@ -284,7 +285,9 @@ def _creation_site() -> str:
     """
     import traceback  # here, not at the top: only anomaly mode needs it, and it is slow to import
 
-    frames = [(f, line) for f, line in traceback.walk_stack(None) if not _is_minigrad(f.f_globals.get("__name__"))]
+    # (from sys._getframe(), not walk_stack(None): compiled, this function has no frame of its own)
+    stack = traceback.walk_stack(sys._getframe())
+    frames = [(f, line) for f, line in stack if not _is_minigrad(f.f_globals.get("__name__"))]
     return "".join(traceback.StackSummary.extract(reversed(frames)).format())
 
 
