@@ -91,6 +91,7 @@ clip = clamp
 concat = concatenate = cat
 backend: str = _backend.name
 """``"cython"`` when the compiled core is in use, ``"python"`` otherwise (see ``_backend``)."""
+compiled_modules = _backend.compiled_modules
 
 __version__ = "0.1.0"
 

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``arange``, ``eye``, ...)
 and random (``rand``, ``randn``, ``randint``, ``randperm``), with torch's dtype inference."""
 

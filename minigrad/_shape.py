@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Shape arithmetic: strides, broadcasting, dims, and the geometry of views.
 
 Everything here works on tuples of ints and raises torch's errors; nothing here touches data.

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Tensor``: a strided view of typed storage, plus the fields autograd needs.
 
 A tensor is ``storage`` (an ``array.array`` and a version counter shared by every view of it),

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Indexing: ``x[...]``, ``x[...] = v``, ``gather``, ``index_select``, ``embedding``.
 
 Basic indexing (ints, slices, None, ...) makes a view: only shape, strides and offset change.

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Matrix products: ``mm``, ``addmm`` (what ``nn.Linear`` runs), ``bmm`` and ``matmul`` (which
 reduces every case to ``bmm``)."""
 

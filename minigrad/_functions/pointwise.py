@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Elementwise operations: arithmetic with broadcasting, unary math, clamp, where, casts.
 
 Gradients are returned in the broadcast (output) shape; ``Function`` machinery in the engine

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Reductions: sum, mean, max/min (with indices), argmax/argmin, logsumexp.
 
 A reduction over one dimension views the contiguous input as (outer, n, inner): ``outer`` is the

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """The LSTM: one fused Function per layer and direction, and the composed reference.
 
 One step, with gates in torch's order (i, f, g, o)::

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """The softmax family and the loss that reads it, each with a dedicated kernel: softmax,
 log_softmax, nll_loss.
 

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Operations that change shape or layout: views, copies, concatenation.
 
 A view shares its input's storage: its backward maps the gradient back through the inverse

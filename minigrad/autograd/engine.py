@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """The backward engine: Kahn's algorithm over the graph of ``Node`` objects.
 
 1. Walk the graph once from the roots (an explicit stack, never recursion) and count, for each

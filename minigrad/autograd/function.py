@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Function``: a differentiable operation, and ``Node``: its record in the backward graph.
 
 A Function subclass defines two static methods::

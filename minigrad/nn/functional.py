@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``minigrad.nn.functional``: the stateless forms of the layers and losses, as torch's ``F``.
 
 The heavy lifting (log_softmax, nll_loss, embedding lookups) is done by the Functions in

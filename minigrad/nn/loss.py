@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Loss modules: ``NLLLoss`` and ``CrossEntropyLoss``."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Module``: the base class of every layer and model, in the shape of torch's.
 
 A module keeps three ordered dicts, filled by plain attribute assignment::

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``LSTM`` (a whole sequence, stacked and optionally bidirectional) and ``LSTMCell`` (one step).
 
 Parameters are named, shaped and ordered as torch's, with the gates stacked in the order

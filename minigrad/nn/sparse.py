@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Embedding``: a lookup table from integer ids to learned vectors."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Optimizer``: parameter groups, per-parameter state, and their (de)serialisation.
 
 An optimizer holds ``param_groups``, a list of dicts each with a ``"params"`` list and its own

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Recurrent networks over batches of sequences of different lengths.
 
 A batch of sequences is stored time-major, padded at the end: ``x`` has shape ``(T, B, *)``,
