@@ -1,8 +1,10 @@
 """Build minigrad; compile the optional Cython core (minigrad_c) when Cython and a C compiler exist.
 
 The core is the kernels (minigrad_c/_kernels.pyx) and, compiled unchanged from their Python
-source into minigrad_c/_compiled, the modules a training step runs (COMPILED_MODULES; see
-minigrad/_backend.py for how they are imported). Without Cython or a compiler the install still
+source, the modules a training step runs (COMPILED_MODULES): each build sits beside its source
+as <name>.compiled<EXT_SUFFIX>, a name Python's own import never picks, listed with its source's
+CRC-32 in minigrad/_compiled_modules.json; minigrad/_backend.py loads them (unless
+MINIGRAD_NO_COMPILED_MODULES=1) while their sources are unchanged. Without Cython or a compiler the install still
 succeeds and minigrad runs as pure Python. Set MINIGRAD_REQUIRE_EXTENSIONS=1 to make a failed
 build of the kernels an error instead, or MINIGRAD_NO_EXTENSIONS=1 to skip the core.
 
@@ -33,12 +35,13 @@ COMPILED_MODULES = [
     "minigrad._dtype",
     "minigrad._functions.indexing",
     "minigrad._functions.linalg",
-    "minigrad._functions.nn",
     "minigrad._functions.pointwise",
     "minigrad._functions.reduction",
     "minigrad._functions.recurrent",
-    "minigrad._functions.shape",
+    "minigrad._functions.softmax_loss",
+    "minigrad._functions.views",
     "minigrad._shape",
+    "minigrad._tensor",
     "minigrad.autograd.engine",
     "minigrad.autograd.function",
     "minigrad.autograd.grad_mode",
@@ -52,12 +55,11 @@ COMPILED_MODULES = [
     "minigrad.optim.adam",
     "minigrad.optim.optimizer",
     "minigrad.optim.sgd",
-    "minigrad.tensor",
 ]
 """minigrad's own modules that the core also holds compiled: those a training step runs."""
 
 
-COMPILED_DIR = os.path.join("minigrad_c", "_compiled")
+MANIFEST = os.path.join("minigrad", "_compiled_modules.json")
 
 
 def _source(module: str) -> str:
@@ -67,9 +69,10 @@ def _source(module: str) -> str:
 class OptionalBuildExt(build_ext):
     """Build the core if possible; if not, warn and install the pure-Python package.
 
-    The compiled modules go to minigrad_c/_compiled (never next to their source, which they would
-    hide from a pure-Python run), listed in its manifest.json with the CRC-32 of the source each
-    was built from; one that fails to build is left out, and minigrad runs its source instead.
+    Each compiled module goes beside its source under a name that no plain import picks
+    (``get_ext_filename``), so it never hides the source from a pure-Python run; the manifest
+    lists them with the CRC-32 of the source each was built from. One that fails to build is left
+    out, and minigrad runs its source instead. Only public build_ext methods are overridden.
     """
 
     def finalize_options(self) -> None:
@@ -79,8 +82,6 @@ class OptionalBuildExt(build_ext):
         self._built_modules: dict[str, dict] = {}
 
     def run(self) -> None:
-        if self.inplace:
-            os.makedirs(COMPILED_DIR, exist_ok=True)  # where an editable install's modules go
         try:
             super().run()
         except Exception as exc:  # no compiler, missing headers, ...
@@ -120,37 +121,33 @@ class OptionalBuildExt(build_ext):
         if ext.name in COMPILED_MODULES:
             with open(_source(ext.name), "rb") as file:
                 checksum = zlib.crc32(file.read())
-            filename = os.path.basename(self.get_ext_filename(ext.name))
+            filename = os.path.relpath(self.get_ext_filename(ext.name), "minigrad")
             self._built_modules[ext.name] = {"file": filename, "crc32": checksum}
 
     def get_ext_filename(self, fullname: str) -> str:
-        """minigrad_c/_compiled/minigrad.tensor.<suffix> for the compiled module minigrad.tensor."""
+        """minigrad/_tensor.compiled.<EXT_SUFFIX> for the compiled module minigrad._tensor: beside
+        its source, named so that a plain ``import minigrad._tensor`` still finds the .py."""
         filename = super().get_ext_filename(fullname)
         if fullname not in COMPILED_MODULES:
             return filename
-        suffix = filename[len(os.path.join(*fullname.split("."))) :]
-        return os.path.join(COMPILED_DIR, fullname + suffix)
+        stem = os.path.join(*fullname.split("."))
+        return stem + ".compiled" + filename[len(stem) :]
 
     def get_ext_fullpath(self, ext_name: str) -> str:
+        """Where the build writes an extension: for a compiled module, its get_ext_filename in the
+        build folder (the base method would name it after its last component only)."""
         if ext_name not in COMPILED_MODULES:
             return super().get_ext_fullpath(ext_name)
         return os.path.join(self.build_lib, self.get_ext_filename(ext_name))
 
-    def _get_inplace_equivalent(self, build_py, ext: Extension) -> tuple[str, str]:
-        """Where an editable install copies a compiled module: minigrad_c/_compiled, as built."""
-        inplace_file, regular_file = super()._get_inplace_equivalent(build_py, ext)
-        if ext.name in COMPILED_MODULES:
-            inplace_file = os.path.join(COMPILED_DIR, os.path.basename(regular_file))
-        return inplace_file, regular_file
-
     def _write_manifest(self) -> None:
-        """manifest.json beside the compiled modules, in the build and (editable) the source tree."""
+        """minigrad/_compiled_modules.json, in the build and (in place, as an editable install
+        builds) in the source tree."""
         if not self._built_modules:
             return
-        folders = [os.path.join(self.build_lib, COMPILED_DIR)] + ([COMPILED_DIR] if self.inplace else [])
-        for folder in folders:
-            os.makedirs(folder, exist_ok=True)
-            with open(os.path.join(folder, "manifest.json"), "w", encoding="utf-8") as file:
+        for path in [os.path.join(self.build_lib, MANIFEST)] + ([MANIFEST] if self.inplace else []):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as file:
                 json.dump({"modules": self._built_modules}, file, indent=1, sort_keys=True)
 
     def _give_up(self, exc: Exception) -> None:

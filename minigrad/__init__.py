@@ -6,7 +6,7 @@
 import builtins
 
 from minigrad import _backend  # first: it chooses the kernels, and where the modules below come from  # isort: skip
-from minigrad.tensor import Tensor, is_tensor  # next: the operations import it  # isort: skip
+from minigrad._tensor import Tensor, is_tensor  # next: the operations import it  # isort: skip
 from minigrad import autograd
 from minigrad._creation import (
     arange,
@@ -43,7 +43,6 @@ from minigrad._dtype import (
 )
 from minigrad._functions.indexing import gather, index_select
 from minigrad._functions.linalg import addmm, bmm, matmul, mm
-from minigrad._functions.nn import log_softmax, softmax
 from minigrad._functions.pointwise import (
     abs,  # noqa: A004 - torch.abs
     add,
@@ -62,7 +61,8 @@ from minigrad._functions.pointwise import (
     where,
 )
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
-from minigrad._functions.shape import (
+from minigrad._functions.softmax_loss import log_softmax, softmax
+from minigrad._functions.views import (
     cat,
     chunk,
     clone,
@@ -91,6 +91,7 @@ clip = clamp
 concat = concatenate = cat
 backend: str = _backend.name
 """``"cython"`` when the compiled core is in use, ``"python"`` otherwise (see ``_backend``)."""
+compiled_modules = _backend.compiled_modules
 
 __version__ = "0.1.0"
 

@@ -1,18 +1,26 @@
 """Choose the kernel module: the Cython core when it is built, else the pure-Python kernels.
 
 Environment variables (read once, at import):
-- ``MINIGRAD_NO_EXTENSIONS=1`` forces the pure-Python kernels;
-- ``MINIGRAD_REQUIRE_EXTENSIONS=1`` makes a missing or broken Cython core an ImportError.
+- ``MINIGRAD_NO_EXTENSIONS=1`` forces the pure-Python kernels (and every module runs as Python);
+- ``MINIGRAD_REQUIRE_EXTENSIONS=1`` makes a missing or broken Cython core an ImportError;
+- ``MINIGRAD_NO_COMPILED_MODULES=1`` keeps the Cython kernels but runs minigrad's own modules as
+  the plain Python they are (to step through ``loss.backward()`` with pdb, or read tracebacks
+  with a frame for each of minigrad's functions).
 
 ``name`` is ``"cython"`` or ``"python"``; ``fallback_reason`` says why the pure kernels were
 chosen (``None`` when the Cython core is active).
 
-With the Cython core, minigrad's own hot modules (the tensor, autograd, the ops, nn, optim) are
-imported from their Cython builds too: ``setup.py`` compiles their unchanged source into
-``minigrad_c/_compiled`` (Python code compiled to C runs its interpreter bookkeeping faster) and
-records each source file's CRC-32 in ``manifest.json`` there. A module whose source has changed
-since the build runs as the Python it now is, with a warning to rebuild. ``compiled_modules``
-names the modules that came from a build.
+The compiled modules. With the Cython core, the modules a training step runs (the tensor,
+autograd, the ops, nn, optim: ``COMPILED_MODULES`` in ``setup.py``, each saying so in its first
+line) are also imported from Cython builds of their unchanged source, which spend less time in
+the interpreter's bookkeeping (a W1 training step about a quarter less). A build sits beside its
+source under a name Python's own import never picks, ``_tensor.compiled.<EXT_SUFFIX>`` beside
+``_tensor.py``; ``setup.py`` lists the builds in ``_compiled_modules.json`` (in this folder)
+with the CRC-32 of the source each came from. ``CompiledModuleFinder``, an import hook placed
+first on ``sys.meta_path``, loads a module from its build when the source is unchanged; a module
+edited since the build runs as the Python it now is, with a warning to rebuild.
+``compiled_modules()`` (also ``minigrad.compiled_modules()``) names the modules that came from a
+build.
 """
 
 from __future__ import annotations
@@ -63,8 +71,8 @@ def source_checksum(path: str) -> int:
 class CompiledModuleFinder:
     """An import hook (a meta path finder) that loads ``minigrad.*`` modules from their builds.
 
-    ``builds`` maps a module name to its build's file name (in ``directory``) and the CRC-32 of
-    the source it was built from.
+    ``builds`` maps a module name to its build's file (a path relative to ``directory``) and the
+    CRC-32 of the source it was built from.
     """
 
     def __init__(self, directory: str, builds: dict[str, dict]) -> None:
@@ -93,23 +101,27 @@ class CompiledModuleFinder:
         return spec
 
 
-def _install_compiled_modules(core: ModuleType) -> CompiledModuleFinder | None:
+MANIFEST = "_compiled_modules.json"
+"""The list of compiled modules that ``setup.py`` writes into this folder."""
+
+
+def _install_compiled_modules() -> CompiledModuleFinder | None:
     """Put a finder for the compiled modules first on ``sys.meta_path``, if there are any."""
-    directory = os.path.join(os.path.dirname(core.__file__), "_compiled")
     try:
-        with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as file:
+        with open(os.path.join(PACKAGE_DIR, MANIFEST), encoding="utf-8") as file:
             builds = json.load(file)["modules"]
     except (OSError, ValueError, KeyError):
         return None  # no build of minigrad's modules (an older build, or none was made)
-    finder = CompiledModuleFinder(directory, builds)
+    finder = CompiledModuleFinder(PACKAGE_DIR, builds)
     sys.meta_path.insert(0, finder)
     return finder
 
 
 kernels, name, fallback_reason = _choose()
-_finder = _install_compiled_modules(kernels) if name == "cython" else None
+_finder = _install_compiled_modules() if name == "cython" and not _flag("MINIGRAD_NO_COMPILED_MODULES") else None
 
 
 def compiled_modules() -> list[str]:
-    """The minigrad modules imported so far from their Cython builds (none on the pure backend)."""
+    """The minigrad modules imported so far from their Cython builds (none on the pure backend,
+    nor with ``MINIGRAD_NO_COMPILED_MODULES=1``)."""
     return list(_finder.loaded) if _finder is not None else []

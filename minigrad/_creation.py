@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``arange``, ``eye``, ...)
 and random (``rand``, ``randn``, ``randint``, ``randperm``), with torch's dtype inference."""
 
@@ -12,8 +13,8 @@ from typing import Any
 from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
-from minigrad._functions.shape import as_shape
-from minigrad.tensor import Tensor, new_buffer
+from minigrad._shape import as_shape
+from minigrad._tensor import Tensor, new_buffer
 
 
 def _flatten(data: Any) -> tuple[list, tuple[int, ...]]:

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Data types: the four element types minigrad stores, and torch's promotion rules.
 
 Each dtype knows the ``array.array`` typecode its storage uses. Bool tensors are stored as

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Shape arithmetic: strides, broadcasting, dims, and the geometry of views.
 
 Everything here works on tuples of ints and raises torch's errors; nothing here touches data.
@@ -5,6 +6,7 @@ Everything here works on tuples of ints and raises torch's errors; nothing here 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
 
 
@@ -16,6 +18,13 @@ class Size(tuple):
 
     def numel(self) -> int:
         return prod(self)
+
+
+def as_shape(args: Sequence) -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple([int(a) for a in args])
 
 
 _ROW_MAJOR: dict[tuple, tuple] = {}  # shape -> contiguous_strides(shape), for the shapes seen lately

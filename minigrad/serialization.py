@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from minigrad import _safetensors
 from minigrad._dtype import BY_NAME
-from minigrad.tensor import Tensor
+from minigrad._tensor import Tensor
 
 __all__ = ["load", "load_with_metadata", "save"]
 

@@ -117,7 +117,7 @@ def test_compiled_modules_are_imported_from_their_builds_with_the_core_and_never
     if _flag("MINIGRAD_REQUIRE_EXTENSIONS"):
         # every module setup.py compiles was built, and the ones imported so far came from it
         imported = {name for name in modules_setup_compiles() if name in sys.modules}
-        assert "minigrad.tensor" in imported and "minigrad.autograd.engine" in imported
+        assert "minigrad._tensor" in imported and "minigrad.autograd.engine" in imported
         assert set(loaded) == imported
 
 
@@ -150,3 +150,41 @@ def test_the_finder_skips_a_build_that_is_missing(tmp_path):
     source = os.path.join(_backend.PACKAGE_DIR, "_dtype.py")
     builds = {"minigrad._dtype": {"file": "absent.so", "crc32": _backend.source_checksum(source)}}
     assert _backend.CompiledModuleFinder(str(tmp_path), builds).find_spec("minigrad._dtype") is None
+
+
+def test_no_compiled_modules_keeps_the_core_and_runs_every_module_as_python():
+    code = (
+        "import json, minigrad, minigrad._tensor as t, minigrad.autograd.engine as e; "
+        "print(json.dumps([minigrad.backend, minigrad.compiled_modules(), t.__file__, e.__file__]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MINIGRAD_")}
+    env = {**clean, "MINIGRAD_NO_COMPILED_MODULES": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    name, loaded, tensor_file, engine_file = json.loads(proc.stdout)
+    assert name == ("cython" if core_is_built() else "python")
+    assert loaded == []
+    assert tensor_file.endswith("_tensor.py") and engine_file.endswith("engine.py")
+
+
+def test_minigrad_compiled_modules_is_the_backends_list():
+    assert minigrad.compiled_modules() == _backend.compiled_modules()
+    if _flag("MINIGRAD_NO_COMPILED_MODULES") or minigrad.backend == "python":
+        assert minigrad.compiled_modules() == []
+
+
+def test_each_compiled_modules_source_says_so_in_its_first_line():
+    for name in sorted(modules_setup_compiles()):
+        source = ROOT.joinpath(*name.split(".")).with_suffix(".py")
+        first = source.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# With the Cython core this module also runs compiled"), name
+
+
+def test_a_build_sits_beside_its_source_under_a_name_plain_imports_never_pick():
+    if not _flag("MINIGRAD_REQUIRE_EXTENSIONS") or _flag("MINIGRAD_NO_COMPILED_MODULES"):
+        pytest.skip("needs the Cython core with its compiled modules")
+    for name in _backend.compiled_modules():
+        build = Path(sys.modules[name].__file__)
+        source = ROOT.joinpath(*name.split(".")).with_suffix(".py")
+        assert build.parent == source.parent, name
+        assert build.name == source.stem + ".compiled" + sysconfig.get_config_var("EXT_SUFFIX")

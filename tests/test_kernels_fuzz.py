@@ -42,7 +42,7 @@ def public_kernels() -> list[str]:
     return sorted(
         name
         for name, obj in vars(P).items()
-        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == P.__name__
+        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__.startswith(P.__name__ + ".")
     )
 
 

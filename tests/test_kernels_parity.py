@@ -38,7 +38,7 @@ def public_kernels() -> dict:
     return {
         name: obj
         for name, obj in vars(P).items()
-        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == P.__name__
+        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__.startswith(P.__name__ + ".")
     }
 
 

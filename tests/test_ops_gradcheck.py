@@ -10,7 +10,7 @@ from math import prod
 import pytest
 
 import minigrad as mg
-from minigrad._functions import nn as F
+from minigrad._functions import softmax_loss as F
 from minigrad.autograd import gradcheck
 
 

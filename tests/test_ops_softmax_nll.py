@@ -1,4 +1,4 @@
-"""softmax, log_softmax and nll_loss (``minigrad._functions.nn``) against torch 2.13.0."""
+"""softmax, log_softmax and nll_loss (``minigrad._functions.softmax_loss``) against torch 2.13.0."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 from conftest import check_op, check_raises
 
 import minigrad as mg
-from minigrad._functions import nn as F
+from minigrad._functions import softmax_loss as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional

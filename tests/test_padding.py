@@ -11,7 +11,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.nn as nn
-from minigrad._functions.nn import nll_loss
+from minigrad._functions.softmax_loss import nll_loss
 from minigrad.nn.utils.rnn import lstm_padded, pad_sequence, select_last_steps, sequence_mask
 
 LENGTHS = [5, 2, 3, 1]

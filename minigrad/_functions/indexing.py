@@ -1,4 +1,5 @@
-"""Indexing: ``x[...]``, ``x[...] = v``, ``gather``, ``index_select``.
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
+"""Indexing: ``x[...]``, ``x[...] = v``, ``gather``, ``index_select``, ``embedding``.
 
 Basic indexing (ints, slices, None, ...) makes a view: only shape, strides and offset change.
 Advanced indexing (integer tensors or lists, bool masks) picks arbitrary elements, so it is a
@@ -17,9 +18,9 @@ from typing import Any
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, int64
 from minigrad._shape import broadcast_shapes, contiguous_strides
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd import grad_mode
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
 
 # -- turning an index into geometry --------------------------------------------------------------
 
@@ -424,3 +425,46 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
             raise RuntimeError(f"index {i} is out of bounds for dimension {dim} with size {size}")
         positions.append(p + i * stride)
     return Take.apply(x, index._shape, positions)
+
+
+class Embedding(Function):
+    """y[..., :] = weight[indices[...], :];  dweight[i] = sum of dy rows that picked row i
+    (the padding_idx row gets no gradient)."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        d = weight._shape[1]
+        idx = indices._values()
+        out = new_buffer(weight.dtype, len(idx) * d)
+        K.gather_rows(weight._values(), d, idx, out)
+        ctx.save_for_backward(indices)
+        ctx.weight_shape, ctx.padding_idx = weight._shape, padding_idx
+        return Tensor._make(out, indices._shape + (d,), weight.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        rows, d = ctx.weight_shape
+        out = new_buffer(grad.dtype, rows * d)
+        skip = -1 if ctx.padding_idx is None else ctx.padding_idx
+        K.scatter_add_rows(out, d, indices._values(), grad._values(), skip)
+        return Tensor._make(out, ctx.weight_shape, grad.dtype), None, None
+
+
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the int64 ``indices`` (any shape)."""
+    if not isinstance(indices, Tensor) or indices.dtype is not int64:
+        kind = indices.type() if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
+            f"Int; but got {kind} instead (while checking arguments for embedding)"
+        )
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    rows = weight._shape[0]
+    for i in indices._values():
+        if not 0 <= i < rows:
+            raise IndexError("index out of range in self")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight._shape[0]
+    return Embedding.apply(weight, indices, padding_idx)

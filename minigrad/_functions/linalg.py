@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Matrix products: ``mm``, ``addmm`` (what ``nn.Linear`` runs), ``bmm`` and ``matmul`` (which
 reduces every case to ``bmm``)."""
 
@@ -8,10 +9,10 @@ from math import prod
 from minigrad._backend import kernels as K
 from minigrad._dtype import scalar_type_name
 from minigrad._functions.pointwise import binary_values, cast
-from minigrad._functions.shape import permuted
+from minigrad._functions.views import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
 
 
 def _matmul_values(a: Tensor, b: Tensor, batch: int, m: int, k: int, n: int, shape: tuple) -> Tensor:
@@ -50,7 +51,6 @@ class Mm(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        _check_product(a, b, "self")
         ctx.save_for_backward(a, b)
         (m, k), n = a._shape, b._shape[1]
         return _matmul_values(a, b, 1, m, k, n, (m, n))
@@ -77,15 +77,7 @@ class Addmm(Function):
 
     @staticmethod
     def forward(ctx, input, a, b, beta, alpha):
-        if input.dtype is not b.dtype:
-            raise RuntimeError(
-                f"self and mat2 must have the same dtype, but got {scalar_type_name(input.dtype)} and "
-                f"{scalar_type_name(b.dtype)}"
-            )
-        _check_product(a, b, "mat1")
         (m, k), n = a._shape, b._shape[1]
-        if not sum_to_dims((m, n), input._shape)[1]:
-            input.expand(m, n)  # raises torch's error: input does not broadcast to (m, n)
         product = _matmul_values(a, b, 1, m, k, n, (m, n))
         ctx.save_for_backward(a, b)
         ctx.beta, ctx.alpha = beta, alpha
@@ -115,17 +107,6 @@ class Bmm(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.dim() != 3 or b.dim() != 3:
-            raise RuntimeError(f"batch{1 if a.dim() != 3 else 2} must be a 3D tensor")
-        if a._shape[0] != b._shape[0] or a._shape[2] != b._shape[1]:
-            raise RuntimeError(
-                f"Expected size for first two dimensions of batch2 tensor to be: "
-                f"[{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}]."
-            )
-        if a.dtype is not b.dtype:
-            raise RuntimeError(
-                f"expected scalar type {scalar_type_name(a.dtype)} but found {scalar_type_name(b.dtype)}"
-            )
         ctx.save_for_backward(a, b)
         batch, m, k = a._shape
         n = b._shape[2]
@@ -139,15 +120,34 @@ class Bmm(Function):
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
+    _check_product(a, b, "self")
     return Mm.apply(a, b)
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2), input broadcast to (mat1 rows, mat2 columns)."""
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {scalar_type_name(input.dtype)} and "
+            f"{scalar_type_name(mat2.dtype)}"
+        )
+    _check_product(mat1, mat2, "mat1")
+    shape = (mat1._shape[0], mat2._shape[1])
+    if not sum_to_dims(shape, input._shape)[1]:
+        input.expand(*shape)  # raises torch's error: input does not broadcast to (m, n)
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:
+    if a.dim() != 3 or b.dim() != 3:
+        raise RuntimeError(f"batch{1 if a.dim() != 3 else 2} must be a 3D tensor")
+    if a._shape[0] != b._shape[0] or a._shape[2] != b._shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}]."
+        )
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {scalar_type_name(a.dtype)} but found {scalar_type_name(b.dtype)}")
     return Bmm.apply(a, b)
 
 

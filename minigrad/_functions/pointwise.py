@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Elementwise operations: arithmetic with broadcasting, unary math, clamp, where, casts.
 
 Gradients are returned in the broadcast (output) shape; ``Function`` machinery in the engine
@@ -14,8 +15,8 @@ from typing import Any
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, result_type
 from minigrad._shape import broadcast_shapes, broadcast_strides
+from minigrad._tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 
 Number = int | float | bool
 
@@ -126,8 +127,6 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        if _is_bool(a) or _is_bool(b):
-            _refuse_bool("sub", a, b)
         return _arithmetic(K.SUB, a, b)
 
     @staticmethod
@@ -172,11 +171,6 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        negative_int = type(b) is int and b < 0
-        if negative_int and isinstance(a, Tensor) and not a.dtype.is_floating_point:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if result_type([a, b]) is bool_:
-            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         z = _arithmetic(K.POW, a, b)
         ctx.save_for_backward(a, b, z)
         return z
@@ -210,8 +204,6 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype is bool_:
-            _refuse_bool("neg", x)
         return unary_values(K.NEG, x)
 
     @staticmethod
@@ -228,12 +220,6 @@ def unary_values(op: int, x: Tensor) -> Tensor:
     return Tensor._make(out, x._shape, dt)
 
 
-_NOT_FOR_BOOL = {
-    K.ABS: (NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'"),
-    K.RELU: (RuntimeError, "Boolean inputs not supported for relu"),
-}
-
-
 class _Unary(Function):
     """y = f(x) elementwise, where f's derivative is written with x or with y (``uses``)."""
 
@@ -242,9 +228,6 @@ class _Unary(Function):
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype is bool_ and ctx._function.op in _NOT_FOR_BOOL:
-            error, message = _NOT_FOR_BOOL[ctx._function.op]
-            raise error(message)
         y = unary_values(ctx._function.op, x)
         ctx.save_for_backward(x if ctx._function.uses == "x" else y)
         return y
@@ -329,8 +312,6 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        if not isinstance(cond, Tensor) or cond.dtype is not bool_:
-            raise RuntimeError("where expected condition to be a boolean tensor")
         dt = result_type([a, b])
         a = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt)
         b = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt)
@@ -371,12 +352,6 @@ class Fill(Function):
 
     @staticmethod
     def forward(ctx, x, value):
-        if isinstance(value, Tensor):
-            if value._shape:
-                raise RuntimeError(
-                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
-                )
-            value = value.item()
         value = value if x.dtype.is_floating_point else (bool(value) if x.dtype is bool_ else int(value))
         return Tensor._make(type(x._storage.data)(x.dtype.typecode, [value]) * x.numel(), x._shape, x.dtype)
 
@@ -390,11 +365,6 @@ class Copy(Function):
 
     @staticmethod
     def forward(ctx, x, src):
-        if broadcast_shapes(x._shape, src._shape) != x._shape:
-            raise RuntimeError(
-                f"output with shape {list(x._shape)} doesn't match the broadcast shape "
-                f"{list(broadcast_shapes(x._shape, src._shape))}"
-            )
         values = cast(src, x.dtype)
         if values._shape != x._shape:
             values = values.expand(*x._shape)
@@ -413,7 +383,10 @@ def add(a: Any, b: Any, alpha: Number = 1) -> Tensor:
 
 
 def sub(a: Any, b: Any, alpha: Number = 1) -> Tensor:
-    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
+    b = b if alpha == 1 else mul(b, alpha)
+    if _is_bool(a) or _is_bool(b):
+        _refuse_bool("sub", a, b)
+    return Sub.apply(a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -425,10 +398,16 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def pow(a: Any, b: Any) -> Tensor:
+    if type(b) is int and b < 0 and isinstance(a, Tensor) and not a.dtype.is_floating_point:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if result_type([a, b]) is bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     return Pow.apply(a, b)
 
 
 def neg(x: Tensor) -> Tensor:
+    if x.dtype is bool_:
+        _refuse_bool("neg", x)
     return Neg.apply(x)
 
 
@@ -445,6 +424,8 @@ def sqrt(x: Tensor) -> Tensor:
 
 
 def abs(x: Tensor) -> Tensor:
+    if x.dtype is bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return Abs.apply(x)
 
 
@@ -457,6 +438,8 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
+    if x.dtype is bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(x)
 
 
@@ -480,7 +463,30 @@ def clamp(x: Tensor, min: Number | Tensor | None = None, max: Number | Tensor | 
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    if not isinstance(condition, Tensor) or condition.dtype is not bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor")
     return Where.apply(condition, input, other)
+
+
+def fill(x: Tensor, value: Any) -> Tensor:
+    """A tensor like x with every element ``value`` (a number or a 0-d tensor): ``x.fill_``'s result."""
+    if isinstance(value, Tensor):
+        if value._shape:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
+            )
+        value = value.item()
+    return Fill.apply(x, value)
+
+
+def copy(x: Tensor, src: Tensor) -> Tensor:
+    """src broadcast to x's shape in x's dtype: ``x.copy_(src)``'s result."""
+    if broadcast_shapes(x._shape, src._shape) != x._shape:
+        raise RuntimeError(
+            f"output with shape {list(x._shape)} doesn't match the broadcast shape "
+            f"{list(broadcast_shapes(x._shape, src._shape))}"
+        )
+    return Copy.apply(x, src)
 
 
 def to_dtype(x: Tensor, dt: dtype) -> Tensor:

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Recurrent layers (LSTM, GRU, Elman RNN): one fused Function per layer and direction, the
 composed references, the one-step cells, and the run of a layer over a packed batch.
 
@@ -27,9 +28,9 @@ from array import array
 from collections.abc import Callable, Sequence
 
 from minigrad._backend import kernels as K
-from minigrad._functions.shape import cat, stack
+from minigrad._functions.views import cat, stack
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
 
 
 def lstm_cell(

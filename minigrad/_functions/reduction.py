@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Reductions: sum, mean, max/min (with indices), argmax/argmin, logsumexp.
 
 A reduction over one dimension views the contiguous input as (outer, n, inner): ``outer`` is the
@@ -13,10 +14,10 @@ from math import prod
 from minigrad._backend import kernels as K
 from minigrad._dtype import float32, int64
 from minigrad._functions.pointwise import cast
-from minigrad._functions.shape import expanded, reshaped
+from minigrad._functions.views import expanded, reshaped
 from minigrad._shape import normalize_dim
+from minigrad._tensor import Tensor, new_buffer, scalar_tensor
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor
 
 
 def split_at(shape: tuple, dim: int) -> tuple[int, int, int]:
@@ -78,11 +79,6 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        if not x.dtype.is_floating_point:
-            raise RuntimeError(
-                "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                f"complex dtype. Got: {x.dtype.name.capitalize().replace('Int64', 'Long')}"
-            )
         ctx.input_shape = x._shape
         ctx.kept_shape = _reduced_shape(x._shape, dims, True)
         ctx.count = prod(x._shape[d] for d in dims)
@@ -130,11 +126,6 @@ class MaxAll(Function):
 
     @staticmethod
     def forward(ctx, x, op):
-        if x.numel() == 0:
-            raise RuntimeError(
-                f"{'max' if op == K.MAX else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
         out = new_buffer(x.dtype, 1)
         K.reduce_dim(op, x._values(), 1, x.numel(), 1, out)
         y = Tensor._make(out, (), x.dtype)
@@ -181,7 +172,13 @@ def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False
 
 
 def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-    return Mean.apply(x, _dims(x, dim), keepdim)
+    dims = _dims(x, dim)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {x.dtype.name.capitalize().replace('Int64', 'Long')}"
+        )
+    return Mean.apply(x, dims, keepdim)
 
 
 def _extreme(x: Tensor, dim: int | None, keepdim: bool, op: int, other: Tensor | None) -> object:

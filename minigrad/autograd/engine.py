@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """The backward engine: Kahn's algorithm over the graph of ``Node`` objects.
 
 1. Walk the graph once from the roots (an explicit stack, never recursion) and count, for each
@@ -6,6 +7,10 @@
    ready when every edge into it has delivered; then its ``backward`` runs once, on the sum of
    what arrived, and it delivers to its own inputs. Among the ready nodes the newest runs first
    (a heap keyed by sequence number, as in torch), so hooks fire in torch's order.
+
+What happens to the gradients is the mode's: ``Accumulate`` (``backward()``: leaves add them into
+``.grad``) or ``Capture`` (``autograd.grad``: they are returned, and only the nodes that lead to
+the inputs run). Observers (``minigrad.viz``) see each node as it runs.
 
 Each node runs once and each edge is followed once, so the time is linear in the size of the
 graph (times the log of the number of nodes ready at once), and a chain of 100,000 ops needs no
@@ -16,12 +21,12 @@ computes have no history of their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any
 
-from minigrad import tensor as _tensor  # a cycle: tensor imports autograd; used only at run time
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
+from minigrad.autograd.protocol import TensorLike, is_tensor_like
 
 observers: list[Callable[[Node, tuple, tuple], None]] = []
 """Functions called as ``observer(node, grads_in, grads_out)`` each time the engine runs a node.
@@ -31,6 +36,108 @@ observers: list[Callable[[Node, tuple, tuple], None]] = []
 ``AccumulateGrad``), ``None`` where nothing flowed. ``minigrad.viz.trace_backward`` adds one for
 the length of a ``with`` block. Empty by default, which costs one check per node.
 """
+
+
+class Accumulate:
+    """The mode of ``backward()``: every node runs, and leaves add what reaches them into ``.grad``."""
+
+    def start(self, roots: list[Node], dependencies: dict[Node, int]) -> None:
+        """Called once the graph is counted, before any node runs."""
+
+    def keeps(self, node: Node) -> bool:
+        """Whether the gradients arriving at ``node`` are used (hooks, capture, backward)."""
+        return True
+
+    def runs(self, node: Node) -> bool:
+        """Whether ``node``'s backward runs."""
+        return True
+
+    def receive(self, node: Node, grads: list) -> None:
+        """The gradients that reached ``node``, after its hooks."""
+        if type(node) is AccumulateGrad and grads[0] is not None:
+            node.accumulate(grads[0])
+
+
+class Capture(Accumulate):
+    """The mode of ``autograd.grad``: the gradient arriving at each chosen edge is kept in
+    ``grads``, no leaf is touched, and only the nodes with a path to a chosen edge run."""
+
+    def __init__(self, edges: list[tuple[Node, int]]) -> None:
+        self.grads: dict[tuple[Node, int], TensorLike | None] = dict.fromkeys(edges)
+        self.targets = {node for node, _ in edges}
+        self.leading: set[Node] = set()
+
+    def start(self, roots: list[Node], dependencies: dict[Node, int]) -> None:
+        self.leading = _nodes_leading_to(self.targets, roots, dependencies)
+
+    def keeps(self, node: Node) -> bool:
+        return node in self.leading or node in self.targets
+
+    def runs(self, node: Node) -> bool:
+        return node in self.leading
+
+    def receive(self, node: Node, grads: list) -> None:
+        for output_nr, grad in enumerate(grads):
+            if (node, output_nr) in self.grads:
+                self.grads[node, output_nr] = grad
+
+
+def run_backward(
+    roots: list[tuple[Node, int, TensorLike]], retain_graph: bool, mode: Accumulate | None = None
+) -> None:
+    """Backpropagate from roots, each ``(node, output_nr, gradient)``, in the given mode
+    (``Accumulate()`` by default, or a ``Capture``).
+
+    Kahn's algorithm: a node is ready when every edge into it has delivered; among the ready
+    nodes the newest runs first. A ready node's gradients pass its tensor hooks, go to the mode,
+    then (if the mode runs it) through its backward, and on along its edges.
+    """
+    mode = mode or Accumulate()
+    buffers: dict[Node, list] = {}  # node -> the gradient arrived so far for each of its outputs
+    for node, output_nr, grad in roots:
+        _deliver(buffers, node, output_nr, grad)
+    root_nodes = list(buffers)
+    dependencies = _count_dependencies(root_nodes)
+    mode.start(root_nodes, dependencies)
+    call_backward = _call_backward_detecting_anomaly if anomaly.state.enabled else _call_backward
+    ready = [(-node._sequence_nr, node) for node in root_nodes if node not in dependencies]
+    heapify(ready)  # the newest ready node first
+
+    enabled = grad_mode.state.enabled
+    grad_mode.state.enabled = False
+    try:
+        while ready:
+            node = heappop(ready)[1]
+            grads = buffers.pop(node, None)  # None: no gradient reached this node
+            if grads is not None and not mode.keeps(node):
+                grads = None
+            if grads is not None:
+                if node._pre_hooks or node._retained:
+                    _run_tensor_hooks(node, grads)
+                mode.receive(node, grads)
+            edges = node.next_functions  # () for a leaf's AccumulateGrad
+            if grads is None or not edges or not mode.runs(node):
+                input_grads = (None,) * len(edges)
+            else:
+                input_grads = call_backward(node, grads)
+                if not retain_graph:
+                    node._release()
+            if observers:
+                _notify(node, grads, input_grads)
+            for edge, grad in zip(edges, input_grads):
+                if edge is None:
+                    continue
+                child, output_nr = edge
+                if grad is not None:
+                    _deliver(buffers, child, output_nr, grad)
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heappush(ready, (-child._sequence_nr, child))
+    finally:
+        grad_mode.state.enabled = enabled
+
+
+# -- the steps of the loop ---------------------------------------------------------------------
 
 
 def _count_dependencies(roots: list[Node]) -> dict[Node, int]:
@@ -73,7 +180,7 @@ def _nodes_leading_to(targets: set[Node], roots: list[Node], dependencies: dict[
     return leading
 
 
-def _deliver(buffers: dict, node: Node, output_nr: int, grad: Any) -> None:
+def _deliver(buffers: dict, node: Node, output_nr: int, grad: TensorLike) -> None:
     """Add ``grad`` to what has arrived for output ``output_nr`` of ``node``."""
     slots = buffers.get(node)
     if slots is None:
@@ -107,8 +214,11 @@ def _call_backward(node: Node, grads: list) -> tuple:
     dtype is cast to the input's dtype.
     """
     if node.materialize_grads and len(grads) > 1 and any(g is None for g in grads):
-        zeros = _tensor.zeros_for
-        grads = [zeros(*meta) if g is None and meta is not None else g for g, meta in zip(grads, node._output_meta)]
+        present = next(g for g in grads if g is not None)
+        grads = [
+            present.new_zeros(meta[0], dtype=meta[1]) if g is None and meta is not None else g
+            for g, meta in zip(grads, node._output_meta)
+        ]
     result = node._function.backward(node, *grads)
     if not isinstance(result, tuple):
         result = (result,)
@@ -124,7 +234,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
         grad = result[i]
         if edges[i] is None or grad is None:
             continue
-        if not isinstance(grad, _tensor.Tensor):
+        if not is_tensor_like(grad):
             raise TypeError(
                 f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
                 f"(got {type(grad).__name__})"
@@ -157,80 +267,15 @@ def _notify(node: Node, grads_in: list | None, grads_out: tuple) -> None:
         observer(node, arrived, grads_out)
 
 
-def run_backward(
-    roots: list[tuple[Node, int, Any]],
-    retain_graph: bool,
-    capture: dict[tuple[Node, int], Any] | None = None,
-) -> None:
-    """Backpropagate from roots, each ``(node, output_nr, gradient)``.
-
-    Without ``capture`` gradients accumulate into the leaves' ``.grad``. With ``capture`` (used
-    by ``autograd.grad``) the gradient arriving at each captured edge is stored in the dict
-    instead, no leaf is touched, and only the nodes on a path to a captured edge run.
-    """
-    buffers: dict[Node, list] = {}
-    for node, output_nr, grad in roots:
-        _deliver(buffers, node, output_nr, grad)
-    root_nodes = list(buffers)
-    dependencies = _count_dependencies(root_nodes)
-    targets = set() if capture is None else {node for node, _ in capture}
-    leading = None if capture is None else _nodes_leading_to(targets, root_nodes, dependencies)
-    call_backward = _call_backward_detecting_anomaly if anomaly.state.enabled else _call_backward
-    ready = []  # heap of (-sequence_nr, node): the newest ready node first
-    for node in root_nodes:
-        if node not in dependencies:
-            heappush(ready, (-node._sequence_nr, node))
-
-    enabled = grad_mode.state.enabled
-    grad_mode.state.enabled = False
-    try:
-        while ready:
-            node = heappop(ready)[1]
-            grads = buffers.pop(node, None)  # None: no gradient reached this node
-            if leading is not None and node not in leading and node not in targets:
-                grads = None  # autograd.grad skips what leads to none of its inputs
-            if grads is not None and (node._pre_hooks or node._retained):
-                _run_tensor_hooks(node, grads)
-            if capture is not None and grads is not None:
-                for output_nr, g in enumerate(grads):
-                    if (node, output_nr) in capture:
-                        capture[node, output_nr] = g
-            if type(node) is AccumulateGrad:
-                if capture is None and grads is not None and grads[0] is not None:
-                    node.accumulate(grads[0])
-                if observers:
-                    _notify(node, grads, ())
-                continue
-            if grads is None or (leading is not None and node not in leading):
-                input_grads = (None,) * len(node.next_functions)
-            else:
-                input_grads = call_backward(node, grads)
-                if not retain_graph:
-                    node._release()
-            if observers:
-                _notify(node, grads, input_grads)
-            for edge, grad in zip(node.next_functions, input_grads):
-                if edge is None:
-                    continue
-                child, output_nr = edge
-                if grad is not None:
-                    _deliver(buffers, child, output_nr, grad)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    heappush(ready, (-child._sequence_nr, child))
-    finally:
-        grad_mode.state.enabled = enabled
-
-
-def _root_gradient(tensor: Any, gradient: Any, index: int, name: str) -> Any:
+def _root_gradient(tensor: TensorLike, gradient: Any, index: int, name: str) -> TensorLike:
     """The gradient a backward pass starts from: ``gradient``, or 1 for a scalar output."""
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not tensor.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {tensor.dtype}")
-        return _tensor.ones_like(tensor)
-    if not isinstance(gradient, _tensor.Tensor):
+        return tensor.new_ones(tensor._shape)
+    if not is_tensor_like(gradient):
         raise TypeError(f"{name} must be a Tensor or None, but got {type(gradient).__name__}")
     if gradient._shape != tensor._shape:
         raise RuntimeError(
@@ -240,7 +285,7 @@ def _root_gradient(tensor: Any, gradient: Any, index: int, name: str) -> Any:
     return gradient.detach()
 
 
-def _roots(tensors: tuple, gradients: tuple, name: str) -> list[tuple[Node, int, Any]]:
+def _roots(tensors: tuple, gradients: tuple, name: str) -> list[tuple[Node, int, TensorLike]]:
     if not gradients:
         gradients = (None,) * len(tensors)
     if len(gradients) != len(tensors):
@@ -293,13 +338,13 @@ def grad(
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     edges = [gradient_edge(x) for x in inputs]
-    capture: dict = {edge: None for edge in edges}
-    run_backward(roots, retain_graph=bool(retain_graph), capture=capture)
+    capture = Capture(edges)
+    run_backward(roots, retain_graph=bool(retain_graph), mode=capture)
     result = []
     for x, edge in zip(inputs, edges):
-        g = capture[edge]
+        g = capture.grads[edge]
         if g is None and materialize_grads:
-            g = _tensor.zeros_for(x._shape, x.dtype)
+            g = x.new_zeros(x._shape)
         elif g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Function``: a differentiable operation, and ``Node``: its record in the backward graph.
 
 A Function subclass defines two static methods::
@@ -25,11 +26,10 @@ The node class of ``Exp`` is ``ExpBackward``: that is the name ``grad_fn`` shows
 from __future__ import annotations
 
 import itertools
-import os
+import sys
 import weakref
 from typing import Any
 
-from minigrad._backend import PACKAGE_DIR
 from minigrad.autograd import anomaly, grad_mode
 
 _state = grad_mode.state
@@ -281,12 +281,19 @@ def _check_dirty_returned(dirty: tuple, outs: tuple) -> None:
 def _creation_site() -> str:
     """The Python stack that is making a node, without minigrad's own frames (the caller's code).
 
+    A frame is minigrad's when its module is (``__name__`` is ``minigrad`` or ``minigrad.*``).
     (Compiled with the Cython core, minigrad's modules make no Python frames at all.)
     """
     import traceback  # here, not at the top: only anomaly mode needs it, and it is slow to import
-    inside = PACKAGE_DIR + os.sep
-    frames = traceback.extract_stack()
-    return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(inside)]))
+
+    # (from sys._getframe(), not walk_stack(None): compiled, this function has no frame of its own)
+    stack = traceback.walk_stack(sys._getframe())
+    frames = [(f, line) for f, line in stack if not _is_minigrad(f.f_globals.get("__name__"))]
+    return "".join(traceback.StackSummary.extract(reversed(frames)).format())
+
+
+def _is_minigrad(module: str | None) -> bool:
+    return module is not None and (module == "minigrad" or module.startswith("minigrad."))
 
 
 def _check_dirty(tensor: Any) -> None:

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Grad mode: whether operations record the graph (``no_grad``, ``enable_grad``, ...).
 
 Each is a context manager and, like torch's, also a decorator: ``@no_grad()`` or ``@no_grad``.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from minigrad._tensor import Tensor
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
-from minigrad.tensor import Tensor
 
 
 class ReLU(Module):

@@ -1,7 +1,8 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``minigrad.nn.functional``: the stateless forms of the layers and losses, as torch's ``F``.
 
 The heavy lifting (log_softmax, nll_loss, embedding lookups) is done by the Functions in
-``minigrad/_functions/nn.py``; this module adds torch's signatures, defaults and argument checks,
+``minigrad/_functions/softmax_loss.py``; this module adds torch's signatures, defaults and argument checks,
 and composes the rest (``cross_entropy`` is ``nll_loss`` of ``log_softmax``).
 """
 
@@ -12,10 +13,11 @@ import warnings
 from minigrad import _creation
 from minigrad._dtype import dtype as _dtype
 from minigrad._dtype import int64, scalar_type_name
+from minigrad._functions import indexing as _indexing
 from minigrad._functions import linalg as _linalg
-from minigrad._functions import nn as _nn
 from minigrad._functions import pointwise as _pointwise
-from minigrad.tensor import Tensor
+from minigrad._functions import softmax_loss as _softmax_loss
+from minigrad._tensor import Tensor
 
 # -- activations ---------------------------------------------------------------------------------
 
@@ -50,7 +52,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         dim = _softmax_dim("softmax", input.dim())
     if dtype is not None:
         input = input.to(dtype)
-    return _nn.softmax(input, dim)
+    return _softmax_loss.softmax(input, dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype | None = None) -> Tensor:
@@ -59,7 +61,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         dim = _softmax_dim("log_softmax", input.dim())
     if dtype is not None:
         input = input.to(dtype)
-    return _nn.log_softmax(input, dim)
+    return _softmax_loss.log_softmax(input, dim)
 
 
 # -- layers --------------------------------------------------------------------------------------
@@ -99,7 +101,7 @@ def embedding(
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
-    return _nn.embedding(input, weight, padding_idx)
+    return _indexing.embedding(input, weight, padding_idx)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -148,7 +150,7 @@ def nll_loss(
     loss_i = -weight[t_i] * input[i, t_i]; 'mean' divides the sum by the summed weights."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
-    return _nn.nll_loss(input, target, weight, ignore_index, reduction)
+    return _softmax_loss.nll_loss(input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(
@@ -175,7 +177,7 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
-    logp = _nn.log_softmax(input, class_dim)
+    logp = _softmax_loss.log_softmax(input, class_dim)
     if target.shape == input.shape:  # torch's rule: same shape means class probabilities
         if not target.is_floating_point():
             raise RuntimeError(
@@ -185,7 +187,7 @@ def cross_entropy(
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _soft_target_loss(logp, target, weight, class_dim, reduction, label_smoothing)
-    loss = _nn.nll_loss(logp, target, weight, ignore_index, reduction)
+    loss = _softmax_loss.nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return loss
     classes = input.shape[class_dim]

@@ -11,9 +11,9 @@ import math
 import warnings
 from typing import Any
 
+from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.random import Generator
-from minigrad.tensor import Tensor
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 

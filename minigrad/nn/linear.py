@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Linear``: the affine map y = x W^T + b."""
 
 from __future__ import annotations
@@ -7,11 +8,11 @@ from typing import Any
 
 from minigrad._creation import empty
 from minigrad._dtype import dtype as _dtype
+from minigrad._tensor import Tensor
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor
 
 
 class Linear(Module):

@@ -1,10 +1,11 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Loss modules: ``NLLLoss`` and ``CrossEntropyLoss``."""
 
 from __future__ import annotations
 
+from minigrad._tensor import Tensor
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
-from minigrad.tensor import Tensor
 
 
 class _Loss(Module):

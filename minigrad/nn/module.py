@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Module``: the base class of every layer and model, in the shape of torch's.
 
 A module keeps three ordered dicts, filled by plain attribute assignment::
@@ -19,9 +20,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from minigrad._dtype import dtype as _dtype
+from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor
 
 
 class _IncompatibleKeys(NamedTuple):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minigrad._creation import empty
-from minigrad.tensor import Tensor, _init_view
+from minigrad._tensor import Tensor, _init_view
 
 
 class Parameter(Tensor):

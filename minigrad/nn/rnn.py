@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Recurrent modules, as torch's ``torch.nn.modules.rnn``: ``RNN``, ``LSTM`` and ``GRU`` (whole
 sequences, stacked, optionally bidirectional, padded or packed), and the one-step cells
 ``RNNCell``, ``LSTMCell`` and ``GRUCell``.
@@ -30,13 +31,13 @@ from minigrad._creation import empty, zeros
 from minigrad._dtype import dtype as _dtype
 from minigrad._dtype import scalar_type_name
 from minigrad._functions import recurrent
-from minigrad._functions.shape import cat, stack
+from minigrad._functions.views import cat, stack
+from minigrad._tensor import Tensor
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.utils.rnn import PackedSequence
-from minigrad.tensor import Tensor
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Embedding``: a lookup table from integer ids to learned vectors."""
 
 from __future__ import annotations
@@ -6,12 +7,12 @@ from typing import Any
 
 from minigrad._creation import empty
 from minigrad._dtype import dtype as _dtype
+from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor
 
 
 class Embedding(Module):

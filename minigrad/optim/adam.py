@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Adam`` and ``AdamW``, with torch's update formulas (its single-tensor CPU path)."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ from typing import Any
 
 from minigrad._creation import tensor, zeros_like
 from minigrad._dtype import float32
+from minigrad._tensor import Tensor
 from minigrad.optim.optimizer import Optimizer
-from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Optimizer``: parameter groups, per-parameter state, and their (de)serialisation.
 
 An optimizer holds ``param_groups``, a list of dicts each with a ``"params"`` list and its own
@@ -15,8 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import enable_grad, no_grad
-from minigrad.tensor import Tensor
 
 
 class _RequiredParameter:

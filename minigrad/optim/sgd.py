@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``SGD``: stochastic gradient descent with optional momentum, dampening, Nesterov momentum,
 weight decay and maximisation, with torch's update formulas."""
 
@@ -6,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from minigrad._tensor import Tensor
 from minigrad.optim.optimizer import Optimizer
-from minigrad.tensor import Tensor
 
 
 class SGD(Optimizer):

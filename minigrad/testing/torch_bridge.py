@@ -11,7 +11,7 @@ from typing import Any
 
 import minigrad
 from minigrad._dtype import BY_NAME
-from minigrad.tensor import Tensor
+from minigrad._tensor import Tensor
 from minigrad.testing.comparison import assert_close, is_tensor_like
 
 

@@ -15,8 +15,8 @@ back along it: its shape and 2-norm. A backward pass frees the saved tensors (un
 
 from __future__ import annotations
 
+from minigrad._tensor import Tensor
 from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
-from minigrad.tensor import Tensor
 from minigrad.viz.graph import (
     Outputs,
     Params,

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
+from minigrad._tensor import Tensor
 from minigrad.autograd.function import AccumulateGrad, Node
-from minigrad.tensor import Tensor
 
 Params = Union[Mapping[str, Tensor], Iterable[tuple[str, Tensor]], None]
 Outputs = Union[Tensor, Sequence[Tensor], Mapping[str, Tensor]]

@@ -35,13 +35,13 @@ from __future__ import annotations
 from minigrad import _creation
 from minigrad._dtype import int64
 from minigrad._functions.pointwise import where
-from minigrad._functions.shape import stack
+from minigrad._functions.views import stack
+from minigrad._tensor import Tensor
 from minigrad.autograd.engine import grad
 from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.utils.rnn import Lengths, _as_list, select_last_steps, sequence_mask
-from minigrad.tensor import Tensor
 
 __all__ = ["CRF", "best_tags", "crf_log_partition", "crf_marginals", "crf_score", "posterior_decode", "viterbi_decode"]
 

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Batches of sequences of different lengths (torch's ``torch.nn.utils.rnn``), and the tagger's
 length-aware LSTM helper.
 
@@ -29,9 +30,9 @@ from typing import Any, NamedTuple
 
 from minigrad import _creation
 from minigrad._dtype import bool_, float32, float64, int64
-from minigrad._functions.shape import cat, stack
+from minigrad._functions.views import cat, stack
 from minigrad._shape import broadcast_shapes
-from minigrad.tensor import Tensor
+from minigrad._tensor import Tensor
 
 __all__ = [
     "PackedSequence",

@@ -1,4 +1,6 @@
-"""Neural-network ops with dedicated kernels: softmax, log_softmax, nll_loss, embedding.
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
+"""The softmax family and the loss that reads it, each with a dedicated kernel: softmax,
+log_softmax, nll_loss.
 
 Each could be composed from smaller ops; a fused kernel is both faster and numerically steadier
 (log_softmax never forms exp(x) of a large x).
@@ -13,8 +15,8 @@ from minigrad._backend import kernels as K
 from minigrad._dtype import int64, scalar_type_name
 from minigrad._functions.reduction import split_at
 from minigrad._shape import normalize_dim
+from minigrad._tensor import Tensor, new_buffer, scalar_tensor
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer, scalar_tensor
 
 
 def _softmax_kernel(kernel, x: Tensor, dim: int) -> Tensor:
@@ -75,9 +77,6 @@ class NllLoss(Function):
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         n, c = logp._shape
         targets = target._values()
-        for t in targets:
-            if t != ignore_index and not 0 <= t < c:
-                raise IndexError(f"Target {t} is out of bounds.")
         weights = weight._values() if weight is not None else array(logp.dtype.typecode)
         losses = new_buffer(logp.dtype, n)
         total_weight = K.nll_loss(logp._values(), targets, weights, n, c, ignore_index, losses)
@@ -103,33 +102,6 @@ class NllLoss(Function):
         out = new_buffer(grad.dtype, n * c)
         K.nll_loss_backward(per_row, target._values(), weights, n, c, ctx.ignore_index, out)
         return Tensor._make(out, (n, c), grad.dtype), None, None, None, None
-
-
-class Embedding(Function):
-    """y[..., :] = weight[indices[...], :];  dweight[i] = sum of dy rows that picked row i
-    (the padding_idx row gets no gradient)."""
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        rows, d = weight._shape
-        idx = indices._values()
-        for i in idx:
-            if not 0 <= i < rows:
-                raise IndexError("index out of range in self")
-        out = new_buffer(weight.dtype, len(idx) * d)
-        K.gather_rows(weight._values(), d, idx, out)
-        ctx.save_for_backward(indices)
-        ctx.weight_shape, ctx.padding_idx = weight._shape, padding_idx
-        return Tensor._make(out, indices._shape + (d,), weight.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (indices,) = ctx.saved_tensors
-        rows, d = ctx.weight_shape
-        out = new_buffer(grad.dtype, rows * d)
-        skip = -1 if ctx.padding_idx is None else ctx.padding_idx
-        K.scatter_add_rows(out, d, indices._values(), grad._values(), skip)
-        return Tensor._make(out, ctx.weight_shape, grad.dtype), None, None
 
 
 # -- the functional API --------------------------------------------------------------------------
@@ -191,6 +163,9 @@ def nll_loss(
                 f"expected scalar type {scalar_type_name(input.dtype)} but found "
                 f"{scalar_type_name(weight.dtype)}"
             )
+    for t in target._values():
+        if t != ignore_index and not 0 <= t < classes:
+            raise IndexError(f"Target {t} is out of bounds.")
     if input.dim() == 1:
         loss = NllLoss.apply(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
         return loss.reshape(()) if reduction == "none" else loss
@@ -204,18 +179,3 @@ def _divide(a: float, b: float) -> float:
     if a != a or a == 0:
         return math.nan
     return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` picked by the int64 ``indices`` (any shape)."""
-    if not isinstance(indices, Tensor) or indices.dtype is not int64:
-        kind = indices.type() if isinstance(indices, Tensor) else type(indices).__name__
-        raise RuntimeError(
-            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
-            f"Int; but got {kind} instead (while checking arguments for embedding)"
-        )
-    if weight.dim() != 2:
-        raise RuntimeError("'weight' must be 2-D")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += weight._shape[0]
-    return Embedding.apply(weight, indices, padding_idx)

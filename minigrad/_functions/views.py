@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Operations that change shape or layout: views, copies, concatenation.
 
 A view shares its input's storage: its backward maps the gradient back through the inverse
@@ -13,36 +14,22 @@ from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
 from minigrad._functions.indexing import getitem
 from minigrad._functions.pointwise import cast
-from minigrad._shape import broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
+from minigrad._shape import as_shape, broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
+from minigrad._tensor import Tensor, new_buffer
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
-
-
-def as_shape(args: Sequence) -> tuple[int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    return tuple([int(a) for a in args])
 
 
 class View(Function):
     """y = x seen with another shape (same elements, same order);  dx = dy reshaped back."""
 
     @staticmethod
-    def forward(ctx, x, shape):
-        shape = infer_size(shape, x.numel())
-        strides = view_strides(x._shape, x._strides, shape)
-        if strides is None:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one "
-                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-            )
+    def forward(ctx, x, shape, strides):
         ctx.input_shape = x._shape
         return x._view(shape, strides, x._offset)
 
     @staticmethod
     def backward(ctx, grad):
-        return reshaped(grad, ctx.input_shape), None
+        return reshaped(grad, ctx.input_shape), None, None
 
 
 def reshaped(grad: Tensor, shape: tuple) -> Tensor:
@@ -83,17 +70,7 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        n = len(x._shape)
-        dims = tuple([normalize_dim(d, n) for d in dims])
-        if len(dims) != n:
-            raise RuntimeError(
-                "permute(sparse_coo): number of dimensions in the tensor input does not match the "
-                f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
-                f"to len(dims) = {len(dims)}"
-            )
-        if len(set(dims)) != n:
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
-        ctx.inverse = tuple(sorted(range(n), key=dims.__getitem__))
+        ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
         return permuted(x, dims)
 
     @staticmethod
@@ -129,46 +106,51 @@ class Expand(Function):
     """y = x repeated along size-1 (or new leading) dims, by stride 0;  dx = dy summed over them."""
 
     @staticmethod
-    def forward(ctx, x, shape):
-        lead = len(shape) - len(x._shape)
-        if lead < 0:
-            raise RuntimeError(
-                f"expand({x.type()}{{{list(x._shape)}}}, size=[{', '.join(map(str, shape))}]): the number "
-                f"of sizes provided ({len(shape)}) must be greater or equal to the number of dimensions in the "
-                f"tensor ({len(x._shape)})"
-            )
-        sizes, strides = [], []
-        for i, target in enumerate(shape):
-            if i < lead:
-                if target < 0:
-                    raise RuntimeError(
-                        f"The expanded size of the tensor ({target}) isn't allowed in a leading, "
-                        f"non-existing dimension {i}"
-                    )
-                sizes.append(target)
-                strides.append(0)
-                continue
-            size, stride = x._shape[i - lead], x._strides[i - lead]
-            if target == -1:
-                target = size
-            if size == target:
-                sizes.append(size)
-                strides.append(stride)
-            elif size == 1:
-                sizes.append(target)
-                strides.append(0)
-            else:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({target}) must match the existing size ({size}) at "
-                    f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, shape))}].  "
-                    f"Tensor sizes: [{', '.join(map(str, x._shape))}]"
-                )
+    def forward(ctx, x, shape, strides):
         ctx.input_shape = x._shape
-        return x._view(tuple(sizes), tuple(strides), x._offset)
+        return x._view(shape, strides, x._offset)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad._sum_to_shape(ctx.input_shape, "ExpandBackward"), None
+        return grad._sum_to_shape(ctx.input_shape, "ExpandBackward"), None, None
+
+
+def _expand_geometry(x: Tensor, shape: tuple) -> tuple[tuple, tuple]:
+    """The sizes and strides of ``x.expand(*shape)``: stride 0 on the repeated dims; torch's errors."""
+    lead = len(shape) - len(x._shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand({x.type()}{{{list(x._shape)}}}, size=[{', '.join(map(str, shape))}]): the number "
+            f"of sizes provided ({len(shape)}) must be greater or equal to the number of dimensions in the "
+            f"tensor ({len(x._shape)})"
+        )
+    sizes, strides = [], []
+    for i, target in enumerate(shape):
+        if i < lead:
+            if target < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target}) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
+            sizes.append(target)
+            strides.append(0)
+            continue
+        size, stride = x._shape[i - lead], x._strides[i - lead]
+        if target == -1:
+            target = size
+        if size == target:
+            sizes.append(size)
+            strides.append(stride)
+        elif size == 1:
+            sizes.append(target)
+            strides.append(0)
+        else:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target}) must match the existing size ({size}) at "
+                f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, shape))}].  "
+                f"Tensor sizes: [{', '.join(map(str, x._shape))}]"
+            )
+    return tuple(sizes), tuple(strides)
 
 
 class Clone(Function):
@@ -188,9 +170,6 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        for i, t in enumerate(tensors):
-            if not t._shape:
-                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         dt = result_type(list(tensors))
         joined = [(i, t) for i, t in enumerate(tensors) if not _skipped_by_cat(t)]
         ctx.sizes = sizes = [None] * len(tensors)  # each input's length along dim (None: left out)
@@ -200,7 +179,6 @@ class Cat(Function):
         first = joined[0][1]._shape
         ctx.dim = dim = normalize_dim(dim, len(first))
         for i, t in joined:
-            _check_cat_shape(first, t._shape, dim, i)
             sizes[i] = t._shape[dim]
         shape = first[:dim] + (sum([sizes[i] for i, _ in joined]),) + first[dim + 1 :]
         out = new_buffer(dt, prod(shape))
@@ -247,19 +225,38 @@ def _skipped_by_cat(t: Tensor) -> bool:
 
 
 def view(x: Tensor, *shape: int) -> Tensor:
-    return View.apply(x, as_shape(shape))
+    shape = infer_size(as_shape(shape), x.numel())
+    strides = view_strides(x._shape, x._strides, shape)
+    if strides is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return View.apply(x, shape, strides)
 
 
 def reshape(x: Tensor, *shape: int) -> Tensor:
     """A view when the layout allows it, else a copy (torch.reshape)."""
     shape = infer_size(as_shape(shape), x.numel())
-    if view_strides(x._shape, x._strides, shape) is None:
+    strides = view_strides(x._shape, x._strides, shape)
+    if strides is None:
         x = Clone.apply(x)
-    return View.apply(x, shape)
+        strides = contiguous_strides(shape)
+    return View.apply(x, shape, strides)
 
 
 def permute(x: Tensor, *dims: int) -> Tensor:
-    return Permute.apply(x, as_shape(dims))
+    n = len(x._shape)
+    dims = tuple([normalize_dim(d, n) for d in as_shape(dims)])
+    if len(dims) != n:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+            f"to len(dims) = {len(dims)}"
+        )
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, dims)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -277,7 +274,8 @@ def t(x: Tensor) -> Tensor:
 
 
 def expand(x: Tensor, *shape: int) -> Tensor:
-    return Expand.apply(x, as_shape(shape))
+    shape = as_shape(shape)
+    return Expand.apply(x, *_expand_geometry(x, shape))
 
 
 def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
@@ -321,6 +319,15 @@ def clone(x: Tensor) -> Tensor:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not len(tensors):
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not t._shape:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    joined = [(i, t) for i, t in enumerate(tensors) if not _skipped_by_cat(t)]
+    if joined:
+        first = joined[0][1]._shape
+        d = normalize_dim(dim, len(first))
+        for i, t in joined:
+            _check_cat_shape(first, t._shape, d, i)
     return Cat.apply(dim, *tensors)
 
 

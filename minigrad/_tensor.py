@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """``Tensor``: a strided view of typed storage, plus the fields autograd needs.
 
 A tensor is ``storage`` (an ``array.array`` and a version counter shared by every view of it),
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
+from functools import partial
 from math import prod
 from typing import Any
 
@@ -24,6 +26,7 @@ from minigrad import _dtype, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
+from minigrad.autograd import engine as _engine
 from minigrad.autograd import grad_mode
 
 
@@ -37,9 +40,8 @@ class Storage:
         self.version = 0
 
 
-# one-element buffers of each typecode: repeating one is a fast fill
+# a one-element zero buffer of each typecode: repeating one is a fast fill
 _ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
-_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 def new_buffer(dt: dtype, n: int) -> array:
@@ -130,7 +132,7 @@ class Tensor:
                 f"{list(self._shape)} but expected shape compatible with {list(shape)}"
             )
         result = _reduction.sum_values(self, dims, True) if dims else self
-        return _shape_ops.reshaped(result, shape)
+        return _views.reshaped(result, shape)
 
     # -- basic properties ---------------------------------------------------------------------
 
@@ -374,72 +376,14 @@ class Tensor:
         return self.to(other.dtype)
 
     # -- operations (implemented in minigrad/_functions) ---------------------------------------
-
-    def __add__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.pow(other, self)
+    # (the binary operators +, -, *, /, **, @ and the comparisons ==, !=, <, <=, >, >= come from
+    # the table _OPERATORS at the end of this file)
 
     def __neg__(self) -> Tensor:
         return _pointwise.neg(self)
 
     def __abs__(self) -> Tensor:
         return _pointwise.abs(self)
-
-    def __matmul__(self, other: Tensor) -> Tensor:
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return _linalg.matmul(self, other)
-
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        if not isinstance(other, Tensor):
-            return NotImplemented
-        return _linalg.matmul(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -504,36 +448,6 @@ class Tensor:
         return _pointwise.where(mask, value, self)
 
     # comparisons: bool results, never differentiable
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.EQ, self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.NE, self, other)
-
-    def __lt__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.LT, self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.LE, self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.GT, self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        if not isinstance(other, _OPERANDS):
-            return NotImplemented
-        return _pointwise.compare(K.GE, self, other)
-
     def eq(self, other: Any) -> Tensor:
         return _pointwise.compare(K.EQ, self, other)
 
@@ -595,10 +509,10 @@ class Tensor:
         return _reduction.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _nn.softmax(self, dim)
+        return _softmax_loss.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _nn.log_softmax(self, dim)
+        return _softmax_loss.log_softmax(self, dim)
 
     # linear algebra
     def matmul(self, other: Tensor) -> Tensor:
@@ -615,72 +529,72 @@ class Tensor:
 
     # shape and layout
     def view(self, *shape: Any) -> Tensor:
-        return _shape_ops.view(self, *shape)
+        return _views.view(self, *shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _shape_ops.view(self, other._shape)
+        return _views.view(self, other._shape)
 
     def reshape(self, *shape: Any) -> Tensor:
-        return _shape_ops.reshape(self, *shape)
+        return _views.reshape(self, *shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return _shape_ops.reshape(self, other._shape)
+        return _views.reshape(self, other._shape)
 
     def permute(self, *dims: Any) -> Tensor:
-        return _shape_ops.permute(self, *dims)
+        return _views.permute(self, *dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _shape_ops.transpose(self, dim0, dim1)
+        return _views.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        return _shape_ops.t(self)
+        return _views.t(self)
 
     @property
     def T(self) -> Tensor:
-        return _shape_ops.permute(self, tuple(reversed(range(len(self._shape)))))
+        return _views.permute(self, tuple(reversed(range(len(self._shape)))))
 
     def movedim(self, source: int, destination: int) -> Tensor:
         n = len(self._shape)
         src, dst = normalize_dim(source, n), normalize_dim(destination, n)
         order = [d for d in range(n) if d != src]
         order.insert(dst, src)
-        return _shape_ops.permute(self, tuple(order))
+        return _views.permute(self, tuple(order))
 
     def expand(self, *shape: Any) -> Tensor:
-        return _shape_ops.expand(self, *shape)
+        return _views.expand(self, *shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _shape_ops.expand(self, other._shape)
+        return _views.expand(self, other._shape)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape_ops.squeeze(self, dim)
+        return _views.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return _shape_ops.unsqueeze(self, dim)
+        return _views.unsqueeze(self, dim)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape_ops.flatten(self, start_dim, end_dim)
+        return _views.flatten(self, start_dim, end_dim)
 
     def contiguous(self) -> Tensor:
-        return _shape_ops.contiguous(self)
+        return _views.contiguous(self)
 
     def clone(self) -> Tensor:
-        return _shape_ops.clone(self)
+        return _views.clone(self)
 
     def select(self, dim: int, index: int) -> Tensor:
-        return _shape_ops.select(self, dim, index)
+        return _views.select(self, dim, index)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return _shape_ops.narrow(self, dim, start, length)
+        return _views.narrow(self, dim, start, length)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape_ops.chunk(self, chunks, dim)
+        return _views.chunk(self, chunks, dim)
 
     def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape_ops.split(self, split_size, dim)
+        return _views.split(self, split_size, dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape_ops.unbind(self, dim)
+        return _views.unbind(self, dim)
 
     # indexing
     def __getitem__(self, index: Any) -> Tensor:
@@ -773,11 +687,11 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to value (a number or a 0-d tensor)."""
-        return self._inplace(_pointwise.Fill.apply(self, value))
+        return self._inplace(_pointwise.fill(self, value))
 
     def copy_(self, src: Tensor) -> Tensor:
         """Copy src's values (broadcast and converted to self's dtype) into self; src gets the gradient."""
-        return self._inplace(_pointwise.Copy.apply(self, src))
+        return self._inplace(_pointwise.copy(self, src))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         self._check_inplace_leaf()
@@ -865,7 +779,7 @@ def _nest(values: list, shape: tuple) -> list:
 
 
 def zeros_for(shape: tuple, dt: dtype) -> Tensor:
-    """A fresh zero tensor (used for gradients that never arrived)."""
+    """A fresh zero tensor with no history."""
     return Tensor._make(new_buffer(dt, prod(shape)), shape, dt)
 
 
@@ -874,10 +788,6 @@ def scalar_tensor(value: Any, dt: dtype) -> Tensor:
     data = new_buffer(dt, 1)
     data[0] = value  # (cheaper than building the array from a list)
     return Tensor._make(data, (), dt)
-
-
-def ones_like(t: Tensor) -> Tensor:
-    return Tensor._make(_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
 
 
 def _creation() -> Any:
@@ -896,11 +806,57 @@ def _as_bool(x: Any) -> Any:
     return x
 
 
-# The operations (and the engine) import this module, so they are bound after Tensor exists.
+# The declared two-way link (ARCHITECTURE.md): the operations import this module, so they are
+# bound after Tensor exists.
 from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
-from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
-from minigrad._functions import shape as _shape_ops  # noqa: E402
-from minigrad.autograd import engine as _engine  # noqa: E402
+from minigrad._functions import softmax_loss as _softmax_loss  # noqa: E402
+from minigrad._functions import views as _views  # noqa: E402
+
+
+def _operator(function: Callable, reflected: bool = False, operands: tuple = _OPERANDS) -> Callable:
+    """The method behind a Python binary operator: ``function(self, other)``, or for a reflected
+    operator (``__radd__``: ``2 + t``) ``function(other, self)``. An operand of another type gets
+    ``NotImplemented``, so that Python tries the other operand's method, then raises its usual
+    TypeError ("unsupported operand type(s) for +: 'Tensor' and 'str'")."""
+    if reflected:
+
+        def method(self: Tensor, other: Any) -> Any:
+            return function(other, self) if isinstance(other, operands) else NotImplemented
+
+    else:
+
+        def method(self: Tensor, other: Any) -> Any:
+            return function(self, other) if isinstance(other, operands) else NotImplemented
+
+    return method
+
+
+_OPERATORS = {
+    "__add__": _operator(_pointwise.add),
+    "__radd__": _operator(_pointwise.add, reflected=True),
+    "__sub__": _operator(_pointwise.sub),
+    "__rsub__": _operator(_pointwise.sub, reflected=True),
+    "__mul__": _operator(_pointwise.mul),
+    "__rmul__": _operator(_pointwise.mul, reflected=True),
+    "__truediv__": _operator(_pointwise.div),
+    "__rtruediv__": _operator(_pointwise.div, reflected=True),
+    "__pow__": _operator(_pointwise.pow),
+    "__rpow__": _operator(_pointwise.pow, reflected=True),
+    "__matmul__": _operator(_linalg.matmul, operands=(Tensor,)),
+    "__rmatmul__": _operator(_linalg.matmul, reflected=True, operands=(Tensor,)),
+    # comparisons: bool results, never differentiable
+    "__eq__": _operator(partial(_pointwise.compare, K.EQ)),
+    "__ne__": _operator(partial(_pointwise.compare, K.NE)),
+    "__lt__": _operator(partial(_pointwise.compare, K.LT)),
+    "__le__": _operator(partial(_pointwise.compare, K.LE)),
+    "__gt__": _operator(partial(_pointwise.compare, K.GT)),
+    "__ge__": _operator(partial(_pointwise.compare, K.GE)),
+}
+"""Tensor's binary operators: the method name, and the operation it calls."""
+
+for _name, _method in _OPERATORS.items():
+    _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"
+    setattr(Tensor, _name, _method)

@@ -1,0 +1,78 @@
+# The declarations every kernel family of minigrad_c._kernels shares: C types, op-code enums,
+# limits, the strided-view and fsum structs, and the C-API names the families cimport. Cython
+# reads this file as part of _kernels.pyx (a .pxd beside a .pyx of the same name is its
+# declaration file); the families' code comes in through the include lines of _kernels.pyx.
+
+from cpython cimport array as carray
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport Py_SIZE
+from libc.math cimport INFINITY, NAN, exp, fabs, floor, isfinite, isinf, isnan, log, pow, sqrt, tanh
+from libc.string cimport memcpy, memset
+
+
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
+
+
+# ---------------------------------------------------------------------------------------------
+# Op codes (the same values as minigrad._kernels; the Python names are in the families)
+# ---------------------------------------------------------------------------------------------
+
+cdef enum:
+    U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIGMOID, U_TANH, U_RELU, U_COUNT
+
+cdef enum:
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_COUNT
+
+cdef enum:
+    R_SUM, R_MAX, R_MIN
+
+cdef enum:
+    MAX_DIMS = 64      # the most dimensions a strided view may have
+    FSUM_CAP = 2100    # > 2098: nonoverlapping partials of doubles occupy distinct bit positions
+    MATMUL_BLOCKED_AT = 4096  # multiply-adds from which packing for the blocked product pays
+
+ctypedef long long int64
+ctypedef unsigned char uint8
+
+ctypedef fused num_t:
+    float
+    double
+    int64
+    uint8
+
+ctypedef fused real_t:
+    float
+    double
+
+ctypedef fused int_t:
+    int64
+    uint8
+
+
+# ---------------------------------------------------------------------------------------------
+# Strided views: see common.pxi
+# ---------------------------------------------------------------------------------------------
+
+cdef struct View:
+    Py_ssize_t ndim
+    Py_ssize_t n         # number of elements
+    Py_ssize_t offset
+    Py_ssize_t lo        # the smallest and largest position relative to offset
+    Py_ssize_t hi
+    bint dense           # row-major and gap-free: positions offset .. offset + n - 1
+    Py_ssize_t shape[MAX_DIMS]
+    Py_ssize_t strides[MAX_DIMS]
+
+
+# ---------------------------------------------------------------------------------------------
+# fsum's state: see common.pxi
+# ---------------------------------------------------------------------------------------------
+
+cdef struct FSum:
+    double* p            # FSUM_CAP partials
+    Py_ssize_t n
+    double special       # the sum of the inf and nan summands
+    double inf_sum
+    bint overflow
+    double plain         # the plain sum, in order from 0.0: what Python's sum() gives

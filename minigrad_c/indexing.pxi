@@ -1,0 +1,230 @@
+# Included by _kernels.pyx: the twin of minigrad/_kernels/indexing.py.
+
+# ---------------------------------------------------------------------------------------------
+# Layout: strided reads and writes
+# ---------------------------------------------------------------------------------------------
+
+def strided_positions(shape, strides, offset) -> list:
+    """The storage position of every element of a strided view, in row-major order."""
+    cdef View v
+    _parse_view(&v, shape, strides, offset)
+    if v.n and (v.offset > PY_SSIZE_T_MAX - v.hi or v.offset < -PY_SSIZE_T_MAX - 1 - v.lo):
+        raise OverflowError("the strided view's positions overflow")
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef Py_ssize_t i, p = v.offset
+    memset(idx, 0, sizeof(idx))
+    positions = [0] * v.n
+    for i in range(v.n):
+        positions[i] = p
+        p = _next_position(&v, idx, p)
+    return positions
+
+
+cdef void _gather_any(char code, void* src, const View* v, void* out) noexcept:
+    if code == c'f':
+        _gather_view(<float*>src, v, <float*>out)
+    elif code == c'd':
+        _gather_view(<double*>src, v, <double*>out)
+    elif code == c'q':
+        _gather_view(<long long*>src, v, <long long*>out)
+    else:
+        _gather_view(<unsigned char*>src, v, <unsigned char*>out)
+
+
+cdef void _scatter_any(char code, void* dst, const View* v, void* src) noexcept:
+    if code == c'f':
+        _scatter_view(<float*>dst, v, <float*>src)
+    elif code == c'd':
+        _scatter_view(<double*>dst, v, <double*>src)
+    elif code == c'q':
+        _scatter_view(<long long*>dst, v, <long long*>src)
+    else:
+        _scatter_view(<unsigned char*>dst, v, <unsigned char*>src)
+
+
+def gather(src, shape, strides, offset, out) -> None:
+    """out[i] = the i-th element (row-major) of the view (shape, strides, offset) of src."""
+    cdef View v
+    _parse_view(&v, shape, strides, offset)
+    cdef carray.array s = _array(src, "src"), o = _array(out, "out")
+    _same_code(s, "src", o, "out")
+    _need(o, v.n, "out")
+    _check_view(&v, Py_SIZE(s), "src")
+    _gather_any(_code(s), _data(s), &v, _data(o))
+
+
+def scatter(dst, shape, strides, offset, src) -> None:
+    """Write the row-major elements of src into the view (shape, strides, offset) of dst."""
+    cdef View v
+    _parse_view(&v, shape, strides, offset)
+    cdef carray.array d = _array(dst, "dst"), s = _array(src, "src")
+    _same_code(d, "dst", s, "src")
+    _need(s, v.n, "src")
+    _check_view(&v, Py_SIZE(d), "dst")
+    _scatter_any(_code(d), _data(d), &v, _data(s))
+
+
+cdef void _take(const num_t* src, const long long* pos, num_t* out, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = src[pos[i]]
+
+
+def take(src, positions, out) -> None:
+    """out[i] = src[positions[i]]."""
+    cdef carray.array s = _array(src, "src"), p = _array(positions, "positions"), o = _array(out, "out")
+    if _code(p) != c'q':
+        raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
+    _same_code(s, "src", o, "out")
+    _need(o, Py_SIZE(p), "out")
+    _check_positions(p, Py_SIZE(s), "src")
+    cdef const long long* pos = <const long long*>_data(p)
+    cdef Py_ssize_t n = Py_SIZE(p)
+    cdef char code = _code(s)
+    if code == c'f':
+        _take(<float*>_data(s), pos, <float*>_data(o), n)
+    elif code == c'd':
+        _take(<double*>_data(s), pos, <double*>_data(o), n)
+    elif code == c'q':
+        _take(<long long*>_data(s), pos, <long long*>_data(o), n)
+    else:
+        _take(<unsigned char*>_data(s), pos, <unsigned char*>_data(o), n)
+
+
+cdef void _put(num_t* dst, const long long* pos, const num_t* src, Py_ssize_t n, bint accumulate) noexcept:
+    cdef Py_ssize_t i
+    if not accumulate:
+        for i in range(n):
+            dst[pos[i]] = src[i]
+    elif num_t is float or num_t is double:
+        for i in range(n):
+            dst[pos[i]] = <num_t>(<double>dst[pos[i]] + <double>src[i])
+    else:
+        for i in range(n):
+            dst[pos[i]] = <num_t>(<unsigned long long>dst[pos[i]] + <unsigned long long>src[i])
+
+
+def put(dst, positions, src, bint accumulate) -> None:
+    """dst[positions[i]] = src[i], or += when accumulate (repeated positions then add up)."""
+    cdef carray.array d = _array(dst, "dst"), p = _array(positions, "positions"), s = _array(src, "src")
+    if _code(p) != c'q':
+        raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
+    _same_code(d, "dst", s, "src")
+    _need(s, Py_SIZE(p), "src")
+    _check_positions(p, Py_SIZE(d), "dst")
+    cdef const long long* pos = <const long long*>_data(p)
+    cdef Py_ssize_t n = Py_SIZE(p)
+    cdef char code = _code(d)
+    if code == c'f':
+        _put(<float*>_data(d), pos, <float*>_data(s), n, accumulate)
+    elif code == c'd':
+        _put(<double*>_data(d), pos, <double*>_data(s), n, accumulate)
+    elif code == c'q':
+        _put(<long long*>_data(d), pos, <long long*>_data(s), n, accumulate)
+    else:
+        _put(<unsigned char*>_data(d), pos, <unsigned char*>_data(s), n, accumulate)
+
+
+cdef void _fill(num_t* out, Py_ssize_t n, num_t value) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = value
+
+
+def fill(out, value) -> None:
+    """Every element of out becomes value."""
+    cdef carray.array o = _array(out, "out")
+    cdef char code = _code(o)
+    cdef double real
+    cdef long long integer
+    if code == c'f' or code == c'd':
+        real = value
+    else:
+        integer = operator.index(value)
+        if code == c'B' and not 0 <= integer <= 255:
+            raise OverflowError(f"{integer} does not fit in an unsigned byte")
+    if code == c'f':
+        _fill(<float*>_data(o), Py_SIZE(o), <float>real)
+    elif code == c'd':
+        _fill(<double*>_data(o), Py_SIZE(o), real)
+    elif code == c'q':
+        _fill(<long long*>_data(o), Py_SIZE(o), integer)
+    else:
+        _fill(<unsigned char*>_data(o), Py_SIZE(o), <unsigned char>integer)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused training-step kernels: embedding rows and the optimizer's update
+# ---------------------------------------------------------------------------------------------
+
+cdef Py_ssize_t _row_count(carray.array buf, Py_ssize_t width, str name) except -1:
+    """How many rows of `width` elements buf holds (it must hold a whole number)."""
+    _nonneg(width, "width")
+    if width == 0:
+        return 0
+    if Py_SIZE(buf) % width:
+        raise ValueError(f"{name} holds {Py_SIZE(buf)} elements, not a whole number of rows of {width}")
+    return Py_SIZE(buf) // width
+
+
+cdef int _check_rows(carray.array indices, Py_ssize_t rows, Py_ssize_t width, bint skipping,
+                     Py_ssize_t skip) except -1:
+    """Every index (but skip, when skipping) picks one of `rows` rows."""
+    if _code(indices) != c'q':
+        raise TypeError(f"indices must have typecode 'q', not {chr(_code(indices))!r}")
+    if width == 0:
+        return 0
+    cdef const long long* idx = <const long long*>_data(indices)
+    cdef Py_ssize_t k
+    for k in range(Py_SIZE(indices)):
+        if not (skipping and idx[k] == skip) and not 0 <= idx[k] < rows:
+            raise IndexError(f"index {idx[k]} is out of range for {rows} rows")
+    return 0
+
+
+def gather_rows(src, Py_ssize_t width, indices, out) -> None:
+    """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
+    cdef carray.array s = _array(src, "src"), ix = _array(indices, "indices"), o = _array(out, "out")
+    _same_code(s, "src", o, "out")
+    cdef Py_ssize_t rows = _row_count(s, width, "src"), n = Py_SIZE(ix), k
+    _need(o, _mul(n, width), "out")
+    _check_rows(ix, rows, width, False, 0)
+    cdef const long long* idx = <const long long*>_data(ix)
+    cdef size_t row_bytes = width * s.ob_descr.itemsize
+    cdef const char* base = <const char*>_data(s)
+    cdef char* dst = <char*>_data(o)
+    for k in range(n if width else 0):
+        memcpy(dst + k * row_bytes, base + idx[k] * row_bytes, row_bytes)
+
+
+cdef void _scatter_add_rows(real_t* dst, Py_ssize_t width, const long long* idx, Py_ssize_t n, const real_t* src,
+                            Py_ssize_t skip) noexcept:
+    cdef Py_ssize_t k, j
+    cdef real_t* row
+    for k in range(n):
+        if idx[k] == skip:
+            continue
+        row = dst + idx[k] * width
+        for j in range(width):
+            row[j] = <real_t>(<double>row[j] + <double>src[k * width + j])
+
+
+def scatter_add_rows(dst, Py_ssize_t width, indices, src, Py_ssize_t skip) -> None:
+    """dst[indices[k], :] += src[k, :] for k in order, except where indices[k] == skip.
+
+    The gradient of an embedding (``skip`` is its padding index, or -1 for none). Every add is
+    rounded on store, so a row picked twice gets (dst + src_a) + src_b, as ``put`` accumulates.
+    """
+    cdef carray.array d = _array(dst, "dst"), ix = _array(indices, "indices"), s = _array(src, "src")
+    _floating(d, "dst")
+    _same_code(d, "dst", s, "src")
+    cdef Py_ssize_t rows = _row_count(d, width, "dst"), n = Py_SIZE(ix)
+    _need(s, _mul(n, width), "src")
+    _check_rows(ix, rows, width, True, skip)
+    if width == 0:
+        return
+    cdef const long long* idx = <const long long*>_data(ix)
+    if _code(d) == c'f':
+        _scatter_add_rows(<float*>_data(d), width, idx, n, <float*>_data(s), skip)
+    else:
+        _scatter_add_rows(<double*>_data(d), width, idx, n, <double*>_data(s), skip)
