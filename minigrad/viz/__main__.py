@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from minigrad import autograd
+from minigrad._tensor import Tensor
 from minigrad.autograd import engine
 from minigrad.nn import Module
-from minigrad.tensor import Tensor
 from minigrad.viz.forward import ForwardRecord, record_forward
 from minigrad.viz.html import write_html
 from minigrad.viz.trace import BackwardTrace

@@ -15,9 +15,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from minigrad._tensor import Tensor
 from minigrad.autograd import function
 from minigrad.autograd.function import Node
-from minigrad.tensor import Tensor
 from minigrad.viz.graph import tensor_summary
 
 

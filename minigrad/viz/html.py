@@ -25,8 +25,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from minigrad._tensor import Tensor
 from minigrad.autograd.function import AccumulateGrad, Node, gradient_edge
-from minigrad.tensor import Tensor
 from minigrad.viz.forward import ForwardRecord
 from minigrad.viz.graph import (
     Edge,
