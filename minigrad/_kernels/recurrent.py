@@ -7,7 +7,8 @@ import math
 import operator
 from array import array
 
-from minigrad._kernels.common import _sigmoid
+from minigrad._kernels.common import _relu, _sigmoid
+from minigrad._kernels.pointwise import TANH
 
 
 def lstm_forward(
