@@ -34,12 +34,18 @@ from minigrad._dtype import (
 )
 from minigrad._dtype import (
     dtype,
+    finfo,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
+    int8,
+    int16,
+    int32,
     int64,
     promote_types,
     set_default_dtype,
+    uint8,
 )
 from minigrad._functions.indexing import gather, index_select
 from minigrad._functions.linalg import addmm, bmm, matmul, mm
@@ -87,12 +93,30 @@ from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed,
 float = float32  # noqa: A001 - torch.float
 double = float64
 long = int64
+int = int32  # noqa: A001 - torch.int
+short = int16
 clip = clamp
 concat = concatenate = cat
 backend: str = _backend.name
 """``"cython"`` when the compiled core is in use, ``"python"`` otherwise (see ``_backend``)."""
 
 __version__ = "0.1.0"
+
+
+# -- ops: devices, dtypes, reductions, linear algebra and shape (issue 14) ---------------------
+from minigrad import cuda, linalg  # noqa: E402
+from minigrad._device import device  # noqa: E402
+from minigrad._dtype import result_type as _result_type  # noqa: E402
+
+
+def result_type(tensor1: Tensor | builtins.float, tensor2: Tensor | builtins.float) -> dtype:
+    """The dtype an arithmetic op of the two gives (torch.result_type)."""
+    return _result_type([tensor1, tensor2])
+
+
+def equal(input: Tensor, other: Tensor) -> builtins.bool:
+    """True when both have the same shape and equal elements (dtypes may differ)."""
+    return input.equal(other)
 
 
 def numel(x: Tensor) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from minigrad import random as _random
 from minigrad._backend import kernels as K
-from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
+from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64, wrap_int
 from minigrad._functions.shape import as_shape
 from minigrad.tensor import Tensor, new_buffer
 
@@ -87,6 +87,11 @@ def _buffer(values: Sequence, dt: dtype) -> array:
         return array("B", [1 if v else 0 for v in values])
     if dt is int64:
         return array("q", [int(v) for v in values])
+    if not dt.is_floating_point:
+        ints = [int(v) for v in values]
+        if any(wrap_int(v, dt) != v for v in ints):
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+        return array(dt.typecode, ints)
     return array(dt.typecode, [float(v) for v in values])
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from math import prod
 from typing import Any
 
-from minigrad import _dtype, _printing
+from minigrad import _device, _dtype, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
@@ -171,8 +171,11 @@ class Tensor:
         return self.dtype.is_floating_point
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        return _device.CPU
+
+    is_cuda = False
+    is_cpu = True
 
     @property
     def is_leaf(self) -> bool:
@@ -185,12 +188,7 @@ class Tensor:
     def type(self, dtype: dtype | None = None) -> Any:
         if dtype is not None:
             return self.to(dtype)
-        return (
-            "minigrad."
-            + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor"}[
-                self.dtype.name
-            ]
-        )
+        return "minigrad." + _dtype.scalar_type_name(self.dtype) + "Tensor"
 
     def __len__(self) -> int:
         if not self._shape:
@@ -347,16 +345,51 @@ class Tensor:
         return repr(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(dtype)``; device arguments ('cpu') are accepted and ignored."""
-        target = kwargs.get("dtype")
+        """``to(dtype)``, ``to(device, dtype)``, ``to(other)`` (other's dtype and device), with
+        keywords ``dtype``, ``device``, ``non_blocking`` (ignored) and ``copy`` (a new tensor even
+        when nothing changes). Only the CPU exists: another device raises torch's error."""
+        target = kwargs.pop("dtype", None)
+        where = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument {next(iter(kwargs))!r}")
         for a in args:
             if isinstance(a, dtype):
                 target = a
             elif isinstance(a, Tensor):
                 target = a.dtype
+            elif isinstance(a, (str, int, _device.device)) and not isinstance(a, bool):
+                where = a
+        _device.check_device(where)
         if target is None or target is self.dtype:
-            return self
+            return _shape_ops.clone(self) if copy else self
         return _pointwise.to_dtype(self, target)
+
+    def cpu(self, memory_format: Any = None) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def short(self) -> Tensor:
+        return self.to(_dtype.int16)
+
+    def char(self) -> Tensor:
+        return self.to(_dtype.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(_dtype.uint8)
+
+    def half(self) -> Tensor:
+        raise TypeError("minigrad has no float16 (half) dtype: use float() (float32) or double() (float64)")
+
+    def bfloat16(self) -> Tensor:
+        raise TypeError("minigrad has no bfloat16 dtype: use float() (float32) or double() (float64)")
 
     def float(self) -> Tensor:
         return self.to(float32)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import float32, int64
+from minigrad._dtype import float32, int64, kernel_dtype
 from minigrad._functions.pointwise import cast
 from minigrad._functions.shape import expanded, reshaped
 from minigrad._shape import normalize_dim
@@ -101,15 +101,16 @@ class MaxDim(Function):
     def forward(ctx, x, dim, keepdim, op):
         shape = x._shape or (1,)
         outer, n, inner = split_at(shape, dim)
-        values = new_buffer(x.dtype, outer * inner)
+        wide = kernel_dtype(x.dtype)
+        values = new_buffer(wide, outer * inner)
         indices = new_buffer(int64, outer * inner)
-        K.arg_reduce_dim(op, x._values(), outer, n, inner, values, indices)
+        K.arg_reduce_dim(op, cast(x, wide)._values(), outer, n, inner, values, indices)
         out_shape = _reduced_shape(x._shape, (dim,), keepdim)
         ctx.input_shape, ctx.dim, ctx.kept_shape = x._shape, dim, _reduced_shape(x._shape, (dim,), True)
         index = Tensor._make(indices, out_shape, int64)
         ctx.save_for_backward(index)
         ctx.mark_non_differentiable(index)
-        return Tensor._make(values, out_shape, x.dtype), index
+        return cast(Tensor._make(values, out_shape, wide), x.dtype), index
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
@@ -135,9 +136,10 @@ class MaxAll(Function):
                 f"{'max' if op == K.MAX else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        out = new_buffer(x.dtype, 1)
-        K.reduce_dim(op, x._values(), 1, x.numel(), 1, out)
-        y = Tensor._make(out, (), x.dtype)
+        wide = kernel_dtype(x.dtype)
+        out = new_buffer(wide, 1)
+        K.reduce_dim(op, cast(x, wide)._values(), 1, x.numel(), 1, out)
+        y = cast(Tensor._make(out, (), wide), x.dtype)
         ctx.save_for_backward(x, y)
         return y
 
