@@ -65,8 +65,8 @@ from minigrad._functions.pointwise import (
     sqrt,
     sub,
     tanh,
-    where,
 )
+from minigrad._functions.pointwise import where as _where
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from minigrad._functions.shape import (
     cat,
@@ -107,6 +107,56 @@ __version__ = "0.1.0"
 from minigrad import cuda, linalg  # noqa: E402
 from minigrad._device import device  # noqa: E402
 from minigrad._dtype import result_type as _result_type  # noqa: E402
+from minigrad._functions.reduction_more import (  # noqa: E402
+    all,  # noqa: A004 - torch.all
+    amax,
+    amin,
+    aminmax,
+    any,  # noqa: A004 - torch.any
+    bincount,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    median,
+    mode,
+    norm,
+    prod,
+    std,
+    std_mean,
+    unique,
+    var,
+    var_mean,
+)
+from minigrad._functions.shape_more import (  # noqa: E402
+    broadcast_to,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    meshgrid,
+    movedim,
+    nonzero_tuple,
+    outer,
+    roll,
+    swapaxes,
+    take_along_dim,
+    tile,
+    trace,
+    tril,
+    triu,
+    unflatten,
+)
+
+swapdims = swapaxes
+moveaxis = movedim
+
+
+def where(condition: Tensor, input: object = None, other: object = None) -> Tensor | tuple[Tensor, ...]:
+    """``where(condition, input, other)`` picks elementwise; ``where(condition)`` alone gives the
+    coordinates of the nonzero elements, one tensor per dim (``nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        return nonzero_tuple(condition)
+    return _where(condition, input, other)
 
 
 def result_type(tensor1: Tensor | builtins.float, tensor2: Tensor | builtins.float) -> dtype:

@@ -599,18 +599,12 @@ class Tensor:
     def equal(self, other: Tensor) -> bool:
         return self._shape == other._shape and self._flat_values() == other._flat_values()
 
-    def all(self) -> Tensor:
-        return scalar_tensor(all(self._values()), bool_)
-
-    def any(self) -> Tensor:
-        return scalar_tensor(any(self._values()), bool_)
-
     # reductions
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduction.sum(self, dim, keepdim)
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduction.mean(self, dim, keepdim)
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction.mean(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         return _reduction.max(self, dim, keepdim)
@@ -624,7 +618,7 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _reduction.argmin(self, dim, keepdim)
 
-    def logsumexp(self, dim: int, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _reduction.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
@@ -672,12 +666,10 @@ class Tensor:
     def T(self) -> Tensor:
         return _shape_ops.permute(self, tuple(reversed(range(len(self._shape)))))
 
-    def movedim(self, source: int, destination: int) -> Tensor:
-        n = len(self._shape)
-        src, dst = normalize_dim(source, n), normalize_dim(destination, n)
-        order = [d for d in range(n) if d != src]
-        order.insert(dst, src)
-        return _shape_ops.permute(self, tuple(order))
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _shape_more.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     def expand(self, *shape: Any) -> Tensor:
         return _shape_ops.expand(self, *shape)
@@ -852,6 +844,105 @@ class Tensor:
                 "out-of-place operation instead, or detach() the tensor first."
             )
 
+    # -- more reductions, linear algebra and shape (issue 14) ----------------------------------
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction_more.all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction_more.any(self, dim, keepdim)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.prod(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+        return _reduction_more.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+        return _reduction_more.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim: int, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.cumprod(self, dim, dtype=dtype)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _reduction_more.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _reduction_more.amin(self, dim, keepdim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _reduction_more.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _reduction_more.count_nonzero(self, dim)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _reduction_more.median(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return _reduction_more.mode(self, dim, keepdim)
+
+    def unique(
+        self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+    ) -> Any:
+        return _reduction_more.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return _reduction_more.bincount(self, weights, minlength)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _shape_more.dot(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _shape_more.outer(self, vec2)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _shape_more.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _shape_more.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _shape_more.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _shape_more.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _shape_more.trace(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _shape_more.roll(self, shifts, dims)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _shape_more.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def broadcast_to(self, size: Any) -> Tensor:
+        return _shape_more.broadcast_to(self, size)
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return _shape_ops.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _shape_more.unflatten(self, dim, sizes)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return _shape_more.take_along_dim(self, indices, dim)
+
+    def new_empty(
+        self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        _device.check_device(device)
+        return _creation().zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
     def __getstate__(self) -> None:
         raise TypeError("minigrad tensors are saved with minigrad.save (safetensors), not pickle")
 
@@ -935,5 +1026,7 @@ from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
+from minigrad._functions import reduction_more as _reduction_more  # noqa: E402
 from minigrad._functions import shape as _shape_ops  # noqa: E402
+from minigrad._functions import shape_more as _shape_more  # noqa: E402
 from minigrad.autograd import engine as _engine  # noqa: E402

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import float32, int64, kernel_dtype
+from minigrad._dtype import dtype, float32, int64, kernel_dtype
 from minigrad._functions.pointwise import cast
 from minigrad._functions.shape import expanded, reshaped
 from minigrad._shape import normalize_dim
 from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer, scalar_tensor
+
+Dims = int | Sequence[int] | None
 
 
 def split_at(shape: tuple, dim: int) -> tuple[int, int, int]:
@@ -178,12 +180,17 @@ class LogSumExp(Function):
 # -- the functional API --------------------------------------------------------------------------
 
 
-def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def sum(x: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+    """The sum over dims; ``dtype`` converts x first (integers and bools otherwise sum as int64)."""
+    if dtype is not None:
+        x = x.to(dtype)
+        if not dtype.is_floating_point and dtype is not int64:  # the sum stays in the asked dtype
+            return Sum.apply(x, _dims(x, dim), keepdim).to(dtype)
     return Sum.apply(x, _dims(x, dim), keepdim)
 
 
-def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-    return Mean.apply(x, _dims(x, dim), keepdim)
+def mean(x: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+    return Mean.apply(x if dtype is None else x.to(dtype), _dims(x, dim), keepdim)
 
 
 def _extreme(x: Tensor, dim: int | None, keepdim: bool, op: int, other: Tensor | None) -> object:
@@ -241,7 +248,16 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, K.MIN)
 
 
-def logsumexp(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+def logsumexp(x: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+    """log sum exp over one dim, or several (moved to the end and flattened into one)."""
+    if isinstance(dim, (tuple, list)):
+        dims = _dims(x, dim)
+        if len(dims) == 1:
+            return LogSumExp.apply(x, dims[0], keepdim)
+        rest = [d for d in range(x.dim()) if d not in dims]
+        kept = tuple([x._shape[d] for d in rest])
+        y = LogSumExp.apply(x.permute(*rest, *dims).reshape(*kept, -1), len(rest), False)
+        return y.reshape(_reduced_shape(x._shape, dims, True)) if keepdim else y
     return LogSumExp.apply(x, normalize_dim(dim, len(x._shape)), keepdim)
 
 
