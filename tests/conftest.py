@@ -31,7 +31,7 @@ def _torch() -> Any:
 
 def torch_dtype(name: str) -> Any:
     torch = _torch()
-    return {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "bool": torch.bool}[name]
+    return getattr(torch, name)  # float32, int8, bool, ...: the same names in both libraries
 
 
 def random_values(n: int, rng: random.Random, low: float = -2.0, high: float = 2.0) -> list[float]:

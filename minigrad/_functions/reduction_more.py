@@ -78,6 +78,11 @@ def _with_dtype(x: Tensor, dt: dtype | None) -> Tensor:
     return x if dt is None else x.to(dt)
 
 
+def _as_asked(y: Tensor, dt: dtype | None) -> Tensor:
+    """An integer result (computed in int64) in the dtype asked for, wrapping as torch's."""
+    return y if dt is None or y.dtype is dt else y.to(dt)
+
+
 # -- prod ----------------------------------------------------------------------------------------
 
 
@@ -132,7 +137,7 @@ class Prod(Function):
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
     """The product of the elements (along ``dim``); integers and bools multiply as int64."""
     x = _with_dtype(input, dtype)
-    return Prod.apply(x, None if dim is None else normalize_dim(dim, x.dim()), keepdim)
+    return _as_asked(Prod.apply(x, None if dim is None else normalize_dim(dim, x.dim()), keepdim), dtype)
 
 
 # -- var, std ------------------------------------------------------------------------------------
@@ -238,7 +243,7 @@ def _norm_value(group: list, p: float) -> float:
 class VectorNorm(Function):
     """y = (sum |x|^p)^(1/p) over dims (max |x| for p = inf, min for -inf, the count of nonzeros for 0);
     dx = dy * sign(x) |x|^(p-1) / y^(p-1) (0 where y = 0); for +-inf dy * sign(x) shared evenly
-    among the elements whose |x| is y; for p = 0 zero."""
+    among the elements whose |x| is y; for p = 0 none (torch's leaves .grad unset)."""
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
@@ -260,7 +265,7 @@ class VectorNorm(Function):
         p, y, g = ctx.p, reshaped(ctx.y, ctx.kept), reshaped(grad, ctx.kept)
         sign = (x > 0).to(x.dtype) - (x < 0).to(x.dtype)
         if p == 0:
-            return x * 0, None, None, None
+            return None, None, None, None  # no gradient at all, as torch's (not even zeros)
         if p in (math.inf, -math.inf):
             ties = (x.abs() == y).to(x.dtype)
             return sign * ties * (g / ties.sum(ctx.dims, keepdim=True)), None, None, None
@@ -393,12 +398,12 @@ class Cumulative(Function):
 def cumsum(input: Tensor, dim: int, *, dtype: dtype | None = None) -> Tensor:
     """Running sums along dim (integers and bools sum as int64), accumulated in double as torch's."""
     x = _with_dtype(input, dtype)
-    return Cumulative.apply(x, normalize_dim(dim, x.dim()), False)
+    return _as_asked(Cumulative.apply(x, normalize_dim(dim, x.dim()), False), dtype)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: dtype | None = None) -> Tensor:
     x = _with_dtype(input, dtype)
-    return Cumulative.apply(x, normalize_dim(dim, x.dim()), True)
+    return _as_asked(Cumulative.apply(x, normalize_dim(dim, x.dim()), True), dtype)
 
 
 # -- amax, amin, aminmax -------------------------------------------------------------------------
@@ -430,7 +435,7 @@ class AMax(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         y = ctx.y
-        ties = ((x == y) | ((x != x) & (y != y))).to(grad.dtype)
+        ties = (x == y).to(grad.dtype)  # a NaN result ties with nothing: NaN gradients, as torch's
         share = reshaped(grad, y._shape) / ties.sum(ctx.dims, keepdim=True)
         return ties * share, None, None, None
 
