@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from math import prod
 from typing import Any
 
-from minigrad._dtype import bool_, int64, scalar_type_name
+from minigrad._dtype import bool_, int32, int64, scalar_type_name
 from minigrad._functions.indexing import gather
 from minigrad._functions.linalg import bmm
 from minigrad._functions.pointwise import Where
@@ -55,8 +55,6 @@ class Diagonal(Function):
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal ``offset`` above (below, when negative) the main one of the (dim1, dim2) planes."""
     n = input.dim()
-    if n < 2:
-        raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, but got {n}")
     d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -250,7 +248,7 @@ def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] |
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"`shifts` required to be of size 1 if `dims` is None, but got {len(shifts)}")
-        return roll(input.flatten(), shifts, 0).view(input._shape)
+        return roll(input.flatten(), shifts, 0).reshape(input._shape)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
@@ -347,10 +345,9 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """input's values at ``indices`` along dim (the flattened input when dim is None); the other
     dims broadcast between input and indices."""
-    if indices.dtype is not int64:
-        raise RuntimeError(
-            f"torch.take_along_dim(): dtype of indices should be Long but got {scalar_type_name(indices.dtype)}"
-        )
+    if indices.dtype not in (int64, int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    indices = indices.long()
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.dim() != indices.dim():
