@@ -18,7 +18,7 @@ _TYPES = (
 
 
 class device:
-    """A device type and an optional index: ``device("cuda:1")``, ``device("cuda", 1)``, ``device(0)``."""
+    """A device type and an optional index: ``device("cuda:1")``, ``device("cuda", 1)``."""
 
     __slots__ = ("type", "index")
 
@@ -26,7 +26,8 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index
         elif isinstance(type, int) and not isinstance(type, bool):
-            type, index = "cuda", type  # a bare index names a CUDA device, as in torch
+            # a bare index names a device of the current accelerator, and there is none
+            raise RuntimeError("Cannot access accelerator device when none is available.")
         elif not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got ({type.__class__.__name__})")
         else:

@@ -155,7 +155,7 @@ class iinfo:
         self.dtype = type.name
 
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
 
 
 # bits, eps, max, smallest normal, resolution (10 ** -digits) of IEEE binary32 and binary64
