@@ -135,7 +135,6 @@ from minigrad._functions.shape_more import (  # noqa: E402
     einsum,
     meshgrid,
     movedim,
-    nonzero_tuple,
     outer,
     roll,
     swapaxes,
@@ -146,6 +145,7 @@ from minigrad._functions.shape_more import (  # noqa: E402
     triu,
     unflatten,
 )
+from minigrad._functions.shape_more import nonzero_tuple as _nonzero_tuple  # noqa: E402
 
 swapdims = swapaxes
 moveaxis = movedim
@@ -155,7 +155,7 @@ def where(condition: Tensor, input: object = None, other: object = None) -> Tens
     """``where(condition, input, other)`` picks elementwise; ``where(condition)`` alone gives the
     coordinates of the nonzero elements, one tensor per dim (``nonzero(as_tuple=True)``)."""
     if input is None and other is None:
-        return nonzero_tuple(condition)
+        return _nonzero_tuple(condition)
     return _where(condition, input, other)
 
 

@@ -451,12 +451,17 @@ class Copy(Function):
 # -- the functional API --------------------------------------------------------------------------
 
 
+def _scaled(b: Any, alpha: Number) -> Any:
+    """alpha * b for add/sub's ``alpha`` (a number times a number stays a number)."""
+    return b if alpha == 1 else (mul(b, alpha) if isinstance(b, Tensor) else b * alpha)
+
+
 def add(a: Any, b: Any, alpha: Number = 1) -> Tensor:
-    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
+    return Add.apply(a, _scaled(b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: Number = 1) -> Tensor:
-    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
+    return Sub.apply(a, _scaled(b, alpha))
 
 
 def mul(a: Any, b: Any) -> Tensor:
