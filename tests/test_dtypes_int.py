@@ -166,3 +166,14 @@ ERRORS = {
 def test_errors(name):
     call, fragments = ERRORS[name]
     check_raises(lambda: call(torch), lambda: call(mg), *fragments)
+
+
+def test_narrow_integers_round_trip_through_safetensors(tmp_path):
+    st = pytest.importorskip("safetensors.torch")
+    tensors = {name: mg.tensor([[1, 2], [3, 100]], dtype=getattr(mg, name)) for name in INTS}
+    path = str(tmp_path / "ints.safetensors")
+    mg.save(tensors, path)
+    for name, t in st.load_file(path).items():  # torch reads what minigrad wrote
+        assert_same(tensors[name], t)
+    st.save_file({"x": torch.tensor([-3, 7], dtype=torch.int8)}, path)
+    assert_same(mg.load(path)["x"], torch.tensor([-3, 7], dtype=torch.int8))

@@ -213,6 +213,19 @@ def test_unique(inverse, counts, dtype):
         assert_same(g, e)
 
 
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("dtype", ["float64", "int8"])
+def test_unique_along_a_dim(dim, dtype):
+    values = [[1, 2, 1], [0, 5, 0], [1, 2, 1], [0, 1, 0]]
+    t = torch.tensor(values, dtype=getattr(torch, dtype))
+    m = mg.tensor(values, dtype=getattr(mg, dtype))
+    expected = torch.unique(t, dim=dim, return_inverse=True, return_counts=True)
+    got = mg.unique(m, dim=dim, return_inverse=True, return_counts=True)
+    for g, e in zip(got, expected):
+        assert_same(g, e)
+    assert_same(m.unique(dim=dim), t.unique(dim=dim))
+
+
 @pytest.mark.parametrize("weights", [None, "float32", "float64", "int64"])
 @pytest.mark.parametrize("minlength", [0, 7])
 def test_bincount(weights, minlength):

@@ -574,19 +574,32 @@ def unique(
     dim: int | None = None,
 ) -> Any:
     """The distinct elements in ascending order (torch's CPU unique sorts whatever ``sorted`` says),
-    with optionally each element's position among them and how often each occurs."""
-    if dim is not None:
-        raise NotImplementedError("minigrad's unique does not support dim (only the flattened form)")
-    values = input.detach()._values().tolist()
-    distinct = builtins.sorted(set(values), key=lambda v: (v != v, v))
+    or with ``dim`` the distinct slices along it in lexicographic order; optionally each element's
+    (slice's) position among them and how often each occurs."""
+    x = input.detach()
+    if dim is None:
+        values = x._values().tolist()
+        keys = values
+    else:
+        d = normalize_dim(dim, x.dim())
+        slices = x.movedim(d, 0).reshape(x._shape[d], -1) if x._shape else x.reshape(1, 1)
+        keys = [tuple(row) for row in slices.tolist()]
+    distinct = builtins.sorted(set(keys), key=lambda v: (v != v, v))
     where = {v: i for i, v in enumerate(distinct)}
-    out = Tensor._make(store(distinct, input.dtype), (len(distinct),), input.dtype)
+    if dim is None:
+        out = Tensor._make(store(distinct, x.dtype), (len(distinct),), x.dtype)
+    else:
+        first = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        out = x.index_select(d, Tensor._make(array("q", [first[k] for k in distinct]), (len(distinct),), int64))
     result = [out]
     if return_inverse:
-        result.append(Tensor._make(array("q", [where[v] for v in values]), input._shape, int64))
+        shape = x._shape if dim is None else (len(keys),)
+        result.append(Tensor._make(array("q", [where[v] for v in keys]), shape, int64))
     if return_counts:
         counts = [0] * len(distinct)
-        for v in values:
+        for v in keys:
             counts[where[v]] += 1
         result.append(Tensor._make(array("q", counts), (len(distinct),), int64))
     return out if len(result) == 1 else tuple(result)
