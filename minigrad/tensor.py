@@ -721,17 +721,25 @@ class Tensor:
         return _indexing.index_select(self, dim, index)
 
     # new tensors like this one
-    def new_zeros(self, *size: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().zeros(*size, dtype=dtype or self.dtype)
+    def new_zeros(
+        self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().ones(*size, dtype=dtype or self.dtype)
+    def new_ones(
+        self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().full(size, fill_value, dtype=dtype or self.dtype)
+    def new_full(
+        self, size: Any, fill_value: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_tensor(self, data: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().tensor(data, dtype=dtype or self.dtype)
+    def new_tensor(
+        self, data: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     # in place: each write bumps the storage's version counter
     def _inplace(self, result: Tensor) -> Tensor:
@@ -940,8 +948,7 @@ class Tensor:
     def new_empty(
         self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
     ) -> Tensor:
-        _device.check_device(device)
-        return _creation().zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def __getstate__(self) -> None:
         raise TypeError("minigrad tensors are saved with minigrad.save (safetensors), not pickle")

@@ -107,3 +107,36 @@ def test_equal_numel_is_floating_point():
     assert (
         mg.numel(mg.ones(2, 3)) == 6 and mg.is_floating_point(mg.ones(1)) and not mg.is_floating_point(mg.ones(1).int())
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, d: lib.zeros(2, device=d),
+        lambda lib, d: lib.ones((2,), device=d),
+        lambda lib, d: lib.empty(2, device=d).shape,
+        lambda lib, d: lib.full((2,), 3.0, device=d),
+        lambda lib, d: lib.tensor([1, 2], device=d),
+        lambda lib, d: lib.as_tensor([1.5], device=d),
+        lambda lib, d: lib.arange(3, device=d),
+        lambda lib, d: lib.linspace(0, 1, 3, device=d),
+        lambda lib, d: lib.eye(2, device=d),
+        lambda lib, d: (lib.manual_seed(0), lib.rand(3, device=d))[1],
+        lambda lib, d: (lib.manual_seed(0), lib.randn(3, device=d))[1],
+        lambda lib, d: (lib.manual_seed(0), lib.randint(0, 5, (3,), device=d))[1],
+        lambda lib, d: (lib.manual_seed(0), lib.randperm(4, device=d))[1],
+        lambda lib, d: lib.zeros_like(lib.ones(2), device=d),
+        lambda lib, d: lib.ones_like(lib.ones(2), device=d),
+        lambda lib, d: lib.full_like(lib.ones(2), 4, device=d),
+        lambda lib, d: lib.ones(2).new_zeros(3, device=d),
+        lambda lib, d: lib.ones(2).new_tensor([5], device=d, requires_grad=True),
+    ],
+)
+def test_creation_takes_a_device(make):
+    for where in ("cpu", "cpu:0"):
+        got, expected = make(mg, mg.device(where)), make(torch, torch.device(where))
+        if isinstance(expected, torch.Tensor):
+            assert got.tolist() == expected.tolist() and got.requires_grad == expected.requires_grad
+        else:
+            assert tuple(got) == tuple(expected)
+    check_raises(lambda: make(torch, "cuda"), lambda: make(mg, "cuda"), "Torch not compiled with CUDA enabled")
