@@ -104,7 +104,7 @@ __version__ = "0.1.0"
 
 
 # -- ops: devices, dtypes, reductions, linear algebra and shape (issue 14) ---------------------
-from minigrad import cuda, linalg  # noqa: E402
+from minigrad import backends, cuda, linalg  # noqa: E402
 from minigrad._device import device  # noqa: E402
 from minigrad._dtype import result_type as _result_type  # noqa: E402
 from minigrad._functions.reduction_more import (  # noqa: E402

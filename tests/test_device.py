@@ -140,3 +140,15 @@ def test_creation_takes_a_device(make):
         else:
             assert tuple(got) == tuple(expected)
     check_raises(lambda: make(torch, "cuda"), lambda: make(mg, "cuda"), "Torch not compiled with CUDA enabled")
+
+
+def test_backends_flags_as_on_a_cpu_build():
+    for name in ("deterministic", "benchmark", "enabled"):
+        assert getattr(mg.backends.cudnn, name) == getattr(torch.backends.cudnn, name)
+    assert mg.backends.cudnn.is_available() == torch.backends.cudnn.is_available()
+    assert mg.backends.cudnn.version() == torch.backends.cudnn.version()
+    assert mg.backends.mps.is_available() == torch.backends.mps.is_available()
+    assert mg.backends.mps.is_built() == torch.backends.mps.is_built()
+    assert mg.backends.cuda.is_built() == torch.backends.cuda.is_built()
+    mg.backends.cudnn.deterministic = True  # tutorials set it; nothing changes
+    mg.backends.cudnn.deterministic = False
