@@ -298,3 +298,63 @@ ERRORS = {
 def test_errors(name):
     call, fragments = ERRORS[name]
     check_raises(lambda: call(torch), lambda: call(mg), *fragments)
+
+
+# -- 0-d and empty inputs ----------------------------------------------------------------------------
+
+ZERO_DIM = {
+    "prod": lambda lib, x: x.prod(),
+    "prod_dim": lambda lib, x: x.prod(0),
+    "cumsum": lambda lib, x: x.cumsum(0),
+    "cumprod": lambda lib, x: x.cumprod(-1),
+    "amax": lambda lib, x: x.amax(),
+    "amax_dim": lambda lib, x: x.amax(0),
+    "median": lambda lib, x: x.median(),
+    "median_dim": lambda lib, x: x.median(0)[0],
+    "norm": lambda lib, x: x.norm(),
+    "var": lambda lib, x: x.var(),
+    "std_dim": lambda lib, x: x.std(0, correction=0),
+    "all": lambda lib, x: x.all(),
+    "any_dim": lambda lib, x: x.any(0),
+    "count_nonzero": lambda lib, x: lib.count_nonzero(x),
+    "logsumexp": lambda lib, x: x.logsumexp(0),
+    "mode": lambda lib, x: x.mode()[0],
+    "unique": lambda lib, x: x.unique(),
+    "roll": lambda lib, x: x.roll(1),
+    "tile": lambda lib, x: x.tile(3),
+    "movedim": lambda lib, x: x.movedim(0, 0),
+}
+EMPTY = {
+    "prod": lambda lib, x: x.prod(),
+    "prod_dim": lambda lib, x: x.prod(1),
+    "cumsum": lambda lib, x: x.cumsum(0),
+    "var": lambda lib, x: x.var(),
+    "norm": lambda lib, x: x.norm(),
+    "all": lambda lib, x: x.all(),
+    "any_dim": lambda lib, x: x.any(1),
+    "count_nonzero_dim": lambda lib, x: x.count_nonzero(0),
+    "amax_dim0": lambda lib, x: x.amax(0),
+    "median": lambda lib, x: x.median(),
+    "unique": lambda lib, x: x.unique(),
+    "tril": lambda lib, x: x.tril(),
+    "diagonal": lambda lib, x: x.diagonal(),
+    "einsum": lambda lib, x: lib.einsum("ij->j", x),
+    "roll": lambda lib, x: x.roll(1, 1),
+    "tile": lambda lib, x: x.tile(2, 1),
+    "std_mean": lambda lib, x: lib.std_mean(x, 1)[0],
+}
+EDGE = [("0-d", n, f) for n, f in ZERO_DIM.items()] + [("empty", n, f) for n, f in EMPTY.items()]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("kind, name, fn", EDGE, ids=[f"{k}-{n}" for k, n, _ in EDGE])
+def test_zero_dim_and_empty_inputs(kind, name, fn):
+    def make(lib):
+        return lib.tensor(2.5) if kind == "0-d" else lib.zeros(0, 3)
+
+    try:
+        expected = fn(torch, make(torch))
+    except Exception as error:  # torch refuses: minigrad must refuse the same way
+        check_raises(lambda: fn(torch, make(torch)), lambda: fn(mg, make(mg)), str(error).split("\n")[0][:40])
+        return
+    assert_same(fn(mg, make(mg)), expected)

@@ -316,6 +316,8 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     dst = tuple(normalize_dim(d, n) for d in dst)
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    if n == 0:  # a 0-d tensor: only dim 0 (-1) to itself, which leaves it as it is
+        return permute(input, ())
     order = [-1] * n
     for s, d in zip(src, dst):
         order[d] = s
