@@ -177,3 +177,85 @@ def test_narrow_integers_round_trip_through_safetensors(tmp_path):
         assert_same(tensors[name], t)
     st.save_file({"x": torch.tensor([-3, 7], dtype=torch.int8)}, path)
     assert_same(mg.load(path)["x"], torch.tensor([-3, 7], dtype=torch.int8))
+
+
+# -- everyday ops on every narrow integer dtype: nothing may reach a kernel that cannot take it ------
+
+EVERYDAY_OPS = {
+    "add": lambda lib, x: x + x,
+    "radd": lambda lib, x: 3 + x,
+    "mul_t": lambda lib, x: x * x.t().t(),
+    "neg": lambda lib, x: -x,
+    "abs": lambda lib, x: x.abs(),
+    "relu": lambda lib, x: x.relu(),
+    "exp": lambda lib, x: x.exp(),
+    "div": lambda lib, x: x / 3,
+    "pow": lambda lib, x: x**2,
+    "cmp": lambda lib, x: x > 2,
+    "where": lambda lib, x: lib.where(x > 2, x, x * 2),
+    "clamp": lambda lib, x: x.clamp(1, 3),
+    "sum": lambda lib, x: x.sum(1),
+    "max": lambda lib, x: x.max(),
+    "maxdim": lambda lib, x: x.max(0)[0],
+    "argmin": lambda lib, x: x.argmin(1),
+    "mm": lambda lib, x: x @ x.t(),
+    "cat": lambda lib, x: lib.cat([x, x.t().t()], 0),
+    "stack": lambda lib, x: lib.stack([x, x]),
+    "index": lambda lib, x: x[:, 1],
+    "adv": lambda lib, x: x[[0, 1], [1, 0]],
+    "bool_idx": lambda lib, x: x[x > 2],
+    "gather": lambda lib, x: x.gather(1, lib.tensor([[0], [1]])),
+    "index_select": lambda lib, x: x.index_select(1, lib.tensor([2, 0])),
+    "t_contig": lambda lib, x: x.t().contiguous(),
+    "reshape_t": lambda lib, x: x.t().reshape(-1),
+    "expand": lambda lib, x: x[:1].expand(3, 3),
+    "masked_fill": lambda lib, x: x.masked_fill(x > 2, 7),
+    "prod": lambda lib, x: x.prod(1),
+    "cumsum": lambda lib, x: x.cumsum(0),
+    "amax": lambda lib, x: x.amax(0),
+    "median": lambda lib, x: x.median(),
+    "unique": lambda lib, x: x.unique(),
+    "tril": lambda lib, x: x.tril(),
+    "roll": lambda lib, x: x.roll(1),
+    "tile": lambda lib, x: x.tile(2),
+    "diag": lambda lib, x: x.diag(),
+    "einsum": lambda lib, x: lib.einsum("ij->ji", x),
+    "to_float": lambda lib, x: x.float(),
+    "to_int8": lambda lib, x: x.char(),
+    "clone": lambda lib, x: x.clone(),
+    "setitem": lambda lib, x: (x.clone().__setitem__((0, 0), 5), x)[1],
+    "fill": lambda lib, x: x.clone().fill_(1),
+    "copy": lambda lib, x: x.clone().copy_(x.t().t()),
+    "iadd": lambda lib, x: x.clone().add_(1),
+    "eq": lambda lib, x: lib.equal(x, x),
+    "split": lambda lib, x: x.split(1, 1)[1],
+    "unbind": lambda lib, x: x.unbind(1)[0],
+    "flatten": lambda lib, x: x.t().flatten(),
+    "all": lambda lib, x: x.all(1),
+    "count": lambda lib, x: x.count_nonzero(),
+    "mode": lambda lib, x: x.mode()[0],
+    "bincount": lambda lib, x: (
+        x.flatten().abs().bincount() if x.dtype not in (lib.uint8,) else x.flatten().long().bincount()
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("name", sorted(EVERYDAY_OPS))
+def test_everyday_ops(name, dtype):
+    fn = EVERYDAY_OPS[name]
+    values = [[1, 2, 3], [4, 0, 2]]
+    try:
+        expected = fn(torch, torch.tensor(values, dtype=getattr(torch, dtype)))
+    except Exception as error:
+        check_raises(
+            lambda: fn(torch, torch.tensor(values, dtype=getattr(torch, dtype))),
+            lambda: fn(mg, mg.tensor(values, dtype=getattr(mg, dtype))),
+            str(error)[:30],
+        )
+        return
+    got = fn(mg, mg.tensor(values, dtype=getattr(mg, dtype)))
+    if isinstance(expected, bool):
+        assert got is expected
+    else:
+        assert_same(got, expected)
