@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from array import array
 from collections.abc import Sequence
 from math import prod as _prod
@@ -161,6 +162,12 @@ class VarStd(Function):
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim, root):
         groups, kept = _flat_groups(x, dims)
+        if groups and len(groups[0]) - correction <= 0:
+            warnings.warn(
+                f"{'std' if root else 'var'}(): degrees of freedom is <= 0. Correction should be strictly less than "
+                "the reduction factor (input numel divided by output numel).",
+                stacklevel=4,
+            )
         moments = [_moments(g, correction) for g in groups]
         values = [math.sqrt(v) if root and v == v else v for _, v in moments]
         ctx.save_for_backward(x)
