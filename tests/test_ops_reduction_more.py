@@ -3,6 +3,7 @@ all/any, count_nonzero, median, mode, unique, bincount; values and gradients, th
 and torch's errors."""
 
 import math
+import random
 
 import pytest
 from conftest import assert_same, check_op, check_raises
@@ -365,3 +366,14 @@ def test_zero_dim_and_empty_inputs(kind, name, fn):
         check_raises(lambda: fn(torch, make(torch)), lambda: fn(mg, make(mg)), str(error).split("\n")[0][:40])
         return
     assert_same(fn(mg, make(mg)), expected)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_median_and_mode_indices_among_ties_are_torchs(seed):
+    rng = random.Random(seed)
+    rows = [[float(rng.randint(0, 3)) for _ in range(rng.randint(1, 30))] for _ in range(20)]
+    for row in rows:
+        t, m = torch.tensor(row).reshape(1, -1), mg.tensor(row).reshape(1, -1)
+        for name in ("median", "mode"):
+            for g, e in zip(getattr(m, name)(1), getattr(t, name)(1)):
+                assert_same(g, e)

@@ -507,13 +507,13 @@ def _is_nan(v: Any) -> bool:
 
 
 def _median_index(row: list) -> int:
-    """Where the lower median of row is (the first NaN when there is one); among equal values the last."""
+    """Where the lower median of row is: the ((n - 1) // 2)-th element in the order of (value,
+    position), which is torch's strict order for its nth_element, so ties resolve as in torch;
+    the first NaN when there is one."""
     for i, v in enumerate(row):
         if _is_nan(v):
             return i
-    order = sorted(range(len(row)), key=lambda i: (row[i], i))
-    value = row[order[(len(row) - 1) // 2]]
-    return max(i for i, v in enumerate(row) if v == value)
+    return builtins.sorted(range(len(row)), key=lambda i: (row[i], i))[(len(row) - 1) // 2]
 
 
 def _mode_index(row: list) -> int:
