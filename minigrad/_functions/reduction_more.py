@@ -19,6 +19,7 @@ from typing import Any
 
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, int64, kernel_dtype, scalar_type_name, uint8, wrap_int
+from minigrad._functions.introsort import introsort
 from minigrad._functions.pointwise import cast, compare
 from minigrad._functions.reduction import _dims, _reduced_shape, split_at, sum_values
 from minigrad._functions.shape import expanded, reshaped
@@ -517,12 +518,19 @@ def _median_index(row: list) -> int:
 
 
 def _mode_index(row: list) -> int:
-    """The last position of the most frequent value (the smallest such value)."""
-    counts: dict = {}
-    for v in row:
-        counts[v] = counts.get(v, 0) + 1
-    best = min(counts, key=lambda v: (-counts[v], v))
-    return max(i for i, v in enumerate(row) if v == best)
+    """Where torch's mode says the most frequent value (the smallest of equally frequent ones) is:
+    torch sorts (value, position) pairs by value with std::sort, which is not stable, and reports
+    the position that ends last in the value's run."""
+    pairs = list(zip(row, range(len(row))))
+    introsort(pairs, lambda a, b: a[0] < b[0])
+    best, best_count, count = 0, 0, 0
+    for k, (value, _) in enumerate(pairs):
+        count += 1
+        if k == len(pairs) - 1 or value != pairs[k + 1][0]:
+            if count > best_count:
+                best, best_count = k, count
+            count = 0
+    return pairs[best][1]
 
 
 def _select(input: Tensor, dim: int | None, keepdim: bool, pick: Any, name: str) -> Any:
