@@ -231,6 +231,15 @@ ERRORS = {
         lambda lib: lib.einsum("ij->i", lib.ones(2, 2), lib.ones(2)),
         ["more operands were provided than specified in the equation"],
     ),
+    "einsum_unknown_output": (lambda lib: lib.einsum("ij->k", lib.ones(2, 2)), ["output subscript k does not appear"]),
+    "einsum_repeated_output": (
+        lambda lib: lib.einsum("ij->ii", lib.ones(2, 2)),
+        ["appears more than once in the output"],
+    ),
+    "einsum_sizes": (
+        lambda lib: lib.einsum("ij,jk->ik", lib.ones(2, 3), lib.ones(2, 2)),
+        ["einsum(): subscript j has size 2 for operand 1 which does not broadcast with previously seen size 3"],
+    ),
     "einsum_wrong_rank": (
         lambda lib: lib.einsum("ijk->i", lib.ones(2, 2)),
         ["einsum(): the number of subscripts in the equation (3) does not match the number of dimensions (2)"],

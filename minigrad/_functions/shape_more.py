@@ -175,15 +175,19 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     else:
         counts = {c: "".join(subs).count(c) for c in "".join(subs)}
         out = spare + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in spare))
+    for c in out:
+        if out.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+        if not any(c in term for term in subs):
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
     sizes: dict = {}
-    for t, term in zip(operands, subs):
+    for k, (t, term) in enumerate(zip(operands, subs)):
         for c, s in zip(term, t._shape):
-            if sizes.setdefault(c, s) != s and s != 1 and sizes[c] != 1:
+            if sizes.setdefault(c, s) != s:
                 raise RuntimeError(
-                    f"einsum(): operands do not broadcast with remapped shapes (original->remapped): "
-                    f"subscript {c} has size {s} and {sizes[c]}"
+                    f"einsum(): subscript {c} has size {s} for operand {k} which does not broadcast with "
+                    f"previously seen size {sizes[c]}"
                 )
-            sizes[c] = max(sizes[c], s)
     pieces = [_own_diagonal(t, term) for t, term in zip(operands, subs)]
     tensor, term = pieces[0]
     for k in range(1, len(pieces)):
