@@ -74,6 +74,8 @@ TWO_INPUTS = {
     "einsum_batch_ellipsis": ((2, 3, 4), (4, 5), lambda lib, a, b: lib.einsum("...ij,jk->...ik", a, b)),
     "einsum_bilinear_like": ((2, 3), (2, 3), lambda lib, a, b: lib.einsum("bi,bi->b", a, b)),
     "einsum_sum_one_side": ((3, 4), (4,), lambda lib, a, b: lib.einsum("ij,j->", a, b)),
+    "einsum_broadcast_summed": ((3, 1), (4, 2), lambda lib, a, b: lib.einsum("ij,jk->ik", a, b)),
+    "einsum_broadcast_batch": ((1, 3, 4), (2, 4, 5), lambda lib, a, b: lib.einsum("bij,bjk->bik", a, b)),
     "einsum_spaces": ((3, 4), (4, 2), lambda lib, a, b: lib.einsum("ij, jk -> ik", a, b)),
     "take_along_dim": ((3, 4), None, lambda lib, a, i: lib.take_along_dim(a, i, 1)),
     "take_along_dim_flat": ((3, 4), None, lambda lib, a, i: lib.take_along_dim(a, i)),

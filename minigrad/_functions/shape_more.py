@@ -183,11 +183,14 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     sizes: dict = {}
     for k, (t, term) in enumerate(zip(operands, subs)):
         for c, s in zip(term, t._shape):
-            if sizes.setdefault(c, s) != s:
+            if sizes.setdefault(c, s) != s and 1 not in (s, sizes[c]):
                 raise RuntimeError(
                     f"einsum(): subscript {c} has size {s} for operand {k} which does not broadcast with "
                     f"previously seen size {sizes[c]}"
                 )
+            sizes[c] = max(sizes[c], s)
+    # a letter of size 1 in one operand broadcasts to its size in the others
+    operands = [t.expand(*[sizes[c] for c in term]) if t.dim() else t for t, term in zip(operands, subs)]
     pieces = [_own_diagonal(t, term) for t, term in zip(operands, subs)]
     tensor, term = pieces[0]
     for k in range(1, len(pieces)):
