@@ -392,3 +392,51 @@ def test_introsort_sorts_and_its_heapsort_fallback_too():
         zs = xs[:]
         S._heap_sort(zs, 0, len(zs), lambda a, b: a < b)
         assert zs == sorted(xs)
+
+
+# -- norms bit for bit: torch's summation order (minigrad/_functions/norm_order.py; AVX2 kernels) --
+
+NORM_SHAPES = [(5,), (3, 17), (4, 9, 6), (2, 3, 33), (1, 70), (6, 5), (2, 4)]
+NORMS = {
+    "all_2": lambda lib, x: x.norm(),
+    "last_2": lambda lib, x: x.norm(dim=-1),
+    "first_2": lambda lib, x: x.norm(dim=0),
+    "middle_2": lambda lib, x: x.norm(dim=1 if x.dim() > 2 else 0, keepdim=True),
+    "all_1": lambda lib, x: x.norm(1),
+    "last_1": lambda lib, x: lib.linalg.vector_norm(x, 1, -1),
+    "first_1": lambda lib, x: x.norm(p=1, dim=0),
+    "vector_norm": lambda lib, x: lib.linalg.vector_norm(x, dim=-1),
+    "linalg_norm": lambda lib, x: lib.linalg.norm(x.reshape(-1)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", NORM_SHAPES, ids=str)
+@pytest.mark.parametrize("name", sorted(NORMS))
+def test_norms_are_torchs_bit_for_bit(name, shape, dtype):
+    rng = random.Random(f"{name}{shape}{dtype}")  # a str seed is the same in every process
+    for _ in range(5):
+        values = [rng.uniform(-3.0, 3.0) for _ in range(math.prod(shape))]
+        t = torch.tensor(values, dtype=getattr(torch, dtype)).reshape(shape)
+        m = mg.tensor(values, dtype=getattr(mg, dtype)).reshape(shape)
+        expected = NORMS[name](torch, t)
+        assert_same(NORMS[name](mg, m), expected, dtype, rtol=0, atol=0)
+
+
+def test_norm_leftover_rule_is_needed():
+    """Rows whose leftover past the eight lanes is four or more (whole groups of four unfused, the
+    rest fused) equal torch's; a plain in-order fused sum of the same rows does not."""
+    from minigrad._functions import norm_order
+    from minigrad.random import _f32, _fma32_exact
+
+    rng = random.Random(0)
+    disagreements = 0
+    for _ in range(200):
+        row = [_f32(rng.uniform(-3.0, 3.0)) for _ in range(rng.choice([4, 5, 12, 13, 21]))]
+        expected = torch.tensor([row]).norm(dim=1).item()
+        assert norm_order.norm2_lanes(row, True) == expected
+        acc = 0.0
+        for v in row:
+            acc = _fma32_exact(v, v, acc)
+        disagreements += _f32(math.sqrt(acc)) != expected
+    assert disagreements > 0

@@ -19,6 +19,7 @@ from typing import Any
 
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, int64, kernel_dtype, scalar_type_name, uint8, wrap_int
+from minigrad._functions import norm_order
 from minigrad._functions.introsort import introsort
 from minigrad._functions.pointwise import cast, compare
 from minigrad._functions.reduction import _dims, _reduced_shape, split_at, sum_values
@@ -248,6 +249,24 @@ def _norm_value(group: list, p: float) -> float:
     return total ** (1.0 / p)
 
 
+_ONE_THREAD = 32768  # torch's grain size: smaller reductions run in one pass, in order
+
+
+def _torch_order_norms(x: Tensor, groups: list, p: float, dims: tuple) -> list | None:
+    """The 1- and 2-norms of a contiguous tensor over one dim or all of them, summed in the order
+    torch's kernels use (``norm_order``); None where that order is not known here."""
+    if p not in (1.0, 2.0) or not x.is_contiguous() or x.numel() >= _ONE_THREAD or not x._shape:
+        return None
+    last = x.dim() - 1
+    everything = len(dims) == x.dim()
+    if not everything and len(dims) != 1:
+        return None
+    single = x.dtype.typecode == "f"
+    if p == 2.0 and (everything or dims == (last,)):
+        return [norm_order.norm2_lanes(g, single) for g in groups]
+    return [norm_order.norm_in_order(g, int(p), single) for g in groups]
+
+
 class VectorNorm(Function):
     """y = (sum |x|^p)^(1/p) over dims (max |x| for p = inf, min for -inf, the count of nonzeros for 0);
     dx = dy * sign(x) |x|^(p-1) / y^(p-1) (0 where y = 0); for +-inf dy * sign(x) shared evenly
@@ -261,7 +280,7 @@ class VectorNorm(Function):
                 f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the operation does not "
                 "have an identity"
             )
-        values = [_norm_value(g, p) for g in groups]
+        values = _torch_order_norms(x, groups, p, dims) or [_norm_value(g, p) for g in groups]
         y = Tensor._make(array(x.dtype.typecode, values), _reduced_shape(x._shape, dims, keepdim), x.dtype)
         ctx.save_for_backward(x)
         ctx.p, ctx.dims, ctx.kept, ctx.y = p, dims, kept, y.detach()
