@@ -394,7 +394,7 @@ def test_introsort_sorts_and_its_heapsort_fallback_too():
         assert zs == sorted(xs)
 
 
-# -- norms bit for bit: torch's summation order (minigrad/_functions/norm_order.py; AVX2 kernels) --
+# -- norms bit for bit: torch's summation order (minigrad/_functions/reduce_order.py; AVX2 kernels) --
 
 NORM_SHAPES = [(5,), (3, 17), (4, 9, 6), (2, 3, 33), (1, 70), (6, 5), (2, 4)]
 NORMS = {
@@ -426,7 +426,7 @@ def test_norms_are_torchs_bit_for_bit(name, shape, dtype):
 def test_norm_leftover_rule_is_needed():
     """Rows whose leftover past the eight lanes is four or more (whole groups of four unfused, the
     rest fused) equal torch's; a plain in-order fused sum of the same rows does not."""
-    from minigrad._functions import norm_order
+    from minigrad._functions import reduce_order
     from minigrad.random import _f32, _fma32_exact
 
     rng = random.Random(0)
@@ -434,9 +434,30 @@ def test_norm_leftover_rule_is_needed():
     for _ in range(200):
         row = [_f32(rng.uniform(-3.0, 3.0)) for _ in range(rng.choice([4, 5, 12, 13, 21]))]
         expected = torch.tensor([row]).norm(dim=1).item()
-        assert norm_order.norm2_lanes(row, True) == expected
+        assert reduce_order.norm2_lanes(row, True) == expected
         acc = 0.0
         for v in row:
             acc = _fma32_exact(v, v, acc)
         disagreements += _f32(math.sqrt(acc)) != expected
     assert disagreements > 0
+
+
+PROD_SHAPES = [(5,), (3, 17), (4, 9, 6), (2, 3, 40), (1, 70), (2, 100), (33,)]
+PRODS = {
+    "all": lambda x: x.prod(),
+    "last": lambda x: x.prod(-1),
+    "first": lambda x: x.prod(0),
+    "middle": lambda x: x.prod(1, keepdim=True) if x.dim() > 2 else x.prod(0, keepdim=True),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", PROD_SHAPES, ids=str)
+@pytest.mark.parametrize("name", sorted(PRODS))
+def test_prod_is_torchs_bit_for_bit(name, shape, dtype):
+    rng = random.Random(f"{name}{shape}{dtype}")
+    for _ in range(5):  # factors near 1 in magnitude, so that long products stay finite
+        values = [rng.uniform(0.5, 1.6) * rng.choice((1, -1)) for _ in range(math.prod(shape))]
+        t = torch.tensor(values, dtype=getattr(torch, dtype)).reshape(shape)
+        m = mg.tensor(values, dtype=getattr(mg, dtype)).reshape(shape)
+        assert_same(PRODS[name](m), PRODS[name](t), dtype, rtol=0, atol=0)

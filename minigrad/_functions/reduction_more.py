@@ -19,7 +19,7 @@ from typing import Any
 
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, int64, kernel_dtype, scalar_type_name, uint8, wrap_int
-from minigrad._functions import norm_order
+from minigrad._functions import reduce_order
 from minigrad._functions.introsort import introsort
 from minigrad._functions.pointwise import cast, compare
 from minigrad._functions.reduction import _dims, _reduced_shape, split_at, sum_values
@@ -29,6 +29,7 @@ from minigrad.autograd.function import Function
 from minigrad.tensor import Tensor, new_buffer
 
 Dims = int | Sequence[int] | None
+_ONE_THREAD = 32768  # torch's grain size: smaller reductions run in one pass, in order
 
 
 def lines(x: Tensor, dim: int) -> tuple[list[list], int]:
@@ -107,6 +108,17 @@ def _others_product(row: list) -> list:
     return [before[i] * after[i + 1] for i in range(n)]
 
 
+def _torch_order_products(x: Tensor, rows: list, dim: int | None) -> list | None:
+    """Float products of a contiguous tensor in the order torch's kernel multiplies
+    (``reduce_order``); None where that order is not known here."""
+    if not x.dtype.is_floating_point or not x.is_contiguous() or x.numel() >= _ONE_THREAD:
+        return None
+    single = x.dtype.typecode == "f"
+    if dim is None or dim == x.dim() - 1 or not x._shape:
+        return [reduce_order.prod_lanes(row, single) for row in rows]
+    return [reduce_order.prod_in_order(row, single) for row in rows]
+
+
 class Prod(Function):
     """y = prod_k x_k along dim (all elements when dim is None);  dx_i = dy * prod_{k != i} x_k."""
 
@@ -117,7 +129,7 @@ class Prod(Function):
         d = 0 if dim is None else dim
         flat = src.reshape(-1) if dim is None else src
         rows, _ = lines(flat, d)
-        values = [_product(row) for row in rows]
+        values = _torch_order_products(x, rows, dim) or [_product(row) for row in rows]
         shape = () if dim is None else _reduced_shape(x._shape, (dim,), keepdim)
         if dim is None and keepdim:
             shape = (1,) * x.dim()
@@ -249,12 +261,9 @@ def _norm_value(group: list, p: float) -> float:
     return total ** (1.0 / p)
 
 
-_ONE_THREAD = 32768  # torch's grain size: smaller reductions run in one pass, in order
-
-
 def _torch_order_norms(x: Tensor, groups: list, p: float, dims: tuple) -> list | None:
     """The 1- and 2-norms of a contiguous tensor over one dim or all of them, summed in the order
-    torch's kernels use (``norm_order``); None where that order is not known here."""
+    torch's kernels use (``reduce_order``); None where that order is not known here."""
     if p not in (1.0, 2.0) or not x.is_contiguous() or x.numel() >= _ONE_THREAD or not x._shape:
         return None
     last = x.dim() - 1
@@ -263,8 +272,8 @@ def _torch_order_norms(x: Tensor, groups: list, p: float, dims: tuple) -> list |
         return None
     single = x.dtype.typecode == "f"
     if p == 2.0 and (everything or dims == (last,)):
-        return [norm_order.norm2_lanes(g, single) for g in groups]
-    return [norm_order.norm_in_order(g, int(p), single) for g in groups]
+        return [reduce_order.norm2_lanes(g, single) for g in groups]
+    return [reduce_order.norm_in_order(g, int(p), single) for g in groups]
 
 
 class VectorNorm(Function):

@@ -1,6 +1,7 @@
-"""The 1- and 2-norms in the order and precision torch's CPU kernels use (AVX2 build), so that
-``norm``/``vector_norm`` of float32 and float64 tensors print torch's digits.
+"""Reductions in the order and precision torch's CPU kernels use (AVX2 build), so that ``norm``,
+``vector_norm`` and ``prod`` of float32 and float64 tensors print torch's digits.
 
+Norms.
 torch reduces a norm in the tensor's own type (float32 stays float32), in one of two orders:
 
 * 2-norm over the innermost, contiguous dim (or over every element of a contiguous tensor): the
@@ -11,6 +12,12 @@ torch reduces a norm in the tensor's own type (float32 stays float32), in one of
   code for the scalar loop); then ``sqrt``.
 * any other case (a dim that is not innermost, the 1-norm): one accumulator, in index order,
   ``acc + x*x`` (or ``acc + |x|``) rounded to the element type at each step.
+
+Products (``binary_kernel_reduce_vec``). Over the innermost, contiguous dim (or every element of
+a contiguous tensor), rows of at least 32 float32 (16 float64) elements run on four vectors of
+lanes: the first 32 elements start them, each further block of 32 multiplies in lane by lane;
+then ``(v0 * v1) * (v2 * v3)`` lane by lane, the lanes folded left, and the leftover elements
+multiplied in order. Over any other dim, and for shorter rows: in index order from 1.
 
 Measured against torch 2.13.0 with ``ATEN_CPU_CAPABILITY=avx2``: equal on every row of the
 tests (the AVX-512 kernels have twice the lanes and differ).
@@ -58,3 +65,31 @@ def norm_in_order(row: list[float], p: int, single: bool) -> float:
     if p == 2:
         acc = math.sqrt(acc)
     return _f32(acc) if single else acc
+
+
+def prod_lanes(row: list[float], single: bool) -> float:
+    """The product of a contiguous row as torch's vectorised inner reduction computes it."""
+    rounded, lanes = (_f32, 8) if single else (_same, 4)
+    block = 4 * lanes
+    count = len(row) // block
+    out = 1.0
+    if count:
+        acc = list(row[:block])
+        for i in range(1, count):
+            acc = [rounded(a * v) for a, v in zip(acc, row[i * block : (i + 1) * block])]
+        low = [rounded(acc[j] * acc[lanes + j]) for j in range(lanes)]
+        high = [rounded(acc[2 * lanes + j] * acc[3 * lanes + j]) for j in range(lanes)]
+        folded = [rounded(a * b) for a, b in zip(low, high)]
+        out = folded[0]
+        for v in folded[1:]:
+            out = rounded(out * v)
+    return prod_in_order(row[count * block :], single, out)
+
+
+def prod_in_order(row: list[float], single: bool, start: float = 1.0) -> float:
+    """``start`` times the row's elements, one at a time in index order, rounded at each step."""
+    rounded = _f32 if single else _same
+    out = start
+    for v in row:
+        out = rounded(out * v)
+    return out
