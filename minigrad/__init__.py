@@ -184,6 +184,10 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08) -> 
     return builtins.all(d <= bound for d, bound in zip(diff._flat_values(), limit._flat_values()))
 
 
+_ABSENT_DTYPES = ("half", "float16", "bfloat16", "cfloat", "cdouble", "complex64", "complex128", "uint16", "uint32",
+                  "uint64", "float8_e4m3fn", "float8_e5m2")  # fmt: skip
+
+
 def __getattr__(name: str) -> object:
     """``minigrad.save`` and ``minigrad.load``, imported on first use (the file format code is
     rarely needed, so ``import minigrad`` does not pay for it)."""
@@ -191,6 +195,10 @@ def __getattr__(name: str) -> object:
         from minigrad import serialization
 
         return getattr(serialization, name)
+    if name in _ABSENT_DTYPES:
+        raise AttributeError(
+            f"minigrad has no {name} dtype: it has float32, float64, int64, int32, int16, int8, uint8 and bool"
+        )
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 

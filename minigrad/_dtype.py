@@ -52,6 +52,14 @@ _SCALAR_TYPE_NAMES = {
     "uint8": "Byte",
     "bool": "Bool",
 }
+def by_tensor_type_name(name: str) -> dtype | None:
+    """The dtype of a tensor type name: 'torch.IntTensor' or 'minigrad.IntTensor' is int32."""
+    for d in ALL_DTYPES:
+        if name in (f"torch.{_SCALAR_TYPE_NAMES[d.name]}Tensor", f"minigrad.{_SCALAR_TYPE_NAMES[d.name]}Tensor"):
+            return d
+    return None
+
+
 NARROW_INTS = (uint8, int8, int16, int32)
 """The integer dtypes narrower than int64: kernels compute them as int64 and the result wraps
 back (``wrap_int``), so only the layout kernels (copies) ever see their buffers."""

@@ -185,7 +185,14 @@ class Tensor:
     def _version(self) -> int:
         return self._storage.version
 
-    def type(self, dtype: dtype | None = None) -> Any:
+    def type(self, dtype: dtype | str | None = None) -> Any:
+        """The type's name ('minigrad.FloatTensor'), or a copy converted to a dtype, given as one
+        or by such a name (torch's or minigrad's)."""
+        if isinstance(dtype, str):
+            named = _dtype.by_tensor_type_name(dtype)
+            if named is None:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = named
         if dtype is not None:
             return self.to(dtype)
         return "minigrad." + _dtype.scalar_type_name(self.dtype) + "Tensor"

@@ -259,3 +259,15 @@ def test_everyday_ops(name, dtype):
         assert got is expected
     else:
         assert_same(got, expected)
+
+
+def test_type_by_name_and_absent_dtypes():
+    for name in ("torch.IntTensor", "torch.ByteTensor", "torch.CharTensor", "torch.ShortTensor", "torch.FloatTensor"):
+        assert_same(mg.tensor([1.5, -2.0]).type(name), torch.tensor([1.5, -2.0]).type(name))
+    assert mg.ones(1).type("minigrad.DoubleTensor").dtype is mg.float64
+    check_raises(
+        lambda: torch.ones(1).type("torch.FooTensor"), lambda: mg.ones(1).type("torch.FooTensor"), "invalid type"
+    )
+    for name in ("half", "float16", "bfloat16", "complex64"):
+        with pytest.raises(AttributeError, match=f"minigrad has no {name} dtype"):
+            getattr(mg, name)
