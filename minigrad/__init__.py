@@ -34,12 +34,18 @@ from minigrad._dtype import (
 )
 from minigrad._dtype import (
     dtype,
+    finfo,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
+    int8,
+    int16,
+    int32,
     int64,
     promote_types,
     set_default_dtype,
+    uint8,
 )
 from minigrad._functions.indexing import gather, index_select
 from minigrad._functions.linalg import addmm, bmm, matmul, mm
@@ -58,8 +64,8 @@ from minigrad._functions.pointwise import (
     sqrt,
     sub,
     tanh,
-    where,
 )
+from minigrad._functions.pointwise import where as _where
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from minigrad._functions.softmax_loss import log_softmax, softmax
 from minigrad._functions.views import (
@@ -87,6 +93,8 @@ from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed,
 float = float32  # noqa: A001 - torch.float
 double = float64
 long = int64
+int = int32  # noqa: A001 - torch.int
+short = int16
 clip = clamp
 concat = concatenate = cat
 backend: str = _backend.name
@@ -94,6 +102,72 @@ backend: str = _backend.name
 compiled_modules = _backend.compiled_modules
 
 __version__ = "0.1.0"
+
+
+# -- ops: devices, dtypes, reductions, linear algebra and shape (issue 14) ---------------------
+from minigrad import backends, cuda, linalg  # noqa: E402
+from minigrad._device import device  # noqa: E402
+from minigrad._dtype import result_type as _result_type  # noqa: E402
+from minigrad._functions.reduction_more import (  # noqa: E402
+    all,  # noqa: A004 - torch.all
+    amax,
+    amin,
+    aminmax,
+    any,  # noqa: A004 - torch.any
+    bincount,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    median,
+    mode,
+    norm,
+    prod,
+    std,
+    std_mean,
+    unique,
+    var,
+    var_mean,
+)
+from minigrad._functions.shape_more import (  # noqa: E402
+    broadcast_to,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    meshgrid,
+    movedim,
+    outer,
+    roll,
+    swapaxes,
+    take_along_dim,
+    tile,
+    trace,
+    tril,
+    triu,
+    unflatten,
+)
+from minigrad._functions.shape_more import nonzero_tuple as _nonzero_tuple  # noqa: E402
+
+swapdims = swapaxes
+moveaxis = movedim
+
+
+def where(condition: Tensor, input: object = None, other: object = None) -> Tensor | tuple[Tensor, ...]:
+    """``where(condition, input, other)`` picks elementwise; ``where(condition)`` alone gives the
+    coordinates of the nonzero elements, one tensor per dim (``nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        return _nonzero_tuple(condition)
+    return _where(condition, input, other)
+
+
+def result_type(tensor1: Tensor | builtins.float, tensor2: Tensor | builtins.float) -> dtype:
+    """The dtype an arithmetic op of the two gives (torch.result_type)."""
+    return _result_type([tensor1, tensor2])
+
+
+def equal(input: Tensor, other: Tensor) -> builtins.bool:
+    """True when both have the same shape and equal elements (dtypes may differ)."""
+    return input.equal(other)
 
 
 def numel(x: Tensor) -> int:
@@ -111,6 +185,10 @@ def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08) -> 
     return builtins.all(d <= bound for d, bound in zip(diff._flat_values(), limit._flat_values()))
 
 
+_ABSENT_DTYPES = ("half", "float16", "bfloat16", "cfloat", "cdouble", "complex64", "complex128", "uint16", "uint32",
+                  "uint64", "float8_e4m3fn", "float8_e5m2")  # fmt: skip
+
+
 def __getattr__(name: str) -> object:
     """``minigrad.save`` and ``minigrad.load``, imported on first use (the file format code is
     rarely needed, so ``import minigrad`` does not pay for it)."""
@@ -118,6 +196,10 @@ def __getattr__(name: str) -> object:
         from minigrad import serialization
 
         return getattr(serialization, name)
+    if name in _ABSENT_DTYPES:
+        raise AttributeError(
+            f"minigrad has no {name} dtype: it has float32, float64, int64, int32, int16, int8, uint8 and bool"
+        )
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from minigrad import random as _random
 from minigrad._backend import kernels as K
-from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64
+from minigrad._device import check_device
+from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64, wrap_int
 from minigrad._shape import as_shape
 from minigrad._tensor import Tensor, new_buffer
 
@@ -88,17 +89,24 @@ def _buffer(values: Sequence, dt: dtype) -> array:
         return array("B", [1 if v else 0 for v in values])
     if dt is int64:
         return array("q", [int(v) for v in values])
+    if not dt.is_floating_point:
+        ints = [int(v) for v in values]
+        if any(wrap_int(v, dt) != v for v in ints):
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+        return array(dt.typecode, ints)
     return array(dt.typecode, [float(v) for v in values])
 
 
 def tensor(data: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of data (nested lists, a number, or a tensor)."""
+    check_device(device)
     values, shape = _flatten(data)
     dt = dtype or (data.dtype if isinstance(data, Tensor) else _infer_dtype(values))
     return _finish(Tensor._make(_buffer(values, dt), shape, dt), requires_grad)
 
 
 def as_tensor(data: Any, dtype: dtype | None = None, device: Any = None) -> Tensor:
+    check_device(device)
     if isinstance(data, Tensor) and (dtype is None or dtype is data.dtype):
         return data
     return tensor(data, dtype=dtype)
@@ -115,6 +123,7 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 def full(
     size: Sequence[int], fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
+    check_device(device)
     if isinstance(size, int):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     shape = as_shape(size)
@@ -124,6 +133,7 @@ def full(
 
 
 def zeros(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    check_device(device)
     shape = as_shape(size)
     if any(s < 0 for s in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")
@@ -132,12 +142,14 @@ def zeros(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, d
 
 
 def ones(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    check_device(device)
     shape = as_shape(size)
     _check_sizes(shape)
     return full(shape, 1, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
 
 
 def empty(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    check_device(device)
     """Uninitialised in torch; zeros here (no RNG is used, as in torch)."""
     _check_sizes(as_shape(size))
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
@@ -149,20 +161,22 @@ def _check_sizes(shape: tuple) -> None:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
 
 
-def zeros_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return zeros(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def zeros_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return zeros(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
 
 
-def ones_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return ones(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def ones_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return ones(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
 
 
-def full_like(t: Tensor, fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return full(t._shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def full_like(
+    t: Tensor, fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
+    return full(t._shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
 
 
-def empty_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
-    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+def empty_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def arange(
@@ -174,6 +188,7 @@ def arange(
     device: Any = None,
 ) -> Tensor:
     """Values start, start+step, ... below end (int64 when all arguments are ints)."""
+    check_device(device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -188,7 +203,10 @@ def arange(
     return _finish(Tensor._make(_buffer(values, dt), (n,), dt), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
+    check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
@@ -198,7 +216,10 @@ def linspace(start: float, end: float, steps: int, dtype: dtype | None = None, r
     return _finish(Tensor._make(_buffer(values, dt), (steps,), dt), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
+    check_device(device)
     m = n if m is None else m
     for name, size in (("n", n), ("m", m)):
         if size < 0:
@@ -221,9 +242,14 @@ def _float_dtype(dt: dtype | None, what: str) -> dtype:
 
 
 def rand(
-    *size: Any, generator: _random.Generator | None = None, dtype: dtype | None = None, requires_grad: bool = False
+    *size: Any,
+    generator: _random.Generator | None = None,
+    dtype: dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1), as torch draws them."""
+    check_device(device)
     shape = as_shape(size)
     dt = _float_dtype(dtype, "check_uniform_bounds")
     gen = generator or _random.default_generator
@@ -232,9 +258,14 @@ def rand(
 
 
 def randn(
-    *size: Any, generator: _random.Generator | None = None, dtype: dtype | None = None, requires_grad: bool = False
+    *size: Any,
+    generator: _random.Generator | None = None,
+    dtype: dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Standard normal samples, as torch draws them (its block path from 16 elements on)."""
+    check_device(device)
     shape = as_shape(size)
     dt = _float_dtype(dtype, "normal_kernel_cpu")
     gen = generator or _random.default_generator
@@ -249,8 +280,10 @@ def randint(
     generator: _random.Generator | None = None,
     dtype: dtype | None = None,
     requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Integers uniform in [low, high); ``randint(high, size)`` means low = 0."""
+    check_device(device)
     if high is None:
         raise TypeError("randint() missing required argument 'size'")
     if isinstance(high, (tuple, list)):
@@ -263,20 +296,25 @@ def randint(
 
 
 def randperm(
-    n: int, generator: _random.Generator | None = None, dtype: dtype | None = None, requires_grad: bool = False
+    n: int,
+    generator: _random.Generator | None = None,
+    dtype: dtype | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """A random permutation of 0 .. n-1."""
+    check_device(device)
     gen = generator or _random.default_generator
     dt = dtype or int64
     return _finish(Tensor._make(_buffer(gen.randperm(n), dt), (n,), dt), requires_grad)
 
 
-def rand_like(t: Tensor, dtype: dtype | None = None) -> Tensor:
-    return rand(t._shape, dtype=dtype or t.dtype)
+def rand_like(t: Tensor, dtype: dtype | None = None, device: Any = None) -> Tensor:
+    return rand(t._shape, dtype=dtype or t.dtype, device=device)
 
 
-def randn_like(t: Tensor, dtype: dtype | None = None) -> Tensor:
-    return randn(t._shape, dtype=dtype or t.dtype)
+def randn_like(t: Tensor, dtype: dtype | None = None, device: Any = None) -> Tensor:
+    return randn(t._shape, dtype=dtype or t.dtype, device=device)
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:

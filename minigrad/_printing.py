@@ -1,7 +1,7 @@
 """Tensor printing that reproduces PyTorch 2.13.0's ``repr(tensor)`` character for character.
 
 This is a port of ``torch/_tensor_str.py`` for dense CPU tensors of dtype float32, float64,
-int64 and bool. It knows nothing about ``Tensor``: the tensor layer hands it the flat
+the integer types and bool. It knows nothing about ``Tensor``: the tensor layer hands it the flat
 row-major elements as Python numbers, the shape and the dtype name, and gets a string back.
 
 How torch lays a tensor out:
@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-_DTYPES = ("float32", "float64", "int64", "bool")
+_DTYPES = ("float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
 _DEFAULT_DTYPE = "float32"
 # Dtypes whose name torch leaves out of a non-empty tensor's repr.
 _IMPLIED_DTYPES = ("float32", "int64", "bool")
@@ -108,7 +108,7 @@ def format_tensor(
     """Return what torch's ``repr`` prints for a dense CPU tensor.
 
     ``values`` are the flat row-major elements (float32 ones already rounded to float32),
-    ``dtype`` is one of "float32", "float64", "int64", "bool", and ``suffixes`` are extra
+    ``dtype`` is one of ``_DTYPES`` ("float32", "int8", ...), and ``suffixes`` are extra
     items such as ``"requires_grad=True"`` or ``"grad_fn=<AddBackward0>"``, printed after
     any ``size=``/``dtype=`` items.
     """
@@ -162,7 +162,7 @@ class _Block:
         value = self.values[self.start + i]
         if self.dtype == "bool":
             return bool(value)
-        if self.dtype == "int64":
+        if self.dtype.startswith(("int", "uint")):
             return int(value)
         return float(value)
 

@@ -11,7 +11,7 @@ Layout of a file::
                end - begin == prod(shape) * itemsize.
 
 This module knows nothing about tensors: a tensor is a ``(dtype, shape, data)`` triple with
-minigrad's dtype name ("float32", "float64", "int64", "bool") and its little-endian bytes.
+minigrad's dtype name ("float32", "int8", "bool", ...) and its little-endian bytes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,16 @@ __all__ = ["DTYPES", "load_file", "save_file"]
 TensorRecord = tuple[str, tuple[int, ...], bytes]
 
 # minigrad dtype name -> (safetensors dtype code, bytes per element)
-DTYPES = {"float32": ("F32", 4), "float64": ("F64", 8), "int64": ("I64", 8), "bool": ("BOOL", 1)}
+DTYPES = {
+    "float32": ("F32", 4),
+    "float64": ("F64", 8),
+    "int64": ("I64", 8),
+    "int32": ("I32", 4),
+    "int16": ("I16", 2),
+    "int8": ("I8", 1),
+    "uint8": ("U8", 1),
+    "bool": ("BOOL", 1),
+}
 _BY_CODE = {code: (name, itemsize) for name, (code, itemsize) in DTYPES.items()}
 _LENGTH = struct.Struct("<Q")
 MAX_HEADER_BYTES = 100_000_000  # the reference implementation refuses larger headers

@@ -22,7 +22,7 @@ from functools import partial
 from math import prod
 from typing import Any
 
-from minigrad import _dtype, _printing
+from minigrad import _device, _dtype, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
@@ -173,8 +173,11 @@ class Tensor:
         return self.dtype.is_floating_point
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        return _device.CPU
+
+    is_cuda = False
+    is_cpu = True
 
     @property
     def is_leaf(self) -> bool:
@@ -184,15 +187,17 @@ class Tensor:
     def _version(self) -> int:
         return self._storage.version
 
-    def type(self, dtype: dtype | None = None) -> Any:
+    def type(self, dtype: dtype | str | None = None) -> Any:
+        """The type's name ('minigrad.FloatTensor'), or a copy converted to a dtype, given as one
+        or by such a name (torch's or minigrad's)."""
+        if isinstance(dtype, str):
+            named = _dtype.by_tensor_type_name(dtype)
+            if named is None:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = named
         if dtype is not None:
             return self.to(dtype)
-        return (
-            "minigrad."
-            + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor"}[
-                self.dtype.name
-            ]
-        )
+        return "minigrad." + _dtype.scalar_type_name(self.dtype) + "Tensor"
 
     def __len__(self) -> int:
         if not self._shape:
@@ -349,16 +354,51 @@ class Tensor:
         return repr(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(dtype)``; device arguments ('cpu') are accepted and ignored."""
-        target = kwargs.get("dtype")
+        """``to(dtype)``, ``to(device, dtype)``, ``to(other)`` (other's dtype and device), with
+        keywords ``dtype``, ``device``, ``non_blocking`` (ignored) and ``copy`` (a new tensor even
+        when nothing changes). Only the CPU exists: another device raises torch's error."""
+        target = kwargs.pop("dtype", None)
+        where = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument {next(iter(kwargs))!r}")
         for a in args:
             if isinstance(a, dtype):
                 target = a
             elif isinstance(a, Tensor):
                 target = a.dtype
+            elif isinstance(a, (str, int, _device.device)) and not isinstance(a, bool):
+                where = a
+        _device.check_device(where)
         if target is None or target is self.dtype:
-            return self
+            return _views.clone(self) if copy else self
         return _pointwise.to_dtype(self, target)
+
+    def cpu(self, memory_format: Any = None) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def short(self) -> Tensor:
+        return self.to(_dtype.int16)
+
+    def char(self) -> Tensor:
+        return self.to(_dtype.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(_dtype.uint8)
+
+    def half(self) -> Tensor:
+        raise TypeError("minigrad has no float16 (half) dtype: use float() (float32) or double() (float64)")
+
+    def bfloat16(self) -> Tensor:
+        raise TypeError("minigrad has no bfloat16 dtype: use float() (float32) or double() (float64)")
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -480,18 +520,12 @@ class Tensor:
     def equal(self, other: Tensor) -> bool:
         return self._shape == other._shape and self._flat_values() == other._flat_values()
 
-    def all(self) -> Tensor:
-        return scalar_tensor(all(self._values()), bool_)
-
-    def any(self) -> Tensor:
-        return scalar_tensor(any(self._values()), bool_)
-
     # reductions
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduction.sum(self, dim, keepdim)
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduction.mean(self, dim, keepdim)
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction.mean(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         return _reduction.max(self, dim, keepdim)
@@ -505,7 +539,7 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _reduction.argmin(self, dim, keepdim)
 
-    def logsumexp(self, dim: int, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _reduction.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
@@ -553,12 +587,10 @@ class Tensor:
     def T(self) -> Tensor:
         return _views.permute(self, tuple(reversed(range(len(self._shape)))))
 
-    def movedim(self, source: int, destination: int) -> Tensor:
-        n = len(self._shape)
-        src, dst = normalize_dim(source, n), normalize_dim(destination, n)
-        order = [d for d in range(n) if d != src]
-        order.insert(dst, src)
-        return _views.permute(self, tuple(order))
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _shape_more.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     def expand(self, *shape: Any) -> Tensor:
         return _views.expand(self, *shape)
@@ -610,17 +642,25 @@ class Tensor:
         return _indexing.index_select(self, dim, index)
 
     # new tensors like this one
-    def new_zeros(self, *size: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().zeros(*size, dtype=dtype or self.dtype)
+    def new_zeros(
+        self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().ones(*size, dtype=dtype or self.dtype)
+    def new_ones(
+        self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().full(size, fill_value, dtype=dtype or self.dtype)
+    def new_full(
+        self, size: Any, fill_value: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_tensor(self, data: Any, dtype: dtype | None = None) -> Tensor:
-        return _creation().tensor(data, dtype=dtype or self.dtype)
+    def new_tensor(
+        self, data: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     # in place: each write bumps the storage's version counter
     def _inplace(self, result: Tensor) -> Tensor:
@@ -733,6 +773,104 @@ class Tensor:
                 "out-of-place operation instead, or detach() the tensor first."
             )
 
+    # -- more reductions, linear algebra and shape (issue 14) ----------------------------------
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction_more.all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction_more.any(self, dim, keepdim)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.prod(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+        return _reduction_more.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+        return _reduction_more.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim: int, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: dtype | None = None) -> Tensor:
+        return _reduction_more.cumprod(self, dim, dtype=dtype)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _reduction_more.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _reduction_more.amin(self, dim, keepdim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _reduction_more.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _reduction_more.count_nonzero(self, dim)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _reduction_more.median(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return _reduction_more.mode(self, dim, keepdim)
+
+    def unique(
+        self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+    ) -> Any:
+        return _reduction_more.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return _reduction_more.bincount(self, weights, minlength)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _shape_more.dot(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _shape_more.outer(self, vec2)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _shape_more.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _shape_more.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _shape_more.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _shape_more.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _shape_more.trace(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _shape_more.roll(self, shifts, dims)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _shape_more.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def broadcast_to(self, size: Any) -> Tensor:
+        return _shape_more.broadcast_to(self, size)
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return _views.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _shape_more.unflatten(self, dim, sizes)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return _shape_more.take_along_dim(self, indices, dim)
+
+    def new_empty(
+        self, *size: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
     def __getstate__(self) -> None:
         raise TypeError("minigrad tensors are saved with minigrad.save (safetensors), not pickle")
 
@@ -812,6 +950,8 @@ from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
+from minigrad._functions import reduction_more as _reduction_more  # noqa: E402
+from minigrad._functions import shape_more as _shape_more  # noqa: E402
 from minigrad._functions import softmax_loss as _softmax_loss  # noqa: E402
 from minigrad._functions import views as _views  # noqa: E402
 

@@ -49,6 +49,15 @@ ctypedef fused int_t:
     int64
     uint8
 
+ctypedef fused elem_t:  # every storage type: what the layout kernels (pure data movement) accept
+    float
+    double
+    int64
+    int
+    short
+    signed char
+    uint8
+
 
 # ---------------------------------------------------------------------------------------------
 # Strided views: see common.pxi

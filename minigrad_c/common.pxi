@@ -16,6 +16,18 @@ cdef carray.array _array(object obj, str name):
     return a
 
 
+cdef carray.array _array_any(object obj, str name):
+    """obj as an array.array of any storage typecode (the layout kernels also move the int32,
+    int16 and int8 buffers, 'i', 'h', 'b'; arithmetic sees those widened to int64), or TypeError."""
+    if not isinstance(obj, carray.array):
+        raise TypeError(f"{name} must be an array.array, not {type(obj).__name__}")
+    cdef carray.array a = <carray.array>obj
+    cdef char code = a.ob_descr.typecode
+    if code not in b'fdqBihb':
+        raise TypeError(f"{name} has typecode {chr(code)!r}; expected 'f', 'd', 'q', 'i', 'h', 'b' or 'B'")
+    return a
+
+
 cdef inline char _code(carray.array a) noexcept:
     return a.ob_descr.typecode
 
@@ -159,12 +171,12 @@ cdef inline Py_ssize_t _advance(const View* v, Py_ssize_t* idx, Py_ssize_t p, Py
     return p
 
 
-cdef void _gather_view(const num_t* src, const View* v, num_t* dst) noexcept:
+cdef void _gather_view(const elem_t* src, const View* v, elem_t* dst) noexcept:
     """dst[i] = the i-th element (row-major) of the view of src, a row (the last dim) at a time."""
     cdef Py_ssize_t idx[MAX_DIMS]
     cdef Py_ssize_t i, j, p = v.offset, width, step
     if v.dense:
-        memcpy(dst, src + v.offset, v.n * sizeof(num_t))
+        memcpy(dst, src + v.offset, v.n * sizeof(elem_t))
         return
     if v.n == 0:
         return
@@ -176,12 +188,12 @@ cdef void _gather_view(const num_t* src, const View* v, num_t* dst) noexcept:
         p = _advance(v, idx, p, v.ndim - 2)
 
 
-cdef void _scatter_view(num_t* dst, const View* v, const num_t* src) noexcept:
+cdef void _scatter_view(elem_t* dst, const View* v, const elem_t* src) noexcept:
     """The i-th element (row-major) of the view of dst = src[i], a row (the last dim) at a time."""
     cdef Py_ssize_t idx[MAX_DIMS]
     cdef Py_ssize_t i, j, p = v.offset, width, step
     if v.dense:
-        memcpy(dst + v.offset, src, v.n * sizeof(num_t))
+        memcpy(dst + v.offset, src, v.n * sizeof(elem_t))
         return
     if v.n == 0:
         return

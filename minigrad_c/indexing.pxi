@@ -27,6 +27,12 @@ cdef void _gather_any(char code, void* src, const View* v, void* out) noexcept:
         _gather_view(<double*>src, v, <double*>out)
     elif code == c'q':
         _gather_view(<long long*>src, v, <long long*>out)
+    elif code == c'i':
+        _gather_view(<int*>src, v, <int*>out)
+    elif code == c'h':
+        _gather_view(<short*>src, v, <short*>out)
+    elif code == c'b':
+        _gather_view(<signed char*>src, v, <signed char*>out)
     else:
         _gather_view(<unsigned char*>src, v, <unsigned char*>out)
 
@@ -38,6 +44,12 @@ cdef void _scatter_any(char code, void* dst, const View* v, void* src) noexcept:
         _scatter_view(<double*>dst, v, <double*>src)
     elif code == c'q':
         _scatter_view(<long long*>dst, v, <long long*>src)
+    elif code == c'i':
+        _scatter_view(<int*>dst, v, <int*>src)
+    elif code == c'h':
+        _scatter_view(<short*>dst, v, <short*>src)
+    elif code == c'b':
+        _scatter_view(<signed char*>dst, v, <signed char*>src)
     else:
         _scatter_view(<unsigned char*>dst, v, <unsigned char*>src)
 
@@ -46,7 +58,7 @@ def gather(src, shape, strides, offset, out) -> None:
     """out[i] = the i-th element (row-major) of the view (shape, strides, offset) of src."""
     cdef View v
     _parse_view(&v, shape, strides, offset)
-    cdef carray.array s = _array(src, "src"), o = _array(out, "out")
+    cdef carray.array s = _array_any(src, "src"), o = _array_any(out, "out")
     _same_code(s, "src", o, "out")
     _need(o, v.n, "out")
     _check_view(&v, Py_SIZE(s), "src")
@@ -57,14 +69,14 @@ def scatter(dst, shape, strides, offset, src) -> None:
     """Write the row-major elements of src into the view (shape, strides, offset) of dst."""
     cdef View v
     _parse_view(&v, shape, strides, offset)
-    cdef carray.array d = _array(dst, "dst"), s = _array(src, "src")
+    cdef carray.array d = _array_any(dst, "dst"), s = _array_any(src, "src")
     _same_code(d, "dst", s, "src")
     _need(s, v.n, "src")
     _check_view(&v, Py_SIZE(d), "dst")
     _scatter_any(_code(d), _data(d), &v, _data(s))
 
 
-cdef void _take(const num_t* src, const long long* pos, num_t* out, Py_ssize_t n) noexcept:
+cdef void _take(const elem_t* src, const long long* pos, elem_t* out, Py_ssize_t n) noexcept:
     cdef Py_ssize_t i
     for i in range(n):
         out[i] = src[pos[i]]
@@ -72,7 +84,7 @@ cdef void _take(const num_t* src, const long long* pos, num_t* out, Py_ssize_t n
 
 def take(src, positions, out) -> None:
     """out[i] = src[positions[i]]."""
-    cdef carray.array s = _array(src, "src"), p = _array(positions, "positions"), o = _array(out, "out")
+    cdef carray.array s = _array_any(src, "src"), p = _array_any(positions, "positions"), o = _array_any(out, "out")
     if _code(p) != c'q':
         raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
     _same_code(s, "src", o, "out")
@@ -87,26 +99,32 @@ def take(src, positions, out) -> None:
         _take(<double*>_data(s), pos, <double*>_data(o), n)
     elif code == c'q':
         _take(<long long*>_data(s), pos, <long long*>_data(o), n)
+    elif code == c'i':
+        _take(<int*>_data(s), pos, <int*>_data(o), n)
+    elif code == c'h':
+        _take(<short*>_data(s), pos, <short*>_data(o), n)
+    elif code == c'b':
+        _take(<signed char*>_data(s), pos, <signed char*>_data(o), n)
     else:
         _take(<unsigned char*>_data(s), pos, <unsigned char*>_data(o), n)
 
 
-cdef void _put(num_t* dst, const long long* pos, const num_t* src, Py_ssize_t n, bint accumulate) noexcept:
+cdef void _put(elem_t* dst, const long long* pos, const elem_t* src, Py_ssize_t n, bint accumulate) noexcept:
     cdef Py_ssize_t i
     if not accumulate:
         for i in range(n):
             dst[pos[i]] = src[i]
-    elif num_t is float or num_t is double:
+    elif elem_t is float or elem_t is double:
         for i in range(n):
-            dst[pos[i]] = <num_t>(<double>dst[pos[i]] + <double>src[i])
-    else:
+            dst[pos[i]] = <elem_t>(<double>dst[pos[i]] + <double>src[i])
+    else:  # integers wrap around, as torch's
         for i in range(n):
-            dst[pos[i]] = <num_t>(<unsigned long long>dst[pos[i]] + <unsigned long long>src[i])
+            dst[pos[i]] = <elem_t>(<unsigned long long>dst[pos[i]] + <unsigned long long>src[i])
 
 
 def put(dst, positions, src, bint accumulate) -> None:
     """dst[positions[i]] = src[i], or += when accumulate (repeated positions then add up)."""
-    cdef carray.array d = _array(dst, "dst"), p = _array(positions, "positions"), s = _array(src, "src")
+    cdef carray.array d = _array_any(dst, "dst"), p = _array_any(positions, "positions"), s = _array_any(src, "src")
     if _code(p) != c'q':
         raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
     _same_code(d, "dst", s, "src")
@@ -121,11 +139,17 @@ def put(dst, positions, src, bint accumulate) -> None:
         _put(<double*>_data(d), pos, <double*>_data(s), n, accumulate)
     elif code == c'q':
         _put(<long long*>_data(d), pos, <long long*>_data(s), n, accumulate)
+    elif code == c'i':
+        _put(<int*>_data(d), pos, <int*>_data(s), n, accumulate)
+    elif code == c'h':
+        _put(<short*>_data(d), pos, <short*>_data(s), n, accumulate)
+    elif code == c'b':
+        _put(<signed char*>_data(d), pos, <signed char*>_data(s), n, accumulate)
     else:
         _put(<unsigned char*>_data(d), pos, <unsigned char*>_data(s), n, accumulate)
 
 
-cdef void _fill(num_t* out, Py_ssize_t n, num_t value) noexcept:
+cdef void _fill(elem_t* out, Py_ssize_t n, elem_t value) noexcept:
     cdef Py_ssize_t i
     for i in range(n):
         out[i] = value
@@ -133,7 +157,7 @@ cdef void _fill(num_t* out, Py_ssize_t n, num_t value) noexcept:
 
 def fill(out, value) -> None:
     """Every element of out becomes value."""
-    cdef carray.array o = _array(out, "out")
+    cdef carray.array o = _array_any(out, "out")
     cdef char code = _code(o)
     cdef double real
     cdef long long integer
@@ -143,12 +167,22 @@ def fill(out, value) -> None:
         integer = operator.index(value)
         if code == c'B' and not 0 <= integer <= 255:
             raise OverflowError(f"{integer} does not fit in an unsigned byte")
+        if (code == c'b' and not -128 <= integer <= 127) or (code == c'h' and not -32768 <= integer <= 32767) or (
+            code == c'i' and not -2147483648 <= integer <= 2147483647
+        ):
+            raise OverflowError(f"{integer} does not fit in typecode {chr(code)!r}")
     if code == c'f':
         _fill(<float*>_data(o), Py_SIZE(o), <float>real)
     elif code == c'd':
         _fill(<double*>_data(o), Py_SIZE(o), real)
     elif code == c'q':
         _fill(<long long*>_data(o), Py_SIZE(o), integer)
+    elif code == c'i':
+        _fill(<int*>_data(o), Py_SIZE(o), <int>integer)
+    elif code == c'h':
+        _fill(<short*>_data(o), Py_SIZE(o), <short>integer)
+    elif code == c'b':
+        _fill(<signed char*>_data(o), Py_SIZE(o), <signed char>integer)
     else:
         _fill(<unsigned char*>_data(o), Py_SIZE(o), <unsigned char>integer)
 
@@ -184,7 +218,7 @@ cdef int _check_rows(carray.array indices, Py_ssize_t rows, Py_ssize_t width, bi
 
 def gather_rows(src, Py_ssize_t width, indices, out) -> None:
     """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
-    cdef carray.array s = _array(src, "src"), ix = _array(indices, "indices"), o = _array(out, "out")
+    cdef carray.array s = _array_any(src, "src"), ix = _array_any(indices, "indices"), o = _array_any(out, "out")
     _same_code(s, "src", o, "out")
     cdef Py_ssize_t rows = _row_count(s, width, "src"), n = Py_SIZE(ix), k
     _need(o, _mul(n, width), "out")

@@ -128,12 +128,20 @@ def valid_calls() -> dict[str, list[tuple]]:
     return {
         "strided_positions": [(("shape", "strides_unbounded", "int"), view)],
         "gather": [((S, "shape", "strides", "offset", E), (f32(6), *view, f32(6))),
-                   ((S, "shape", "strides", "offset", E), (q(*range(6)), *strided, q(*range(6))))],
-        "scatter": [((S, "shape", "strides", "offset", E), (f32(6), *strided, f32(6)))],
-        "take": [((S, "positions", E), (f32(4), q(0, 3, 1), f32(3)))],
+                   ((S, "shape", "strides", "offset", E), (q(*range(6)), *strided, q(*range(6)))),
+                   # the narrow integer storages (int32, int16, int8) move through the layout kernels
+                   *[((S, "shape", "strides", "offset", E), (array(tc, range(6)), *strided, array(tc, range(6))))
+                     for tc in "ihb"]],
+        "scatter": [((S, "shape", "strides", "offset", E), (f32(6), *strided, f32(6))),
+                    ((S, "shape", "strides", "offset", E), (array("h", range(6)), *strided, array("h", range(6))))],
+        "take": [((S, "positions", E), (f32(4), q(0, 3, 1), f32(3))),
+                 ((S, "positions", E), (array("b", range(4)), q(0, 3, 1), array("b", range(3))))],
         "put": [((S, "positions", E, "flag"), (f32(4), q(0, 3, 3), f32(3), True)),
-                ((S, "positions", E, "flag"), (q(1, 2, 3, 4), q(3, 0), q(5, 6), False))],
-        "fill": [(("free_tc", "scalar"), (f32(3), 1.5)), (("free_tc", "scalar"), (q(1, 2), 7))],
+                ((S, "positions", E, "flag"), (q(1, 2, 3, 4), q(3, 0), q(5, 6), False)),
+                ((S, "positions", E, "flag"), (array("i", [1, 2, 3, 4]), q(3, 3), array("i", [5, 6]), True))],
+        "fill": [(("free_tc", "scalar"), (f32(3), 1.5)), (("any_tc", "scalar"), (q(1, 2), 7)),
+                 (("any_tc", "scalar"), (array("b", [1, 2]), -7)), (("any_tc", "scalar"), (array("h", [1]), 300)),
+                 (("any_tc", "scalar"), (array("i", [1, 2, 3]), 70000))],
         "unary": [(("op", E, E), (P.TANH, f32(4), f32(4))), (("op", E, E), (P.NEG, q(1, -2), q(0, 0)))],
         "unary_backward": [(("op", E, F, E, E), (P.LOG, f32(3), array("f"), f32(3), f32(3))),
                            (("op", F, E, E, E), (P.SIGMOID, array("f"), f32(3), f32(3), f32(3)))],
@@ -187,15 +195,18 @@ class FalseBool:
 
 def other_typecodes(buf: array) -> list[array]:
     """Zero buffers of the same length in every other supported typecode."""
-    return [array(tc, [0] * len(buf)) for tc in "fdqB" if tc != buf.typecode]
+    return [array(tc, [0] * len(buf)) for tc in "fdqBihb" if tc != buf.typecode]
 
 
 def bad_replacements(kind: str, value, others: tuple) -> list:
     """Values for one argument of kind ``kind`` that make the call invalid."""
     not_numbers = [None, "1", [1], 1j]
-    if kind in ("exact", "storage", "free", "free_tc", "cond", "positions", "target"):
-        bad = [None, value.tolist(), bytes(len(value)), "abc", 3, array("i", [0] * len(value)), array("b")]
-        if kind not in ("free", "free_tc"):
+    if kind in ("exact", "storage", "free", "free_tc", "any_tc", "cond", "positions", "target"):
+        # any_tc: a buffer of any storage typecode, the narrow integers' 'i', 'h', 'b' included
+        bad = [None, value.tolist(), bytes(len(value)), "abc", 3, array("I", [0] * len(value)), array("l")]
+        if kind in ("free", "free_tc"):
+            bad += [array("i", [0] * len(value)), array("b")]
+        if kind not in ("free", "free_tc", "any_tc"):
             bad += [value[:-1]] if len(value) else []
             bad += other_typecodes(value)
         if kind in ("exact", "positions", "target"):
@@ -217,7 +228,10 @@ def bad_replacements(kind: str, value, others: tuple) -> list:
         return [None, "1", [1.0], 1j]
     if kind == "scalar":
         buffers = [o for o in others if isinstance(o, array)]
-        return [None, "1", [1], 1j] + ([1.5, TOO_BIG] if buffers[0].typecode in "qB" else [])
+        narrow = {"b": 128, "h": 2**15, "i": 2**31, "B": 256}.get(buffers[0].typecode)
+        return [None, "1", [1], 1j] + ([1.5, TOO_BIG] if buffers[0].typecode in "qBihb" else []) + (
+            [narrow, -narrow - 1] if narrow else []
+        )
     if kind == "flag":
         return [FalseBool()]
     if kind in ("shape", "strides", "strides_unbounded"):

@@ -54,6 +54,8 @@ def values(rng: random.Random, tc: str, n: int, special: float = 0.05) -> array:
         return array(tc, floats(rng, n, special))
     if tc == "q":
         return array("q", [rng.randint(-20, 20) for _ in range(n)])
+    if tc in "ihb":  # the narrow integer storages, which only the layout kernels see (small: sums fit in int8)
+        return array(tc, [rng.randint(-4, 4) for _ in range(n)])
     return array("B", [rng.randint(0, 1) for _ in range(n)])
 
 
@@ -107,37 +109,37 @@ def case_strided_positions(rng):
 
 
 def case_gather(rng):
-    tc = rng.choice("fdqB")
+    tc = rng.choice("fdqBihb")
     shape = random_shape(rng)
     strides, offset, length = random_view(rng, shape)
     return values(rng, tc, length), shape, strides, offset, zeros(tc, prod(shape))
 
 
 def case_scatter(rng):
-    tc = rng.choice("fdqB")
+    tc = rng.choice("fdqBihb")
     shape = random_shape(rng)
     strides, offset, length = random_view(rng, shape)
     return values(rng, tc, length), shape, strides, offset, values(rng, tc, prod(shape))
 
 
 def case_take(rng):
-    tc = rng.choice("fdqB")
+    tc = rng.choice("fdqBihb")
     src = values(rng, tc, rng.randint(1, 12))
     positions = array("q", [rng.randrange(len(src)) for _ in range(rng.randint(0, 15))])
     return src, positions, zeros(tc, len(positions))
 
 
 def case_put(rng):
-    tc = rng.choice("fdq")
+    tc = rng.choice("fdqihb")
     dst = values(rng, tc, rng.randint(1, 12))
     positions = array("q", [rng.randrange(len(dst)) for _ in range(rng.randint(0, 15))])
     return dst, positions, values(rng, tc, len(positions)), rng.random() < 0.5
 
 
 def case_fill(rng):
-    tc = rng.choice("fdqB")
-    value = {"f": rng.uniform(-5, 5), "d": rng.choice(SPECIALS + [rng.uniform(-5, 5)]), "q": rng.randint(-9, 9)}.get(
-        tc, rng.randint(0, 1)
+    tc = rng.choice("fdqBihb")
+    value = {"f": rng.uniform(-5, 5), "d": rng.choice(SPECIALS + [rng.uniform(-5, 5)])}.get(
+        tc, rng.randint(0, 1) if tc == "B" else rng.randint(-9, 9)
     )
     return zeros(tc, rng.randint(0, 9)), value
 
@@ -429,7 +431,7 @@ def case_rnn_backward(rng):
 
 
 def case_gather_rows(rng):
-    tc, width = rng.choice("fdqB"), rng.randint(0, 4)
+    tc, width = rng.choice("fdqBihb"), rng.randint(0, 4)
     rows = rng.randint(1, 6)
     indices = array("q", [rng.randrange(rows) for _ in range(rng.randint(0, 8))])
     return values(rng, tc, rows * width), width, indices, zeros(tc, len(indices) * width)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import scalar_type_name
+from minigrad._dtype import kernel_dtype, scalar_type_name
 from minigrad._functions.pointwise import binary_values, cast
 from minigrad._functions.views import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
@@ -17,9 +17,10 @@ from minigrad.autograd.function import Function
 
 def _matmul_values(a: Tensor, b: Tensor, batch: int, m: int, k: int, n: int, shape: tuple) -> Tensor:
     """batch products (m, k) @ (k, n) of the row-major values of a and b, as a tensor of ``shape``; no graph."""
-    out = new_buffer(a.dtype, batch * m * n)
-    K.matmul(a._values(), b._values(), batch, m, k, n, out)
-    return Tensor._make(out, shape, a.dtype)
+    wide = kernel_dtype(a.dtype)  # narrow integers multiply in int64 and wrap back
+    out = new_buffer(wide, batch * m * n)
+    K.matmul(cast(a, wide)._values(), cast(b, wide)._values(), batch, m, k, n, out)
+    return cast(Tensor._make(out, shape, wide), a.dtype)
 
 
 def _check_dtypes(a: Tensor, b: Tensor) -> None:
@@ -28,7 +29,10 @@ def _check_dtypes(a: Tensor, b: Tensor) -> None:
 
 
 def _c_name(t: Tensor) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "bool": "bool"}[t.dtype.name]
+    return {
+        "float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+        "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+    }[t.dtype.name]  # fmt: skip
 
 
 def _check_product(a: Tensor, b: Tensor, first: str) -> None:

@@ -13,7 +13,18 @@ from math import prod
 from typing import Any
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import bool_, dtype, float32, result_type
+from minigrad._dtype import (
+    NARROW_INTS,
+    bool_,
+    dtype,
+    float32,
+    int32,
+    int64,
+    kernel_dtype,
+    promote_types,
+    result_type,
+    wrap_int,
+)
 from minigrad._shape import broadcast_shapes, broadcast_strides
 from minigrad._tensor import Tensor, new_buffer, scalar_tensor, zeros_for
 from minigrad.autograd.function import Function
@@ -25,31 +36,58 @@ _FLOAT32 = struct.Struct("f")
 
 
 def round_scalar(value: Number, dt: dtype) -> Number:
-    """A Python scalar as the computation dtype sees it (float32 scalars are rounded)."""
+    """A Python scalar as the computation dtype sees it (float32 scalars are rounded, integers
+    wrap into a narrow integer dtype's range: -1 is 255 to a uint8 tensor)."""
     if dt is float32:
         return _FLOAT32.unpack(_FLOAT32.pack(value))[0]
     if dt.is_floating_point:
         return float(value)
-    return int(value)
+    return wrap_int(int(value), dt) if dt in NARROW_INTS else int(value)
+
+
+_INT32_RANGE = (-2147483649.0, 2147483648.0)  # open bounds of the floats that truncate into int32
+_INT64_RANGE = (-9223372036854775808.0, 9223372036854775808.0)  # [low, high) for int64
+
+
+def float_to_int(v: float, dt: dtype) -> int:
+    """A float converted to an integer dtype as torch does on x86: truncated toward zero; NaN,
+    infinities and values out of range become the x86 "integer indefinite" (INT64_MIN for int64,
+    INT32_MIN for the narrower types, which first convert through int32 and then wrap: 300.0 is
+    44 as int8, 1e10 is 0)."""
+    if dt is int64:
+        return int(v) if _INT64_RANGE[0] <= v < _INT64_RANGE[1] else -(1 << 63)
+    t = int(v) if _INT32_RANGE[0] < v < _INT32_RANGE[1] else -(1 << 31)
+    return t if dt is int32 else wrap_int(t, dt)
 
 
 def cast(x: Tensor, dt: dtype) -> Tensor:
-    """x converted to dtype dt, without recording a graph (x itself when it already is dt)."""
+    """x converted to dtype dt, without recording a graph (x itself when it already is dt).
+
+    Narrowing integer casts wrap around, float to integer truncates (``float_to_int``)."""
     if x.dtype is dt:
         return x
     values = x._values()
+    src = x.dtype
     if dt is bool_:
         data = new_buffer(dt, len(values))
         data[:] = type(data)("B", [v != 0 for v in values])
-    elif dt.is_floating_point or not x.dtype.is_floating_point:
-        data = type(values)(dt.typecode, values)
+    elif dt.is_floating_point or (not src.is_floating_point and promote_types(src, dt) is dt):
+        data = type(values)(dt.typecode, values)  # exact: to a float, or to a wider integer
+    elif not src.is_floating_point:
+        data = type(values)(dt.typecode, [wrap_int(v, dt) for v in values])
     else:
-        data = type(values)(dt.typecode, [int(v) for v in values])
+        data = type(values)(dt.typecode, [float_to_int(v, dt) for v in values])
     return Tensor._make(data, x._shape, dt)
 
 
 def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> Tensor:
-    """Kernel ``op`` over a and b (tensors or one Python scalar) with broadcasting."""
+    """Kernel ``op`` over a and b (tensors or one Python scalar) with broadcasting.
+
+    Narrow integer dtypes compute in int64 and wrap back to ``out_dtype`` (uint8 200 + 100 = 44)."""
+    if compute in NARROW_INTS:
+        a = a if isinstance(a, Tensor) else round_scalar(a, compute)
+        b = b if isinstance(b, Tensor) else round_scalar(b, compute)
+        return cast(binary_values(op, a, b, int64, kernel_dtype(out_dtype)), out_dtype)
     if not isinstance(b, Tensor):
         x = cast(a, compute)
         out = new_buffer(out_dtype, x.numel())
@@ -214,10 +252,11 @@ class Neg(Function):
 def unary_values(op: int, x: Tensor) -> Tensor:
     """Kernel ``op`` on every element of x (ints are computed as float32, like torch)."""
     dt = x.dtype if x.dtype.is_floating_point or op in (K.NEG, K.ABS, K.RELU) else float32
-    x = cast(x, dt)
-    out = new_buffer(dt, x.numel())
+    wide = kernel_dtype(dt)  # narrow integers compute in int64 and wrap back: -(-128) is -128 in int8
+    x = cast(x, wide)
+    out = new_buffer(wide, x.numel())
     K.unary(op, x._values(), out)
-    return Tensor._make(out, x._shape, dt)
+    return cast(Tensor._make(out, x._shape, wide), dt)
 
 
 class _Unary(Function):
@@ -291,13 +330,14 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, low, high):
         dt = result_type([x] + [bound for bound in (low, high) if bound is not None])
-        x = cast(x, dt)
+        wide = kernel_dtype(dt)
+        x = cast(x, wide)
         ctx.save_for_backward(x)
         ctx.low = float("-inf") if low is None else round_scalar(low, dt)
         ctx.high = float("inf") if high is None else round_scalar(high, dt)
-        out = new_buffer(dt, x.numel())
+        out = new_buffer(wide, x.numel())
         K.clamp(x._values(), ctx.low, ctx.high, out)
-        return Tensor._make(out, x._shape, dt)
+        return cast(Tensor._make(out, x._shape, wide), dt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -313,10 +353,11 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         dt = result_type([a, b])
-        a = cast(a, dt) if isinstance(a, Tensor) else scalar_tensor(a, dt)
-        b = cast(b, dt) if isinstance(b, Tensor) else scalar_tensor(b, dt)
+        wide = kernel_dtype(dt)  # narrow integers select in int64
+        a = cast(a, wide) if isinstance(a, Tensor) else scalar_tensor(round_scalar(a, dt), wide)
+        b = cast(b, wide) if isinstance(b, Tensor) else scalar_tensor(round_scalar(b, dt), wide)
         shape = broadcast_shapes(broadcast_shapes(cond._shape, a._shape), b._shape)
-        out = new_buffer(dt, prod(shape))
+        out = new_buffer(wide, prod(shape))
         K.where(
             cond._storage.data, broadcast_strides(cond._shape, cond._strides, shape), cond._offset,
             a._storage.data, broadcast_strides(a._shape, a._strides, shape), a._offset,
@@ -324,7 +365,7 @@ class Where(Function):
             shape, out,
         )  # fmt: skip
         ctx.save_for_backward(cond)
-        return Tensor._make(out, shape, dt)
+        return cast(Tensor._make(out, shape, wide), dt)
 
     @staticmethod
     def backward(ctx, grad):
@@ -353,6 +394,8 @@ class Fill(Function):
     @staticmethod
     def forward(ctx, x, value):
         value = value if x.dtype.is_floating_point else (bool(value) if x.dtype is bool_ else int(value))
+        if x.dtype in NARROW_INTS and wrap_int(value, x.dtype) != value:
+            raise RuntimeError(f"value cannot be converted to type {x.dtype.name}_t without overflow")
         return Tensor._make(type(x._storage.data)(x.dtype.typecode, [value]) * x.numel(), x._shape, x.dtype)
 
     @staticmethod
@@ -378,12 +421,17 @@ class Copy(Function):
 # -- the functional API --------------------------------------------------------------------------
 
 
+def _scaled(b: Any, alpha: Number) -> Any:
+    """alpha * b for add/sub's ``alpha`` (a number times a number stays a number)."""
+    return b if alpha == 1 else (mul(b, alpha) if isinstance(b, Tensor) else b * alpha)
+
+
 def add(a: Any, b: Any, alpha: Number = 1) -> Tensor:
-    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
+    return Add.apply(a, _scaled(b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: Number = 1) -> Tensor:
-    b = b if alpha == 1 else mul(b, alpha)
+    b = _scaled(b, alpha)
     if _is_bool(a) or _is_bool(b):
         _refuse_bool("sub", a, b)
     return Sub.apply(a, b)

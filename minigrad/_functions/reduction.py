@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import float32, int64
+from minigrad._dtype import dtype, float32, int64, kernel_dtype, scalar_type_name
 from minigrad._functions.pointwise import cast
 from minigrad._functions.views import expanded, reshaped
 from minigrad._shape import normalize_dim
 from minigrad._tensor import Tensor, new_buffer, scalar_tensor
 from minigrad.autograd.function import Function
+
+Dims = int | Sequence[int] | None
 
 
 def split_at(shape: tuple, dim: int) -> tuple[int, int, int]:
@@ -97,15 +99,16 @@ class MaxDim(Function):
     def forward(ctx, x, dim, keepdim, op):
         shape = x._shape or (1,)
         outer, n, inner = split_at(shape, dim)
-        values = new_buffer(x.dtype, outer * inner)
+        wide = kernel_dtype(x.dtype)
+        values = new_buffer(wide, outer * inner)
         indices = new_buffer(int64, outer * inner)
-        K.arg_reduce_dim(op, x._values(), outer, n, inner, values, indices)
+        K.arg_reduce_dim(op, cast(x, wide)._values(), outer, n, inner, values, indices)
         out_shape = _reduced_shape(x._shape, (dim,), keepdim)
         ctx.input_shape, ctx.dim, ctx.kept_shape = x._shape, dim, _reduced_shape(x._shape, (dim,), True)
         index = Tensor._make(indices, out_shape, int64)
         ctx.save_for_backward(index)
         ctx.mark_non_differentiable(index)
-        return Tensor._make(values, out_shape, x.dtype), index
+        return cast(Tensor._make(values, out_shape, wide), x.dtype), index
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
@@ -126,9 +129,10 @@ class MaxAll(Function):
 
     @staticmethod
     def forward(ctx, x, op):
-        out = new_buffer(x.dtype, 1)
-        K.reduce_dim(op, x._values(), 1, x.numel(), 1, out)
-        y = Tensor._make(out, (), x.dtype)
+        wide = kernel_dtype(x.dtype)
+        out = new_buffer(wide, 1)
+        K.reduce_dim(op, cast(x, wide)._values(), 1, x.numel(), 1, out)
+        y = cast(Tensor._make(out, (), wide), x.dtype)
         ctx.save_for_backward(x, y)
         return y
 
@@ -167,16 +171,23 @@ class LogSumExp(Function):
 # -- the functional API --------------------------------------------------------------------------
 
 
-def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def sum(x: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+    """The sum over dims; ``dtype`` converts x first (integers and bools otherwise sum as int64)."""
+    if dtype is not None:
+        x = x.to(dtype)
+        if not dtype.is_floating_point and dtype is not int64:  # the sum stays in the asked dtype
+            return Sum.apply(x, _dims(x, dim), keepdim).to(dtype)
     return Sum.apply(x, _dims(x, dim), keepdim)
 
 
-def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+def mean(x: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
+    if dtype is not None:
+        x = x.to(dtype)
     dims = _dims(x, dim)
     if not x.dtype.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {x.dtype.name.capitalize().replace('Int64', 'Long')}"
+            f"complex dtype. Got: {scalar_type_name(x.dtype)}"
         )
     return Mean.apply(x, dims, keepdim)
 
@@ -236,7 +247,16 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, K.MIN)
 
 
-def logsumexp(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+def logsumexp(x: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+    """log sum exp over one dim, or several (moved to the end and flattened into one)."""
+    if isinstance(dim, (tuple, list)):
+        dims = _dims(x, dim)
+        if len(dims) == 1:
+            return LogSumExp.apply(x, dims[0], keepdim)
+        rest = [d for d in range(x.dim()) if d not in dims]
+        kept = tuple([x._shape[d] for d in rest])
+        y = LogSumExp.apply(x.permute(*rest, *dims).reshape(*kept, -1), len(rest), False)
+        return y.reshape(_reduced_shape(x._shape, dims, True)) if keepdim else y
     return LogSumExp.apply(x, normalize_dim(dim, len(x._shape)), keepdim)
 
 

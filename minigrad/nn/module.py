@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from minigrad import _device
 from minigrad._dtype import dtype as _dtype
 from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import no_grad
@@ -299,12 +300,15 @@ class Module:
     # -- dtype conversion ---------------------------------------------------------------------------
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """``to(dtype)`` converts floating-point parameters and buffers; devices other than
-        'cpu' do not exist here, so device arguments are accepted and ignored."""
+        """``to(dtype)`` converts floating-point parameters and buffers; a device argument must
+        be the CPU (moving to 'cuda' raises torch's error on a machine without CUDA)."""
         target = kwargs.get("dtype")
         for arg in args:
             if isinstance(arg, _dtype):
                 target = arg
+            elif isinstance(arg, (str, int, _device.device)) and not isinstance(arg, bool):
+                _device.check_device(arg)  # 'cuda' raises torch's error: there is only the CPU
+        _device.check_device(kwargs.get("device"))
         if target is not None:
             if not target.is_floating_point:
                 raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={target}")
@@ -323,6 +327,9 @@ class Module:
 
     def cpu(self) -> Module:
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def _convert(self, target: _dtype) -> Module:
         """Convert floating-point parameters and buffers in place (the objects stay the same,

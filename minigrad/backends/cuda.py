@@ -1,0 +1,5 @@
+"""torch.backends.cuda on a CPU build: not built."""
+
+
+def is_built() -> bool:
+    return False
