@@ -19,8 +19,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minigrad"
 LAYERS = [  # (layer, module prefixes), bottom first: as ARCHITECTURE.md's table
     ("kernels", ["minigrad._kernels"]),
     ("backend", ["minigrad._backend"]),
-    ("basics", ["minigrad._dtype", "minigrad._device", "minigrad._shape", "minigrad.random", "minigrad._printing", "minigrad._atomic",
-                "minigrad._safetensors"]),  # fmt: skip
+    ("basics", ["minigrad._dtype", "minigrad._device", "minigrad._shape", "minigrad.random", "minigrad._printing",
+                "minigrad._atomic", "minigrad._safetensors"]),  # fmt: skip
     ("autograd", ["minigrad.autograd"]),
     ("tensor", ["minigrad._tensor"]),
     ("operations", ["minigrad._functions", "minigrad._creation"]),
