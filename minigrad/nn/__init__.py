@@ -11,6 +11,38 @@ from minigrad.nn.parameter import Parameter
 from minigrad.nn.rnn import LSTM, LSTMCell
 from minigrad.nn.sparse import Embedding
 
+# -- layers, activations and losses of issue 14 ---------------------------------------------------
+# isort: split
+from minigrad.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+)  # fmt: skip
+from minigrad.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    SmoothL1Loss,
+)  # fmt: skip
+
 __all__ = [
     "CrossEntropyLoss",
     "Dropout",
@@ -32,4 +64,8 @@ __all__ = [
     "functional",
     "init",
     "utils",
-]
+    # issue 14
+    "BCELoss", "BCEWithLogitsLoss", "CELU", "CosineEmbeddingLoss", "ELU", "GELU", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss", "LeakyReLU", "LogSigmoid", "MSELoss", "MarginRankingLoss",
+    "Mish", "ReLU6", "SELU", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Softsign", "Tanhshrink",
+]  # fmt: skip

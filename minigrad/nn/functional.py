@@ -222,3 +222,36 @@ def _soft_target_loss(
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / (logp.numel() // classes)
+
+
+# -- more layers, activations and losses (torch's F names; the code lives in the modules below) ---
+
+from minigrad.nn._functional_activations import (  # noqa: E402, F401 - they use the helpers above
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+    tanhshrink,
+)
+from minigrad.nn._functional_losses import (  # noqa: E402, F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
