@@ -24,6 +24,7 @@ _SQRT1_2 = 0.70710678118654752440  # M_SQRT1_2
 _GELU_PDF = 2.0 / math.sqrt(math.pi) * _SQRT1_2 * 0.5  # M_2_SQRTPI * M_SQRT1_2 * 0.5
 _GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5  # M_SQRT2 * M_2_SQRTPI * 0.5
 _GELU_KAPPA = 0.044715
+_ONE_SIXTH_F = 0.1666666716337204  # 1.0f / 6.0f
 
 
 def exp(x: float) -> float:
@@ -91,6 +92,8 @@ class Gelu(_Elementwise):
 
     @staticmethod
     def value(x):
+        if x in (math.inf, -math.inf):
+            return math.nan  # torch's vectorised erf gives nan at +-inf
         return x * 0.5 * (1.0 + math.erf(x * _SQRT1_2))
 
     @staticmethod
@@ -233,7 +236,8 @@ class Silu(_Elementwise):
 
 
 class Hardsigmoid(_Elementwise):
-    """y = min(max(x + 3, 0), 6) / 6;  dy/dx = 1/6 for -3 < x < 3, else 0."""
+    """y = min(max(x + 3, 0), 6) / 6;  dy/dx = 1/6 for -3 < x < 3, else 0. (torch's backward
+    multiplies by 1/6 rounded to float32, in float64 too.)"""
 
     name = "hardsigmoid_cpu"
 
@@ -243,11 +247,11 @@ class Hardsigmoid(_Elementwise):
 
     @staticmethod
     def derivative(x, grad):
-        return grad / 6.0 if -3.0 < x < 3.0 else 0.0
+        return grad * _ONE_SIXTH_F if -3.0 < x < 3.0 else 0.0
 
 
 class Hardswish(_Elementwise):
-    """y = x min(max(x + 3, 0), 6) / 6;  dy/dx = 0 below -3, x/3 + 1/2 up to 3, 1 above."""
+    """y = x min(max(x + 3, 0), 6) / 6;  dy/dx = 0 up to -3, x/3 + 1/2 below 3, 1 from 3 on."""
 
     name = "hardswish_cpu"
 
@@ -257,9 +261,9 @@ class Hardswish(_Elementwise):
 
     @staticmethod
     def derivative(x, grad):
-        if x < -3.0:
+        if x <= -3.0:
             return 0.0
-        return grad * (x / 3.0 + 0.5) if x <= 3.0 else grad
+        return grad * (x / 3.0 + 0.5) if x < 3.0 else grad
 
 
 class Log1p(_Elementwise):
