@@ -31,6 +31,11 @@ from minigrad.nn.activation import (
     Softsign,
     Tanhshrink,
 )  # fmt: skip
+from minigrad.nn.container import ModuleDict, ParameterDict, ParameterList
+from minigrad.nn.conv import Conv1d
+from minigrad.nn.distance import CosineSimilarity, PairwiseDistance
+from minigrad.nn.flatten import Flatten, Unflatten
+from minigrad.nn.linear import Bilinear
 from minigrad.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -42,6 +47,8 @@ from minigrad.nn.loss import (
     MSELoss,
     SmoothL1Loss,
 )  # fmt: skip
+from minigrad.nn.normalization import LayerNorm
+from minigrad.nn.pooling import AvgPool1d, MaxPool1d
 
 __all__ = [
     "CrossEntropyLoss",
@@ -68,4 +75,6 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CELU", "CosineEmbeddingLoss", "ELU", "GELU", "Hardsigmoid", "Hardswish",
     "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss", "LeakyReLU", "LogSigmoid", "MSELoss", "MarginRankingLoss",
     "Mish", "ReLU6", "SELU", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Softsign", "Tanhshrink",
+    "AvgPool1d", "Bilinear", "Conv1d", "CosineSimilarity", "Flatten", "LayerNorm", "MaxPool1d", "ModuleDict",
+    "PairwiseDistance", "ParameterDict", "ParameterList", "Unflatten",
 ]  # fmt: skip

@@ -244,6 +244,18 @@ from minigrad.nn._functional_activations import (  # noqa: E402, F401 - they use
     softsign,
     tanhshrink,
 )
+from minigrad.nn._functional_layers import (  # noqa: E402, F401
+    avg_pool1d,
+    bilinear,
+    conv1d,
+    cosine_similarity,
+    layer_norm,
+    max_pool1d,
+    normalize,
+    one_hot,
+    pad,
+    pairwise_distance,
+)
 from minigrad.nn._functional_losses import (  # noqa: E402, F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
