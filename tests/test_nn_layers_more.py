@@ -355,3 +355,94 @@ def test_parameter_dict():
     ordered = nn.ParameterDict(p)
     assert list(ordered) == ["b", "c"]
     assert p.get("zz", 7) == 7
+
+
+# -- Embedding(max_norm) and EmbeddingBag ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_norm, norm_type", [(1.0, 2.0), (0.5, 1.0), (1.2, 3.0)])
+def test_embedding_max_norm_renormalises_picked_rows_in_place(max_norm, norm_type):
+    torch.manual_seed(1)
+    t_mod = torch.nn.Embedding(6, 3, max_norm=max_norm, norm_type=norm_type)
+    mg.manual_seed(1)
+    m_mod = nn.Embedding(6, 3, max_norm=max_norm, norm_type=norm_type)
+    assert repr(m_mod) == repr(t_mod)
+    _same_init(t_mod, m_mod)
+    idx = [[0, 2, 2], [5, 0, 1]]
+    before = t_mod.weight.tolist()
+    t_out, m_out = t_mod(torch.tensor(idx)), m_mod(mg.tensor(idx))
+    # (bit-equal for the 2-norm; other norms sum in another order than torch's float32 loop)
+    exact = {"rtol": 0, "atol": 0} if norm_type == 2.0 else {"rtol": 2e-7, "atol": 0}
+    torch.testing.assert_close(torch.tensor(m_out.tolist()), t_out.detach(), **exact)
+    torch.testing.assert_close(torch.tensor(m_mod.weight.tolist()), t_mod.weight.detach(), **exact)
+    changed = [i for i in range(6) if t_mod.weight[i].tolist() != before[i]]
+    assert changed == [i for i in (0, 1, 2, 5) if torch.tensor(before[i]).norm(norm_type) > max_norm]
+    (t_out * torch.arange(18.0).reshape(2, 3, 3)).sum().backward()
+    (m_out * mg.arange(18.0).reshape(2, 3, 3)).sum().backward()
+    assert m_mod.weight.grad.tolist() == t_mod.weight.grad.tolist()
+
+
+BAG_CASES = [
+    ({"mode": "sum"}, "1d", False),
+    ({"mode": "mean"}, "1d", False),
+    ({"mode": "max"}, "1d", False),
+    ({"mode": "sum"}, "1d", True),
+    ({"mode": "mean", "padding_idx": 2}, "1d", False),
+    ({"mode": "sum", "include_last_offset": True}, "1d", False),
+    ({"mode": "mean"}, "2d", False),
+    ({"mode": "max", "padding_idx": 0}, "2d", False),
+    ({"mode": "sum"}, "2d", True),
+    ({"mode": "mean", "max_norm": 1.0}, "1d", False),
+]
+
+
+@pytest.mark.parametrize("kwargs, kind, weighted", BAG_CASES)
+def test_embedding_bag(kwargs, kind, weighted):
+    torch.manual_seed(2)
+    t_mod = torch.nn.EmbeddingBag(7, 3, **kwargs)
+    mg.manual_seed(2)
+    m_mod = nn.EmbeddingBag(7, 3, **kwargs)
+    assert repr(m_mod) == repr(t_mod)
+    _same_init(t_mod, m_mod)
+    if kind == "1d":
+        idx, offsets = [1, 2, 4, 5, 4, 3, 2, 6], [0, 2, 2, 5]  # the second bag is empty
+        t_args, m_args = [torch.tensor(idx), torch.tensor(offsets)], [mg.tensor(idx), mg.tensor(offsets)]
+    else:
+        idx = [[1, 2, 0], [4, 0, 0], [6, 6, 3]]
+        t_args, m_args, offsets = [torch.tensor(idx), None], [mg.tensor(idx), None], None
+    n = 8 if kind == "1d" else 9
+    psw = [0.5 + 0.25 * i for i in range(n)]
+    t_w = torch.tensor(psw, requires_grad=True) if weighted else None
+    m_w = mg.tensor(psw, requires_grad=True) if weighted else None
+    if weighted and kind == "2d":
+        t_w, m_w = torch.tensor(psw).reshape(3, 3).requires_grad_(), mg.tensor(psw).reshape(3, 3).requires_grad_()
+    t_out, m_out = t_mod(*t_args, per_sample_weights=t_w), m_mod(*m_args, per_sample_weights=m_w)
+    torch.testing.assert_close(torch.tensor(m_out.tolist()), t_out.detach(), rtol=1e-6, atol=1e-6)
+    scale = torch.arange(float(t_out.numel())).reshape(t_out.shape)
+    (t_out * scale).sum().backward()
+    (m_out * mg.tensor(scale.tolist())).sum().backward()
+    torch.testing.assert_close(torch.tensor(m_mod.weight.grad.tolist()), t_mod.weight.grad, rtol=1e-6, atol=1e-6)
+    if weighted:
+        torch.testing.assert_close(torch.tensor(m_w.grad.tolist()), t_w.grad, rtol=1e-6, atol=1e-6)
+
+
+def test_embedding_bag_errors():
+    w_t, w_m = torch.ones(5, 2), mg.ones(5, 2)
+    cases = [
+        ((torch.tensor([[1, 2]]), torch.tensor([0])), (mg.tensor([[1, 2]]), mg.tensor([0])), {}),
+        ((torch.tensor([1, 2]), None), (mg.tensor([1, 2]), None), {}),
+        ((torch.tensor([1, 2]), torch.tensor([[0]])), (mg.tensor([1, 2]), mg.tensor([[0]])), {}),
+        ((torch.tensor([[[1]]]), None), (mg.tensor([[[1]]]), None), {}),
+        ((torch.tensor([1, 2]), torch.tensor([0])), (mg.tensor([1, 2]), mg.tensor([0])), {"mode": "min"}),
+        ((torch.tensor([1, 2]), torch.tensor([0])), (mg.tensor([1, 2]), mg.tensor([0])),
+         {"per_sample_weights": "w"}),
+    ]  # fmt: skip
+    for t_args, m_args, kwargs in cases:
+        t_kwargs, m_kwargs = dict(kwargs), dict(kwargs)
+        if "per_sample_weights" in kwargs:
+            t_kwargs["per_sample_weights"], m_kwargs["per_sample_weights"] = torch.ones(2), mg.ones(2)
+        check_raises(
+            lambda t_args=t_args, t_kwargs=t_kwargs: TF.embedding_bag(t_args[0], w_t, t_args[1], **t_kwargs),
+            lambda m_args=m_args, m_kwargs=m_kwargs: F.embedding_bag(m_args[0], w_m, m_args[1], **m_kwargs),
+        )
+    check_raises(lambda: torch.nn.EmbeddingBag(3, 2, padding_idx=3), lambda: nn.EmbeddingBag(3, 2, padding_idx=3))

@@ -49,6 +49,7 @@ from minigrad.nn.loss import (
 )  # fmt: skip
 from minigrad.nn.normalization import LayerNorm
 from minigrad.nn.pooling import AvgPool1d, MaxPool1d
+from minigrad.nn.sparse import EmbeddingBag
 
 __all__ = [
     "CrossEntropyLoss",
@@ -76,5 +77,5 @@ __all__ = [
     "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss", "LeakyReLU", "LogSigmoid", "MSELoss", "MarginRankingLoss",
     "Mish", "ReLU6", "SELU", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Softsign", "Tanhshrink",
     "AvgPool1d", "Bilinear", "Conv1d", "CosineSimilarity", "Flatten", "LayerNorm", "MaxPool1d", "ModuleDict",
-    "PairwiseDistance", "ParameterDict", "ParameterList", "Unflatten",
+    "PairwiseDistance", "ParameterDict", "ParameterList", "Unflatten", "EmbeddingBag",
 ]  # fmt: skip

@@ -355,3 +355,99 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     if bias is not None:
         out = out + bias
     return out.reshape(*lead, out_features)
+
+
+# -- embeddings -----------------------------------------------------------------------------------------
+
+
+def embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> Tensor:
+    """Scale each row of ``weight`` that ``input`` picks, in place and unrecorded, to a norm of at
+    most max_norm: row *= max_norm / (norm + 1e-7) where norm > max_norm."""
+    with no_grad():
+        for i in sorted(set(input.reshape(-1).tolist())):
+            row = weight[i]
+            norm = _distance.norm_values(row, norm_type, (0,), False).item()
+            if norm > max_norm:
+                row.mul_(max_norm / (norm + 1e-7))
+    return weight
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sum, mean or max of the rows of ``weight`` picked by each bag of indices: the rows of
+    a 2-D ``input``, or the runs of a 1-D ``input`` that start at ``offsets``. Indices equal to
+    ``padding_idx`` are left out (and not counted by 'mean'); an empty bag gives zeros.
+    ``per_sample_weights`` scales each picked row ('sum' only)."""
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {offsets.type()}"
+            )
+        starts = list(range(0, input.numel(), input.shape[1])) if input.shape[1] else [0] * input.shape[0]
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = offsets.tolist()
+        if include_last_offset:
+            starts = starts[:-1]
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
+            f"(got mode='{mode}'). Please open a feature request on the Pytorch GitHub."
+        )
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("minigrad's embedding_bag does not support scale_grad_by_freq or sparse")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    if max_norm is not None:
+        embedding_renorm_(weight, input, max_norm, norm_type)
+    indices = input.tolist()
+    ends = starts[1:] + [len(indices)]
+    if include_last_offset and input.dim() == 1:
+        ends = offsets.tolist()[1:]
+    rows = _embedding(input, weight)
+    bags = []
+    for start, end in zip(starts, ends):
+        kept = [i for i in range(start, end) if indices[i] != padding_idx]
+        if not kept:
+            bags.append(_creation.zeros(weight.shape[1], dtype=weight.dtype))
+            continue
+        picked = rows.index_select(0, _creation.tensor(kept, dtype=int64))
+        if per_sample_weights is not None:
+            picked = picked * per_sample_weights.index_select(0, _creation.tensor(kept, dtype=int64)).unsqueeze(1)
+        if mode == "max":
+            bags.append(picked.max(0)[0])
+        elif mode == "mean":
+            bags.append(picked.sum(0) / len(kept))
+        else:
+            bags.append(picked.sum(0))
+    if not bags:
+        return _creation.zeros(0, weight.shape[1], dtype=weight.dtype)
+    return stack(bags, 0)
+
+
+def _embedding(input: Tensor, weight: Tensor) -> Tensor:
+    from minigrad._functions.nn import embedding
+
+    return embedding(input, weight)

@@ -90,15 +90,21 @@ def embedding(
 ) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input`` (any shape): out[..., :] = weight[input[...], :].
 
-    The ``padding_idx`` row receives no gradient. (``max_norm``, ``scale_grad_by_freq`` and
-    ``sparse`` are torch options minigrad does not implement.)
+    The ``padding_idx`` row receives no gradient. With ``max_norm``, the rows that ``input`` picks
+    are first renormalised in place (without recording) to a ``norm_type`` norm of at most
+    ``max_norm``, as torch's ``embedding_renorm_``. (``scale_grad_by_freq`` and ``sparse`` are
+    torch options minigrad does not implement.)
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("minigrad's embedding does not support max_norm, scale_grad_by_freq or sparse")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("minigrad's embedding does not support scale_grad_by_freq or sparse")
     if padding_idx is not None:
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
+    if max_norm is not None:
+        from minigrad.nn._functional_layers import embedding_renorm_
+
+        embedding_renorm_(weight, input, max_norm, norm_type)
     return _nn.embedding(input, weight, padding_idx)
 
 
@@ -249,6 +255,7 @@ from minigrad.nn._functional_layers import (  # noqa: E402, F401
     bilinear,
     conv1d,
     cosine_similarity,
+    embedding_bag,
     layer_norm,
     max_pool1d,
     normalize,
