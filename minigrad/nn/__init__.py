@@ -31,6 +31,7 @@ from minigrad.nn.activation import (
     Softsign,
     Tanhshrink,
 )  # fmt: skip
+from minigrad.nn.attention import MultiheadAttention
 from minigrad.nn.container import ModuleDict, ParameterDict, ParameterList
 from minigrad.nn.conv import Conv1d
 from minigrad.nn.distance import CosineSimilarity, PairwiseDistance
@@ -78,4 +79,5 @@ __all__ = [
     "Mish", "ReLU6", "SELU", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Softsign", "Tanhshrink",
     "AvgPool1d", "Bilinear", "Conv1d", "CosineSimilarity", "Flatten", "LayerNorm", "MaxPool1d", "ModuleDict",
     "PairwiseDistance", "ParameterDict", "ParameterList", "Unflatten", "EmbeddingBag",
+    "MultiheadAttention",
 ]  # fmt: skip

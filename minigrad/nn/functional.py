@@ -250,6 +250,11 @@ from minigrad.nn._functional_activations import (  # noqa: E402, F401 - they use
     softsign,
     tanhshrink,
 )
+from minigrad.nn._functional_attention import (  # noqa: E402, F401
+    _canonical_mask,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from minigrad.nn._functional_layers import (  # noqa: E402, F401
     avg_pool1d,
     bilinear,
