@@ -1,18 +1,18 @@
 """The binary cross entropy losses, with torch's clamped logarithms and torch's backward formulas
-(``aten/src/ATen/native/Loss.cpp``, ``tools/autograd/derivatives.yaml``).
+(``aten/src/ATen/native/Loss.cpp``, ``tools/autograd/derivatives.yaml``), reduction included: as
+in torch, the backward of 'mean' divides the finished gradient by the element count.
 
-Both return the unreduced, weighted loss of every element; ``nn.functional`` reduces it. Their
-operands arrive expanded to one shape.
+Operands arrive expanded to one shape. Forward and backward are tensor operations in torch's
+order (so float32 rounds as in torch); the logarithms are mapped, correctly rounded.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 
-from minigrad._functions.activation import LogSigmoid, log1p
+from minigrad._functions.activation import LogSigmoid, log1p, map_values
 from minigrad.autograd.function import Function
-from minigrad.tensor import Tensor, new_buffer
+from minigrad.tensor import Tensor
 
 _EPSILON = 1e-12  # the floor of x (1 - x) in the BCE gradient
 
@@ -21,50 +21,47 @@ def _log(x: float) -> float:
     return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
 
 
-def _clamped_logs(x: float) -> tuple[float, float]:
-    """(max(log(x), -100), max(log(1 - x), -100)), as torch clamps them."""
-    return max(_log(x), -100.0), max(log1p(-x), -100.0)
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-def _logit(x: float) -> float:
-    """log(x / (1 - x)): -inf at 0, inf at 1."""
-    return _log(x / (1.0 - x)) if x != 1.0 else math.inf
+def _finish(grad: Tensor, weight: Tensor | None, reduction: str, count: int) -> Tensor:
+    """The weighting and the 'mean' division that torch applies last."""
+    if weight is not None:
+        grad = grad * weight
+    return grad / count if reduction == "mean" else grad
 
 
 class BinaryCrossEntropy(Function):
-    """loss = -w (t max(log x, -100) + (1 - t) max(log(1 - x), -100));
-    dloss/dx = w (x - t) / max(x (1 - x), 1e-12),  dloss/dt = -w logit(x) = -w log(x / (1 - x)) (unclamped)."""
+    """loss = w ((t - 1) max(log(1 - x), -100) - t max(log x, -100));
+    dloss/dx = w (x - t) / max((1 - x) x, 1e-12),  dloss/dt = -w logit(x) = -w log(x / (1 - x))."""
 
     @staticmethod
-    def forward(ctx, x, target, weight):
-        xs, ts = x._values(), target._values()
-        for v in xs:
+    def forward(ctx, x, target, weight, reduction):
+        for v in x._values():
             if not 0.0 <= v <= 1.0:
                 raise RuntimeError("all elements of input should be between 0 and 1")
-        for v in ts:
+        for v in target._values():
             if not 0.0 <= v <= 1.0:
                 raise RuntimeError("all elements of target should be between 0 and 1")
-        logs = [_clamped_logs(v) for v in xs]
-        losses = [(t - 1.0) * log_1mx - t * log_x for (log_x, log_1mx), t in zip(logs, ts)]
-        loss = _like(x, losses)
+        log_1mx = map_values(log1p, -x).clamp(min=-100.0)
+        log_x = map_values(_log, x).clamp(min=-100.0)
+        loss = (target - 1.0) * log_1mx - target * log_x
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, target, weight)
-        return loss
+        ctx.reduction = reduction
+        return _reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, target, weight = ctx.saved_tensors
-        _, needs_target, _ = ctx.needs_input_grad
-        if weight is not None:
-            grad = grad * weight
-        gs = grad._values()
-        xs, ts = x._values(), target._values()
-        dx = [g * (v - t) / max((1.0 - v) * v, _EPSILON) for g, v, t in zip(gs, xs, ts)]
+        _, needs_target, _, _ = ctx.needs_input_grad
+        dx = grad * (x - target) / ((1.0 - x) * x).clamp(min=_EPSILON)
         dt = None
         if needs_target:
-            dt = _like(grad, [-g * _logit(v) for g, v in zip(gs, xs)])
-        return _like(grad, dx), dt, None
+            dt = _finish(-map_values(_log, x / (1.0 - x)) * grad, weight, ctx.reduction, x.numel())
+        return _finish(dx, weight, ctx.reduction, x.numel()), dt, None, None
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -73,7 +70,7 @@ class BinaryCrossEntropyWithLogits(Function):
     dloss/dt = w (log sigmoid(-x) - p log sigmoid(x))  (-w x without p)."""
 
     @staticmethod
-    def forward(ctx, x, target, weight, pos_weight):
+    def forward(ctx, x, target, weight, pos_weight, reduction):
         log_sigmoid = LogSigmoid.apply(x)
         if pos_weight is not None:
             log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
@@ -81,33 +78,25 @@ class BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, target, weight, pos_weight)
-        return loss
+        ctx.reduction = reduction
+        return _reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, target, weight, pos_weight = ctx.saved_tensors
-        _, needs_target, _, _ = ctx.needs_input_grad
+        _, needs_target, _, _, _ = ctx.needs_input_grad
         sigmoid = x.sigmoid()
         if pos_weight is not None:
             t = pos_weight * target
-            dx = (t + 1 - target) * sigmoid - t
+            dx = ((t + 1) - target) * sigmoid - t
         else:
             dx = sigmoid - target
-        dx = dx * grad
         dt = None
         if needs_target:
             if pos_weight is not None:
                 dt = (LogSigmoid.apply(-x) - LogSigmoid.apply(x) * pos_weight) * grad
             else:
                 dt = -x * grad
-        if weight is not None:
-            dx = dx * weight
-            dt = None if dt is None else dt * weight
-        return dx, dt, None, None
+            dt = _finish(dt, weight, ctx.reduction, x.numel())
+        return _finish(dx * grad, weight, ctx.reduction, x.numel()), dt, None, None, None
 
-
-def _like(x: Tensor, values: list[float]) -> Tensor:
-    """A tensor of x's shape and dtype holding ``values`` (row-major)."""
-    out = new_buffer(x.dtype, len(values))
-    out[:] = array(out.typecode, values)
-    return Tensor._make(out, x._shape, x.dtype)

@@ -165,7 +165,7 @@ def binary_cross_entropy(
         )
     if weight is not None:
         weight = weight.expand(*broadcast_shapes(target.shape, weight.shape))
-    return reduce_loss(_loss.BinaryCrossEntropy.apply(input, target, weight), reduction)
+    return _loss.BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -189,7 +189,7 @@ def binary_cross_entropy_with_logits(
     x, y = _broadcast(input, target) if shape == input.shape else (input.expand(*shape), target.expand(*shape))
     weight = None if weight is None else weight.expand(*shape)
     pos_weight = None if pos_weight is None else pos_weight.expand(*shape)
-    return reduce_loss(_loss.BinaryCrossEntropyWithLogits.apply(x, y, weight, pos_weight), reduction)
+    return _loss.BinaryCrossEntropyWithLogits.apply(x, y, weight, pos_weight, reduction)
 
 
 def kl_div(
