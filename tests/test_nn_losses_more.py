@@ -210,6 +210,7 @@ def test_gradcheck_float64_pairs():
     assert gradcheck(lambda p, q: F.margin_ranking_loss(p[:, 0], q[:, 0], y, margin=0.1), (a, b))
 
 
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated:UserWarning")
 def test_legacy_size_average_and_reduce():
     x, y = mg.tensor([1.0, 2.0, 4.0]), mg.tensor([0.0, 0.0, 0.0])
     tx, ty = torch.tensor([1.0, 2.0, 4.0]), torch.zeros(3)
