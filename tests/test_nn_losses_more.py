@@ -262,6 +262,23 @@ def test_weighted_modules_keep_weights_as_buffers():
     assert list(nn.BCELoss(weight=w).state_dict()) == ["weight"]
 
 
+def test_weights_that_require_grad_are_refused_like_torch():
+    for name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+        check_raises(
+            lambda name=name: getattr(TF, name)(torch.rand(3), torch.rand(3), torch.ones(3, requires_grad=True)),
+            lambda name=name: getattr(F, name)(mg.rand(3), mg.rand(3), mg.ones(3, requires_grad=True)),
+            exact=True,
+        )
+    t_pos, m_pos = torch.ones(3, requires_grad=True), mg.ones(3, requires_grad=True)
+    check_raises(
+        lambda: TF.binary_cross_entropy_with_logits(torch.rand(3), torch.rand(3), pos_weight=t_pos),
+        lambda: F.binary_cross_entropy_with_logits(mg.rand(3), mg.rand(3), pos_weight=m_pos),
+        exact=True,
+    )
+    with mg.no_grad():
+        F.binary_cross_entropy(mg.rand(3), mg.rand(3), mg.ones(3, requires_grad=True))
+
+
 def test_errors_match_torch():
     check_raises(
         lambda: TF.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.0])),

@@ -11,6 +11,7 @@ import warnings
 from minigrad._functions import loss as _loss
 from minigrad._functions.pointwise import where
 from minigrad._shape import broadcast_shapes
+from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.tensor import Tensor
 
 _EPSILON = 1e-12  # cosine_embedding_loss's guard on squared norms
@@ -37,6 +38,18 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return loss.sum()
     return loss
+
+
+def _not_differentiable(function: str, **tensors: Tensor | None) -> None:
+    """torch's error for a loss argument that has no derivative but requires grad."""
+    if not is_grad_enabled():
+        return
+    for name, tensor in tensors.items():
+        if tensor is not None and tensor.requires_grad:
+            raise RuntimeError(
+                f"The function '{function}' is not differentiable with respect to argument '{name}'. "
+                "This input cannot have requires_grad True."
+            )
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
@@ -165,6 +178,7 @@ def binary_cross_entropy(
         )
     if weight is not None:
         weight = weight.expand(*broadcast_shapes(target.shape, weight.shape))
+    _not_differentiable("binary_cross_entropy", weight=weight)
     return _loss.BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
@@ -182,6 +196,7 @@ def binary_cross_entropy_with_logits(
     reduction = reduction_of(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    _not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     shape = input.shape
     for extra in (weight, pos_weight):
         if extra is not None:
