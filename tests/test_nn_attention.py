@@ -220,3 +220,14 @@ def test_mha_gradcheck_float64():
     q = mg.tensor([rng.uniform(-1, 1) for _ in range(12)], dtype=mg.float64, requires_grad=True).reshape(3, 1, 4)
     k = mg.tensor([rng.uniform(-1, 1) for _ in range(8)], dtype=mg.float64, requires_grad=True).reshape(2, 1, 4)
     assert gradcheck(lambda a, b: mha(a, b, b)[0], (q, k))
+
+
+@pytest.mark.parametrize("layout", ["permuted", "strided"])
+def test_sdpa_non_contiguous(layout):
+    t_mask = _masks(3, 5, seed=2)["float"]
+    check_op(
+        [(2, 3, 4), (2, 5, 4), (2, 5, 4)],
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, attn_mask=t_mask),
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=_mg(t_mask)),
+        layout=layout,
+    )

@@ -446,3 +446,23 @@ def test_embedding_bag_errors():
             lambda m_args=m_args, m_kwargs=m_kwargs: F.embedding_bag(m_args[0], w_m, m_args[1], **m_kwargs),
         )
     check_raises(lambda: torch.nn.EmbeddingBag(3, 2, padding_idx=3), lambda: nn.EmbeddingBag(3, 2, padding_idx=3))
+
+
+def test_gradcheck_pools_bilinear_embedding_bag():
+    rng = random.Random(11)
+
+    def leaf(*shape):
+        n = 1
+        for s in shape:
+            n *= s
+        return mg.tensor([rng.uniform(-1, 1) for _ in range(n)], dtype=mg.float64).reshape(*shape).requires_grad_()
+
+    x = leaf(2, 2, 7)
+    assert gradcheck(lambda a: F.max_pool1d(a, 3, 2, padding=1, ceil_mode=True), (x,))
+    assert gradcheck(lambda a: F.avg_pool1d(a, 3, 2, padding=1, ceil_mode=True, count_include_pad=False), (x,))
+    x1, x2, w, b = leaf(3, 2), leaf(3, 4), leaf(5, 2, 4), leaf(5)
+    assert gradcheck(F.bilinear, (x1, x2, w, b))
+    weight, psw = leaf(6, 3), leaf(5)
+    idx, offsets = mg.tensor([1, 4, 4, 0, 5]), mg.tensor([0, 2])
+    assert gradcheck(lambda a, p: F.embedding_bag(idx, a, offsets, mode="sum", per_sample_weights=p), (weight, psw))
+    assert gradcheck(lambda a: F.embedding_bag(idx, a, offsets, mode="max"), (weight,))
