@@ -1,15 +1,11 @@
 """Activation functions: forward and derivative of each, written as torch's vectorised CPU
 kernels (``aten/src/ATen/native/cpu/Activation.cpp``) write them.
 
-Two kinds:
-
-- ``_Composed``: forward and backward are tensor operations in the kernel's order, with its
-  constants rounded to the tensor's dtype. Each float32 operation rounds as torch's does, so the
-  results equal torch's bit for bit wherever the transcendental ops (exp, tanh) do.
-- ``_Elementwise``: a scalar ``value(x, *params)`` and ``derivative(x, grad, *params)`` mapped over
-  the elements in double precision and rounded once to the dtype: for the kernels that need
-  primitives that are not tensor ops here (erf, log1p), and for the piecewise-linear ones, which
-  are exact this way.
+Each is a ``_Composed`` Function: forward and backward are tensor operations in the kernel's
+order, with its constants rounded to the tensor's dtype. Each float32 operation rounds as torch's
+does, so the results equal torch's bit for bit wherever the transcendental ops (exp, tanh) do.
+The primitives that are not tensor ops here (erf, expm1, log1p) are mapped over the elements in
+double precision and rounded once (``map_values``).
 """
 
 from __future__ import annotations
@@ -24,19 +20,14 @@ from minigrad.tensor import Tensor, new_buffer
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+# the C library's constants, as torch's kernels combine them (in double, then cast to the dtype)
 _SQRT1_2 = 0.70710678118654752440  # M_SQRT1_2
-_GELU_PDF = 2.0 / math.sqrt(math.pi) * _SQRT1_2 * 0.5  # M_2_SQRTPI * M_SQRT1_2 * 0.5
-_GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5  # M_SQRT2 * M_2_SQRTPI * 0.5
+_SQRT2 = 1.41421356237309504880  # M_SQRT2
+_2_SQRTPI = 1.12837916709551257390  # M_2_SQRTPI
+_GELU_PDF = _2_SQRTPI * _SQRT1_2 * 0.5
+_GELU_BETA = _SQRT2 * _2_SQRTPI * 0.5
 _GELU_KAPPA = 0.044715
 _ONE_SIXTH_F = 0.1666666716337204  # 1.0f / 6.0f
-
-
-def exp(x: float) -> float:
-    """e^x, with inf (not OverflowError) past the double range."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
 
 
 def expm1(x: float) -> float:
@@ -59,47 +50,11 @@ def _erf(x: float) -> float:
     return math.nan if x in (math.inf, -math.inf) else math.erf(x)
 
 
-def map_values(fn, x: Tensor, *params: float) -> Tensor:
-    """A new tensor of x's shape and dtype with fn(element, *params) for each element (no graph)."""
+def map_values(fn, x: Tensor) -> Tensor:
+    """A new tensor of x's shape and dtype with fn(element) for each element (no graph)."""
     out = new_buffer(x.dtype, x.numel())
-    out[:] = array(out.typecode, [fn(v, *params) for v in x._values()])
+    out[:] = array(out.typecode, [fn(v) for v in x._values()])
     return Tensor._make(out, x._shape, x.dtype)
-
-
-def map_pairs(fn, x: Tensor, grad: Tensor, *params: float) -> Tensor:
-    """fn(x_i, grad_i, *params) for each element (x and grad have one shape)."""
-    out = new_buffer(grad.dtype, grad.numel())
-    out[:] = array(out.typecode, [fn(v, g, *params) for v, g in zip(x._values(), grad._values())])
-    return Tensor._make(out, grad._shape, grad.dtype)
-
-
-class _Elementwise(Function):
-    """y = value(x, *params) elementwise;  dx = derivative(x, dy, *params). Saves x."""
-
-    name: str
-
-    @staticmethod
-    def value(x: float, *params: float) -> float:
-        raise NotImplementedError
-
-    @staticmethod
-    def derivative(x: float, grad: float, *params: float) -> float:
-        raise NotImplementedError
-
-    @staticmethod
-    def forward(ctx, x, *params):
-        function = ctx._function
-        if not x.dtype.is_floating_point:
-            raise NotImplementedError(f'"{function.name}" not implemented for \'{scalar_type_name(x.dtype)}\'')
-        params = tuple([round_scalar(p, x.dtype) for p in params])  # as torch's kernels see them
-        ctx.save_for_backward(x)
-        ctx.params = params
-        return map_values(function.value, x, *params)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return (map_pairs(ctx._function.derivative, x, grad, *ctx.params),) + (None,) * len(ctx.params)
 
 
 class _Composed(Function):
@@ -297,43 +252,29 @@ class Mish(_Composed):
         return grad * (tanh_softplus + x * sigmoid * (1.0 - tanh_softplus * tanh_softplus))
 
 
-class LeakyRelu(_Elementwise):
+class LeakyRelu(_Composed):
     """y = x if x > 0 else slope * x;  dy/dx = 1 or slope."""
 
     name = "leaky_relu_cpu"
 
     @staticmethod
-    def value(x, slope):
-        return x if x > 0 else x * slope
+    def compute(x, slope):
+        return where(x > 0, x, x * slope)
 
     @staticmethod
     def derivative(x, grad, slope):
-        return grad if x > 0 else grad * slope
+        return where(x > 0, grad, grad * slope)
 
 
-class Hardtanh(_Elementwise):
+class Hardtanh(_Composed):
     """y = min(max(x, low), high);  dy/dx = 1 strictly between the bounds, else 0."""
 
     name = "hardtanh_cpu"
 
     @staticmethod
-    def value(x, low, high):
-        return x if x != x else min(max(x, low), high)
+    def compute(x, low, high):
+        return x.clamp(low, high)
 
     @staticmethod
     def derivative(x, grad, low, high):
-        return 0.0 if x <= low or x >= high else grad
-
-
-class Log1p(_Elementwise):
-    """y = log(1 + x);  dy/dx = 1 / (1 + x). (Used by the BCE loss.)"""
-
-    name = "log1p"
-
-    @staticmethod
-    def value(x):
-        return log1p(x)
-
-    @staticmethod
-    def derivative(x, grad):
-        return grad / (1.0 + x) if x != -1.0 else math.copysign(math.inf, grad) if grad else math.nan
+        return where((x <= low) | (x >= high), 0.0, grad)
