@@ -118,6 +118,17 @@ def test_inplace(name):
     assert m_grad == pytest.approx(t_grad, rel=1e-6, abs=1e-7)
 
 
+@pytest.mark.parametrize(
+    "name, args",
+    [("elu_", (0.5,)), ("celu_", (2.0,)), ("selu_", ()), ("leaky_relu_", (0.2,)), ("hardtanh_", (-0.5, 1.5))],
+)
+def test_inplace_function_variants(name, args):
+    t_x, m_x = torch.tensor([-2.0, -0.25, 0.0, 0.75, 3.0]), mg.tensor([-2.0, -0.25, 0.0, 0.75, 3.0])
+    t_out, m_out = getattr(TF, name)(t_x, *args), getattr(F, name)(m_x, *args)
+    assert t_out is t_x and m_out is m_x
+    assert m_x.tolist() == pytest.approx(t_x.tolist(), rel=1e-6)
+
+
 MODULES = [
     ("GELU", ()),
     ("GELU", ("tanh",)),
