@@ -144,7 +144,9 @@ def test_backward_hook_when_no_input_requires_grad():
         model[0].register_full_backward_hook(lambda m, gi, go: log.append(("bwd", gi, _values(go))))
         return model(x.detach())
 
-    assert _same(scenario)[0][1] == (None,)
+    with pytest.warns(UserWarning, match="Full backward hook is firing when gradients are computed") as record:
+        assert _same(scenario)[0][1] == (None,)
+    assert len(record) == 2  # torch's warning and minigrad's
 
 
 def test_handles_remove_and_context_manager():

@@ -96,6 +96,7 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("args, kwargs", CONV_CASES)
 def test_conv1d(args, kwargs, layout):
