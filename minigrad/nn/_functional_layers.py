@@ -393,7 +393,7 @@ def embedding_bag(
         if offsets is not None:
             raise ValueError(
                 "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
-                f"sequences. However, found offsets of type {offsets.type()}"
+                f"sequences. However, found offsets of type {type(offsets)}"
             )
         starts = list(range(0, input.numel(), input.shape[1])) if input.shape[1] else [0] * input.shape[0]
         input = input.reshape(-1)
@@ -414,7 +414,7 @@ def embedding_bag(
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
-            f"(got mode='{mode}'). Please open a feature request on the Pytorch GitHub."
+            f"(got mode='{mode}'). Please open a feature request on GitHub."
         )
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("minigrad's embedding_bag does not support scale_grad_by_freq or sparse")
@@ -422,10 +422,29 @@ def embedding_bag(
         padding_idx += weight.shape[0]
     if max_norm is not None:
         embedding_renorm_(weight, input, max_norm, norm_type)
+    if input.dtype is not int64:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
+            f"got {input.type()} instead (while checking arguments for embedding_bag)"
+        )
     indices = input.tolist()
     ends = starts[1:] + [len(indices)]
     if include_last_offset and input.dim() == 1:
         ends = offsets.tolist()[1:]
+    if starts and starts[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+            f"However, got {starts[0]}"
+        )
+    if ends and ends[-1] > len(indices):
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {len(indices)} but got offsets[-1] of {ends[-1]}"
+        )
+    for position, index in enumerate(indices):
+        if not 0 <= index < weight.shape[0]:
+            raise RuntimeError(
+                f"Index {position} of input takes value {index} which is not in the valid range [0, {weight.shape[0]})"
+            )
     rows = _embedding(input, weight)
     bags = []
     for start, end in zip(starts, ends):
