@@ -436,9 +436,10 @@ def embedding_bag(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
             f"However, got {starts[0]}"
         )
-    if ends and ends[-1] > len(indices):
+    last = max(starts[-1:] + ends[-1:]) if starts else 0
+    if last > len(indices):
         raise RuntimeError(
-            f"offsets[-1] can not be greater than input's length {len(indices)} but got offsets[-1] of {ends[-1]}"
+            f"offsets[-1] can not be greater than input's length {len(indices)} but got offsets[-1] of {last}"
         )
     for position, index in enumerate(indices):
         if not 0 <= index < weight.shape[0]:
