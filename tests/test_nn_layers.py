@@ -128,8 +128,8 @@ def test_embedding_from_pretrained_shares_and_freezes():
 
 
 def test_embedding_unsupported_options_raise():
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        nn.Embedding(3, 2, max_norm=1.0)(mg.tensor([0], dtype=mg.long))
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        nn.Embedding(3, 2, scale_grad_by_freq=True)(mg.tensor([0], dtype=mg.long))
 
 
 # -- Dropout ------------------------------------------------------------------------------------------

@@ -11,6 +11,47 @@ from minigrad.nn.parameter import Parameter
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from minigrad.nn.sparse import Embedding
 
+# -- layers, activations and losses of issue 14 ---------------------------------------------------
+# isort: split
+from minigrad.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+)  # fmt: skip
+from minigrad.nn.attention import MultiheadAttention
+from minigrad.nn.container import ModuleDict, ParameterDict, ParameterList
+from minigrad.nn.conv import Conv1d
+from minigrad.nn.distance import CosineSimilarity, PairwiseDistance
+from minigrad.nn.flatten import Flatten, Unflatten
+from minigrad.nn.linear import Bilinear
+from minigrad.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    SmoothL1Loss,
+)  # fmt: skip
+from minigrad.nn.normalization import LayerNorm
+from minigrad.nn.pooling import AvgPool1d, MaxPool1d
+from minigrad.nn.sparse import EmbeddingBag
+
 __all__ = [
     "CrossEntropyLoss",
     "Dropout",
@@ -38,4 +79,11 @@ __all__ = [
     "functional",
     "init",
     "utils",
-]
+    # issue 14
+    "BCELoss", "BCEWithLogitsLoss", "CELU", "CosineEmbeddingLoss", "ELU", "GELU", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "HuberLoss", "KLDivLoss", "L1Loss", "LeakyReLU", "LogSigmoid", "MSELoss", "MarginRankingLoss",
+    "Mish", "ReLU6", "SELU", "SiLU", "SmoothL1Loss", "Softmin", "Softplus", "Softsign", "Tanhshrink",
+    "AvgPool1d", "Bilinear", "Conv1d", "CosineSimilarity", "Flatten", "LayerNorm", "MaxPool1d", "ModuleDict",
+    "PairwiseDistance", "ParameterDict", "ParameterList", "Unflatten", "EmbeddingBag",
+    "MultiheadAttention",
+]  # fmt: skip

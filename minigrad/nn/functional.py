@@ -92,15 +92,21 @@ def embedding(
 ) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input`` (any shape): out[..., :] = weight[input[...], :].
 
-    The ``padding_idx`` row receives no gradient. (``max_norm``, ``scale_grad_by_freq`` and
-    ``sparse`` are torch options minigrad does not implement.)
+    The ``padding_idx`` row receives no gradient. With ``max_norm``, the rows that ``input`` picks
+    are first renormalised in place (without recording) to a ``norm_type`` norm of at most
+    ``max_norm``, as torch's ``embedding_renorm_``. (``scale_grad_by_freq`` and ``sparse`` are
+    torch options minigrad does not implement.)
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("minigrad's embedding does not support max_norm, scale_grad_by_freq or sparse")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("minigrad's embedding does not support scale_grad_by_freq or sparse")
     if padding_idx is not None:
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
+    if max_norm is not None:
+        from minigrad.nn._functional_layers import embedding_renorm_
+
+        embedding_renorm_(weight, input, max_norm, norm_type)
     return _indexing.embedding(input, weight, padding_idx)
 
 
@@ -224,3 +230,59 @@ def _soft_target_loss(
     if reduction == "sum":
         return losses.sum()
     return losses.sum() / (logp.numel() // classes)
+
+
+# -- more layers, activations and losses (torch's F names; the code lives in the modules below) ---
+
+from minigrad.nn._functional_activations import (  # noqa: E402, F401 - they use the helpers above
+    celu,
+    celu_,
+    elu,
+    elu_,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    selu_,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+    tanhshrink,
+)
+from minigrad.nn._functional_attention import (  # noqa: E402, F401
+    _canonical_mask,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+from minigrad.nn._functional_layers import (  # noqa: E402, F401
+    avg_pool1d,
+    bilinear,
+    conv1d,
+    cosine_similarity,
+    embedding_bag,
+    layer_norm,
+    max_pool1d,
+    normalize,
+    one_hot,
+    pad,
+    pairwise_distance,
+)
+from minigrad.nn._functional_losses import (  # noqa: E402, F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
