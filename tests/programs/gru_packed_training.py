@@ -19,7 +19,8 @@ def batch(size):
     lengths = torch.randint(2, 9, (size,))
     sentences = [torch.randint(1, VOCAB, (int(n),)) for n in lengths]
     labels = [torch.cat([torch.zeros(1, dtype=torch.long), (s[1:] > s[:-1]).long()]) for s in sentences]
-    return pad_sequence(sentences, batch_first=True), pad_sequence(labels, batch_first=True, padding_value=-100), lengths
+    padded_labels = pad_sequence(labels, batch_first=True, padding_value=-100)
+    return pad_sequence(sentences, batch_first=True), padded_labels, lengths
 
 
 class Tagger(nn.Module):
