@@ -21,6 +21,11 @@ EXAMPLES = HERE.parent / "examples"
 PROGRAMS = [
     (HERE / "programs" / "xor_mlp.py", []),
     (HERE / "programs" / "gru_packed_training.py", []),
+    (HERE / "programs" / "polynomial_autograd.py", []),
+    (HERE / "programs" / "ngram_cbow.py", []),
+    (HERE / "programs" / "name_classifier_rnn.py", []),
+    (HERE / "programs" / "transformer_encoder.py", []),
+    (HERE / "programs" / "text_classifier_bag.py", []),
     (EXAMPLES / "char_gru_lm.py", ["--steps", "50", "--sample", "80"]),
     (EXAMPLES / "seq2seq_attention.py", ["--steps", "40", "--length", "5"]),
 ]
