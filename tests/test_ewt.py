@@ -7,6 +7,7 @@ cached or MINIGRAD_FETCH_EWT is set.
 
 import copy
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -108,6 +109,32 @@ def test_document_with_foreign_graph_name():
         ewt.uds_document_to_sentences({"data": {"ewt-train-1": GRAPH}}, "dev")
 
 
+# Metadata before the graphs, a non-ASCII word (split across chunk boundaries by small chunks),
+# numbers and nested lists: what the streaming reader must get through.
+STREAMED_DOCUMENT = {
+    "metadata": {"factuality": {"factual": {"value": {"datatype": "float"}}}, "sizes": [1, 2.5, -3e-4]},
+    "data": {"ewt-dev-2": one_word_graph("ewt-dev-2", "caf\u00e9\u2014\U0001f600"), "ewt-dev-10": GRAPH,
+             "ewt-dev-1": one_word_graph("ewt-dev-1", "Yo")},
+}
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64, 1 << 20])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_iter_uds_graphs_streams_what_json_loads(chunk_size, indent):
+    raw = json.dumps(STREAMED_DOCUMENT, indent=indent, ensure_ascii=False).encode("utf-8")
+    graphs = list(ewt.iter_uds_graphs(io.BytesIO(raw), chunk_size))
+    assert graphs == list(json.loads(raw)["data"].items())
+
+
+def test_iter_uds_graphs_rejects_malformed_json():
+    with pytest.raises(ValueError, match="malformed UDS JSON: expected '{'"):
+        list(ewt.iter_uds_graphs(io.BytesIO(b'["data"]')))
+    with pytest.raises(ValueError, match="malformed UDS JSON: expected ':'"):
+        list(ewt.iter_uds_graphs(io.BytesIO(b'{"data" {}}')))
+    with pytest.raises(ValueError, match="the file ends inside a value"):
+        list(ewt.iter_uds_graphs(io.BytesIO(b'{"data": {"ewt-dev-1": {"nodes": [1, 2'), 4))
+
+
 def make_fake_wheel(path):
     """A zip with the three members fetch_ewt reads; returns its sha256."""
     with zipfile.ZipFile(path, "w") as archive:
@@ -123,7 +150,9 @@ def test_convert_wheel(tmp_path, monkeypatch):
     monkeypatch.setattr(ewt, "WHEEL_SHA256", make_fake_wheel(wheel))
     cache = tmp_path / "cache"
     cache.mkdir()
-    paths = ewt.convert_wheel(wheel, cache)
+    said = []
+    paths = ewt.convert_wheel(wheel, cache, said.append)
+    assert said == [f"converted the {split} split: 1 sentences -> {paths[split]}" for split in ewt.SPLITS]
     assert paths == {split: cache / f"en_ewt-ud-{split}.conllu" for split in ewt.SPLITS}
     assert [read_conllu(paths[split])[0].words for split in ewt.SPLITS] == [["Train"], ["Dev"], ["Test"]]
     assert sorted(os.listdir(cache)) == sorted(path.name for path in paths.values())
@@ -148,11 +177,14 @@ def test_fetch_downloads_converts_then_uses_the_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ewt, "download_wheel", fake_download)
     cache = tmp_path / "new" / "cache"
-    first = ewt.fetch_ewt(cache)
+    said = []
+    first = ewt.fetch_ewt(cache, log=said.append)
+    assert said[0].startswith(f"UD English-EWT is not in {cache} yet: downloading the decomp==0.3.2 wheel")
+    assert said[1:] == [f"converted the {split} split: 1 sentences -> {first[split]}" for split in ewt.SPLITS]
     assert read_conllu(first["dev"])[0].words == ["Dev"]
     assert not downloads[0].exists()  # the downloaded wheel is not kept
-    assert ewt.fetch_ewt(str(cache)) == first
-    assert len(downloads) == 1
+    assert ewt.fetch_ewt(str(cache), log=said.append) == first
+    assert len(downloads) == 1 and len(said) == 4  # the cached files are used without a word
 
 
 def test_default_cache_dir_follows_minigrad_data(tmp_path, monkeypatch):

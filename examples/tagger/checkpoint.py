@@ -21,6 +21,7 @@ from typing import Any
 
 import minigrad as mg
 from minigrad._atomic import atomic_write
+from minigrad.nn.utils import skip_init
 from minigrad.serialization import load_with_metadata
 from tagger.data import Vocabularies
 from tagger.model import Tagger, TaggerConfig
@@ -67,7 +68,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]
         vocabs = Vocabularies.from_dict(header["vocabularies"])
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: damaged tagger metadata ({type(exc).__name__}: {exc})") from None
-    model = Tagger(vocabs, config)
+    model = skip_init(Tagger, vocabs, config)  # no initial weights drawn: the state sets them all
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

@@ -18,6 +18,7 @@ for English", LREC; the texts come from the LDC English Web Treebank.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -26,9 +27,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from minigrad.data.conllu import Sentence, Token, write_conllu
 
@@ -39,6 +40,7 @@ __all__ = [
     "download_wheel",
     "fetch_ewt",
     "find_conllu_splits",
+    "iter_uds_graphs",
     "uds_document_to_sentences",
     "uds_graph_to_sentence",
     "verify_sha256",
@@ -62,17 +64,26 @@ def default_cache_dir() -> Path:
     return base / "ud-ewt"
 
 
-def fetch_ewt(cache_dir: str | os.PathLike[str] | None = None) -> dict[str, Path]:
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def fetch_ewt(cache_dir: str | os.PathLike[str] | None = None,
+              log: Callable[[str], None] | None = _tell) -> dict[str, Path]:
     """Paths of the train/dev/test CoNLL-U files, downloading and converting them on the first
-    call (about 80 MB from PyPI; needs pip and network access)."""
+    call (about 80 MB from PyPI; needs pip and network access). ``log`` (stderr by default;
+    ``None`` for silence) hears what is being fetched and converted."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     paths = {split: cache / CONLLU_TEMPLATE.format(split=split) for split in SPLITS}
     if all(path.is_file() for path in paths.values()):
         return paths
+    log = log or (lambda message: None)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="decomp-wheel-") as download_dir:
+        log(f"UD English-EWT is not in {cache} yet: downloading the {WHEEL_REQUIREMENT} wheel "
+            "(about 80 MB) from PyPI with pip, which carries it")
         wheel = download_wheel(Path(download_dir))
-        return convert_wheel(wheel, cache)
+        return convert_wheel(wheel, cache, log)
 
 
 def download_wheel(directory: Path) -> Path:
@@ -99,32 +110,114 @@ def verify_sha256(path: Path, expected: str) -> None:
                          "(corrupted download or a different file)")
 
 
-def convert_wheel(wheel: Path, cache: Path) -> dict[str, Path]:
-    """Check the wheel's sha256, then write each split's CoNLL-U file into ``cache``."""
+def convert_wheel(wheel: Path, cache: Path, log: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Check the wheel's sha256, then write each split's CoNLL-U file into ``cache``.
+
+    The splits' JSON (the train split is 221 MB, some 1.5 GB as Python objects) is read one
+    sentence graph at a time (``iter_uds_graphs``), so only the converted sentences stay in memory.
+    """
+    log = log or (lambda message: None)
     verify_sha256(wheel, WHEEL_SHA256)
     paths = {}
     with zipfile.ZipFile(wheel) as archive:
         for split in SPLITS:
             with archive.open(MEMBER_TEMPLATE.format(split=split)) as member:
-                document = json.load(member)
-            sentences = uds_document_to_sentences(document, split)
-            del document  # the train split's graphs take about 1.5 GB in memory
+                sentences = _sentences_in_order(iter_uds_graphs(member), split)
             paths[split] = cache / CONLLU_TEMPLATE.format(split=split)
             write_conllu(sentences, paths[split])
+            log(f"converted the {split} split: {len(sentences)} sentences -> {paths[split]}")
     return paths
 
 
+def iter_uds_graphs(stream: IO[bytes], chunk_size: int = 1 << 20) -> Iterator[tuple[str, Any]]:
+    """The ``(name, graph)`` pairs of a UDS JSON file (``{"metadata": ..., "data": {name: graph}}``),
+    decoded one graph at a time from ``stream`` (UTF-8 bytes) rather than as one document."""
+    reader = _JsonReader(stream, chunk_size)
+    reader.expect("{")
+    while not reader.next_is("}"):
+        key = reader.value()
+        reader.expect(":")
+        if key == "data":
+            reader.expect("{")
+            while not reader.next_is("}"):
+                name = reader.value()
+                reader.expect(":")
+                yield name, reader.value()
+                reader.next_is(",")
+        else:
+            reader.value()  # the metadata: small, and not needed
+        reader.next_is(",")
+
+
+class _JsonReader:
+    """Just enough of an incremental JSON reader for ``iter_uds_graphs``: punctuation and whole
+    values, from a text buffer refilled in chunks as a value needs more."""
+
+    _decoder = json.JSONDecoder()
+
+    def __init__(self, stream: IO[bytes], chunk_size: int) -> None:
+        self._chunks = iter(lambda: stream.read(chunk_size), b"")
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._text = ""
+        self._at = 0
+
+    def _more(self) -> bool:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            return False
+        self._text = self._text[self._at :] + self._utf8.decode(chunk)
+        self._at = 0
+        return True
+
+    def _skip_space(self) -> None:
+        while True:
+            while self._at < len(self._text) and self._text[self._at] in " \t\r\n":
+                self._at += 1
+            if self._at < len(self._text) or not self._more():
+                return
+
+    def next_is(self, char: str) -> bool:
+        """Consume ``char`` if it comes next (after whitespace)."""
+        self._skip_space()
+        if self._text.startswith(char, self._at):
+            self._at += 1
+            return True
+        return False
+
+    def expect(self, char: str) -> None:
+        if not self.next_is(char):
+            raise ValueError(f"malformed UDS JSON: expected {char!r} at {self._text[self._at : self._at + 40]!r}")
+
+    def value(self) -> Any:
+        self._skip_space()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._text, self._at)
+            except json.JSONDecodeError:
+                if not self._more():
+                    raise ValueError("malformed UDS JSON: the file ends inside a value") from None
+                continue
+            if end == len(self._text) and self._more():  # a number may go on in the next chunk
+                continue
+            self._at = end
+            return value
+
+
 def uds_document_to_sentences(document: Mapping[str, Any], split: str) -> list[Sentence]:
-    """The sentences of a UDS JSON file (``{"data": {name: graph}}``), in corpus order:
+    """The sentences of a UDS JSON document (``{"data": {name: graph}}``), in corpus order:
     graph ``ewt-<split>-<n>`` comes at place ``n``."""
+    return _sentences_in_order(document["data"].items(), split)
+
+
+def _sentences_in_order(graphs: Iterator[tuple[str, Any]] | Any, split: str) -> list[Sentence]:
     numbered = []
-    for name, graph in document["data"].items():
+    for name, graph in graphs:
         match = _GRAPH_NAME.fullmatch(name)
         if match is None or match.group(1) != split:
             raise ValueError(f"unexpected graph name {name!r} in the {split} split")
-        numbered.append((int(match.group(2)), name, graph))
+        numbered.append((int(match.group(2)), uds_graph_to_sentence(name, graph)))
     numbered.sort(key=lambda item: item[0])
-    return [uds_graph_to_sentence(name, graph) for _, name, graph in numbered]
+    return [sentence for _, sentence in numbered]
 
 
 def uds_graph_to_sentence(name: str, graph: Mapping[str, Any]) -> Sentence:

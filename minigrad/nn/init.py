@@ -8,7 +8,10 @@ The arithmetic is kept in torch's order on purpose: the bounds are computed in P
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from minigrad._tensor import Tensor
@@ -57,14 +60,38 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+_drawing = threading.local()
+
+
+@contextmanager
+def skipping_draws() -> Iterator[None]:
+    """Inside the block (in this thread), ``uniform_`` and ``normal_`` and the initialisers built
+    on them leave their tensor as it is and draw nothing from the generator: for modules whose
+    weights are about to be overwritten (``nn.utils.skip_init``, loading a checkpoint)."""
+    before = getattr(_drawing, "skip", False)
+    _drawing.skip = True
+    try:
+        yield
+    finally:
+        _drawing.skip = before
+
+
+def _skipping() -> bool:
+    return getattr(_drawing, "skip", False)
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with U(a, b) in place (not recorded by autograd)."""
+    if _skipping():
+        return tensor
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2) in place (not recorded by autograd)."""
+    if _skipping():
+        return tensor
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
