@@ -62,6 +62,7 @@ from minigrad._functions.pointwise import (
     where,
 )
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
+from minigrad._functions.sampling import bernoulli, multinomial, normal, randint_like
 from minigrad._functions.shape import (
     cat,
     chunk,

@@ -787,6 +787,34 @@ class Tensor:
         self._check_inplace_leaf()
         return _creation().normal_(self, mean, std, generator)
 
+    # -- random sampling (minigrad/_functions/sampling.py): torch's streams -------------------
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.bernoulli_(self, p, generator)
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return _sampling.bernoulli(self, p, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.exponential_(self, lambd, generator)
+
+    def random_(self, *bounds: Any, generator: Any = None, **names: Any) -> Tensor:
+        """``random_()``, ``random_(to)``, ``random_(from, to)`` (``to`` may be None); keywords
+        ``from=`` and ``to=`` as in torch."""
+        if set(names) - {"from", "to"}:
+            raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(set(names) - {'from', 'to'}))}'")
+        bounds = bounds + tuple(names[k] for k in ("from", "to") if k in names)
+        if len(bounds) > 2:
+            raise TypeError(f"random_() takes at most 2 arguments ({len(bounds)} given)")
+        if len(bounds) == 1:
+            bounds = (0, bounds[0])
+        self._check_inplace_leaf()
+        return _sampling.random_(self, *bounds, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+        return _sampling.multinomial(self, num_samples, replacement, generator=generator)
+
     def _check_inplace_leaf(self, recorded: bool = False) -> None:
         """Refuse, while grad mode is on, an in-place change that would make gradients wrong.
 
@@ -902,5 +930,6 @@ from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
+from minigrad._functions import sampling as _sampling  # noqa: E402
 from minigrad._functions import shape as _shape_ops  # noqa: E402
 from minigrad.autograd import engine as _engine  # noqa: E402
