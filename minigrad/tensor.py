@@ -820,8 +820,8 @@ class Tensor:
 
         A leaf that requires grad may not change (torch's rule); nor may a view that has a
         history, since minigrad does not rewrite the history of the tensor it views. Ops that
-        autograd does not record (``uniform_``, ``normal_``: ``recorded=False``) may not change
-        any tensor that has a history.
+        autograd does not record (the random fills ``uniform_``, ``normal_``, ``bernoulli_``...:
+        ``recorded=False``) may not change any tensor that has a history.
         """
         if not self._requires_grad or not grad_mode.state.enabled:
             return
@@ -842,7 +842,8 @@ class Tensor:
             )
         if not recorded:
             raise RuntimeError(
-                f"this in-place operation (uniform_, normal_) is not recorded by minigrad's autograd, so "
+                "this in-place operation (a random fill: uniform_, normal_, bernoulli_, exponential_, random_) "
+                "is not recorded by minigrad's autograd, so "
                 f"applying it to a tensor with a history ({node.name()}) would give wrong gradients. Use an "
                 "out-of-place operation instead, or detach() the tensor first."
             )
