@@ -4,4 +4,6 @@ from minigrad.optim.adam import Adam, AdamW
 from minigrad.optim.optimizer import Optimizer
 from minigrad.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+from minigrad.optim import lr_scheduler  # isort: skip  (imports Optimizer from above)
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
