@@ -12,6 +12,7 @@ that test files which do not need it still run without it.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from math import prod
@@ -20,6 +21,10 @@ from typing import Any
 import pytest
 
 import minigrad as mg
+
+# torch's CPU kernels default to AVX-512 here; minigrad follows the AVX2 ones (reduction lane
+# counts, e.g. of norms). Set before any test imports torch.
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 
 # Tolerances: (rtol, atol relative to the largest magnitude in the reference tensor).
 TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-13)}
