@@ -80,6 +80,7 @@ from minigrad._functions.shape import (
     unbind,
     unsqueeze,
 )
+from minigrad._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from minigrad._printing import get_printoptions, set_printoptions
 from minigrad._shape import Size
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -182,9 +182,13 @@ class Tensor:
     def _version(self) -> int:
         return self._storage.version
 
-    def type(self, dtype: dtype | None = None) -> Any:
+    def type(self, dtype: Any = None) -> Any:
+        """The type's name (``"minigrad.FloatTensor"``), or a copy converted to ``dtype``: a dtype,
+        a legacy class such as ``minigrad.LongTensor``, or its name."""
         if dtype is not None:
-            return self.to(dtype)
+            from minigrad._legacy import dtype_of  # (the legacy classes import this module)
+
+            return self.to(dtype_of(dtype))
         return (
             "minigrad."
             + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "bool": "BoolTensor"}[
