@@ -61,8 +61,10 @@ from minigrad._functions.pointwise import (
     tanh,
     where,
 )
+from minigrad._functions.rearrange import flip, repeat_interleave
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from minigrad._functions.sampling import bernoulli, multinomial, normal, randint_like
+from minigrad._functions.scatter import nonzero, scatter, scatter_add
 from minigrad._functions.shape import (
     cat,
     chunk,
@@ -80,6 +82,7 @@ from minigrad._functions.shape import (
     unbind,
     unsqueeze,
 )
+from minigrad._functions.sorting import argsort, kthvalue, sort, topk
 from minigrad._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from minigrad._printing import get_printoptions, set_printoptions
 from minigrad._shape import Size

@@ -819,6 +819,46 @@ class Tensor:
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
         return _sampling.multinomial(self, num_samples, replacement, generator=generator)
 
+    # -- sorting, selection, repeats, scatter (minigrad/_functions/sorting.py, rearrange.py, scatter.py)
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return _sorting.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _sorting.kthvalue(self, k, dim, keepdim)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _rearrange.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _rearrange.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+        return _rearrange.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None, *, reduce: str | None = None):
+        return _scatter.scatter(self, dim, index, src, value, reduce=reduce)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, value: Any = None, *, reduce: str | None = None):
+        return self._inplace(_scatter.scatter(self, dim, index, src, value, reduce=reduce))
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _scatter.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return self._inplace(_scatter.scatter_add(self, dim, index, src))
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _scatter.nonzero(self, as_tuple=as_tuple)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._inplace(self.masked_fill(mask, value))
+
     def _check_inplace_leaf(self, recorded: bool = False) -> None:
         """Refuse, while grad mode is on, an in-place change that would make gradients wrong.
 
@@ -934,7 +974,10 @@ from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import nn as _nn  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
+from minigrad._functions import rearrange as _rearrange  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
 from minigrad._functions import sampling as _sampling  # noqa: E402
+from minigrad._functions import scatter as _scatter  # noqa: E402
 from minigrad._functions import shape as _shape_ops  # noqa: E402
+from minigrad._functions import sorting as _sorting  # noqa: E402
 from minigrad.autograd import engine as _engine  # noqa: E402
