@@ -418,7 +418,7 @@ def test_multinomial(name, t_dt, m_dt, categories):
 def test_multinomial_zero_probabilities_unnormalised_weights_and_generator():
     seed_both(0)
     weights = [0.0, 3.0, 0.0, 1.0, 0.0, 0.5, 2.0, 0.0]
-    for k in (1, 2, 4):
+    for k in (1, 2, 4, 7, 8):  # from 5 on, zero-probability categories too (torch's topk order of ties)
         for replacement in (False, True):
             assert_same_values(
                 mg.multinomial(mg.tensor(weights), k, replacement),

@@ -43,9 +43,7 @@ def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
     ``repeat(r0, r1)`` of shape (a, b) is (r0 a, r1 b), copy (i, j) at rows i a.., columns j b..."""
     reps = _sizes(sizes)
     if len(reps) < input.dim():
-        raise RuntimeError(
-            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
-        )
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = (1,) * (len(reps) - input.dim()) + tuple(input.shape)
     target = [r * s for r, s in zip(reps, shape)]
     if any(r < 0 for r in reps):

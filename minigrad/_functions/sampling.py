@@ -319,9 +319,6 @@ def multinomial(
     As torch: without replacement, and for a single sample, ``argmax``/top-k of ``input / q``
     with q ~ Exp(1) drawn by ``exponential_`` (the Gumbel trick); with replacement, a binary
     search of 53-bit uniforms in the normalised running sums (``random.py``).
-    Top-k here orders equal ratios by index; torch's partial sort may order such ties (zero
-    probabilities, when more samples are asked than categories with a positive probability)
-    differently.
     """
     gen = _generator(generator)
     if not 1 <= input.dim() <= 2:
@@ -358,20 +355,20 @@ def multinomial(
 def _gumbel_top_k(input: Tensor, by_row: list[list[float]], k: int, gen: _random.Generator) -> list[list[int]]:
     """torch's sampler without replacement: ``q = empty_like(input).exponential_(1)`` (filled in
     input's memory order when input is a dense permuted view, as empty_like keeps that layout),
-    ``r = input / q`` in input's dtype, then the indices of the k largest r of each row."""
-    n = input.numel()
-    q = _random_values_like(input, lambda count: gen.exponential(count, 1.0, double=input.dtype is float64))
-    ratios = (Tensor._make(array(input.dtype.typecode, [v for row in by_row for v in row]), (n,), input.dtype)
-              / Tensor._make(array(input.dtype.typecode, q), (n,), input.dtype))._values().tolist()  # fmt: skip
+    ``r = input / q`` in input's dtype, then ``argmax`` (k = 1: the first largest) or ``topk``
+    of each row (with torch's order among equal ratios, e.g. of zero probabilities)."""
+    from minigrad._functions.sorting import topk  # (sorting imports the tensor layer too)
+
     width = len(by_row[0])
-    picked = []
-    for r in range(len(by_row)):
-        row = ratios[r * width : (r + 1) * width]
-        if k == 1:
-            picked.append([row.index(max(row))])  # the first largest, as argmax
-        else:
-            picked.append(sorted(range(width), key=lambda j: -row[j])[:k])  # stable: ties by index
-    return picked
+    q = _random_values_like(input, lambda count: gen.exponential(count, 1.0, double=input.dtype is float64))
+    flat = [v for row in by_row for v in row]
+    ratios = Tensor._make(array(input.dtype.typecode, flat), (len(by_row), width), input.dtype) / Tensor._make(
+        array(input.dtype.typecode, q), (len(by_row), width), input.dtype
+    )
+    if k == 1:
+        rows = ratios._values().tolist()
+        return [[row.index(max(row))] for row in (rows[r * width : (r + 1) * width] for r in range(len(by_row)))]
+    return topk(ratios, k, 1).indices.tolist()
 
 
 def _random_values_like(t: Tensor, draw) -> list[float]:

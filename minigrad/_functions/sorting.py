@@ -373,4 +373,3 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Kth
     if not keepdim and input.dim():
         values, indices = values.squeeze(dim), indices.squeeze(dim)
     return KthValueResult(values, indices)
-
