@@ -522,8 +522,17 @@ def _randperm(engine: MT19937, n: int) -> list[int]:
 
 def _bernoulli_scalar(engine: MT19937, n: int, p: float) -> list[bool]:
     """Spec 6b (``bernoulli_(p)`` with a Python float, any dtype): element i is 1 exactly when
-    the i-th 53-bit double uniform is ``< p``."""
-    return list(map(p.__gt__, _uniform53(engine.words(2 * n))))
+    the i-th 53-bit double uniform ``m * 2**-53`` is ``< p``, that is when the 53-bit integer
+    m is below ``p * 2**53`` (exact: a power-of-two scaling), compared as integers."""
+    high_limit, low_limit = divmod(math.ceil(p * 2.0**53), 2**32)
+    words = engine.words(2 * n)
+    highs = [w & 0x1FFFFF for w in words[0::2]]  # m's top 21 bits decide, unless they equal the limit's
+    keep = [h < high_limit for h in highs]
+    if high_limit in highs:
+        for i, (h, low) in enumerate(zip(highs, words[1::2])):
+            if h == high_limit:
+                keep[i] = low < low_limit
+    return keep
 
 
 def _bernoulli_tensor(engine: MT19937, probs: list[float], double: bool) -> list[bool]:

@@ -72,6 +72,23 @@ def test_bernoulli_scalar_p(name, t_dt, m_dt, n):
 
 
 @needs_mt_bernoulli
+def test_bernoulli_decided_by_the_low_word():
+    """p equal to a draw u (u < p is False) or one 2**-53 above it (True): the comparison reaches
+    the draw's low 32 bits, a case random p almost never hits."""
+    for seed in SEEDS:
+        words = mg.Generator().manual_seed(seed)._engine.words(2)
+        m = (words[0] & 0x1FFFFF) * 2**32 + words[1]
+        for p in (m * 2.0**-53, (m + 1) * 2.0**-53, (m - 1) * 2.0**-53):
+            seed_both(seed)
+            t_out, m_out = torch.empty(3).bernoulli_(p), mg.empty(3).bernoulli_(p)
+            assert_same_values(m_out, t_out)
+        assert [mg.Generator().manual_seed(seed).bernoulli(1, p)[0] for p in (m * 2.0**-53, (m + 1) * 2.0**-53)] == [
+            False,
+            True,
+        ]
+
+
+@needs_mt_bernoulli
 def test_bernoulli_default_p_shapes_and_generator():
     seed_both(3)
     assert_same_values(mg.empty(3, 4).bernoulli_(), torch.empty(3, 4).bernoulli_())
