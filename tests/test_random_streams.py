@@ -498,3 +498,18 @@ def test_multinomial_errors():
             call(mg)
         assert str(t_err.value).startswith(message)
         assert str(m_err.value) == message
+
+
+@needs_mt_bernoulli
+def test_lstm_dropout_between_layers_draws_torchs_masks():
+    """nn.LSTM's inter-layer dropout (F.dropout on each layer's output) takes torch's masks: the
+    outputs agree (to the LSTM arithmetic's float32 precision, not a mask apart) and the
+    generators end in the same state."""
+    for seed in (0, 1):
+        seed_both(seed)
+        t_lstm = torch.nn.LSTM(3, 4, num_layers=3, dropout=0.4, bidirectional=True)
+        m_lstm = mnn.LSTM(3, 4, num_layers=3, dropout=0.4, bidirectional=True)
+        t_out, _ = t_lstm(torch.randn(5, 2, 3))
+        m_out, _ = m_lstm(mg.randn(5, 2, 3))
+        assert m_out.reshape(-1).tolist() == pytest.approx(t_out.reshape(-1).tolist(), abs=1e-6)
+        assert_same_state()
