@@ -278,3 +278,18 @@ def test_sequential_and_chained():
     with pytest.raises(ValueError, match="SequentialLR does not support `ReduceLROnPlateau`"):
         opt = _optimizer(mg)
         optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.ReduceLROnPlateau(opt)], milestones=[])
+
+
+def test_old_base_class_name_can_be_subclassed():
+    for lib in (mg, torch):
+
+        class Halving(lib.optim.lr_scheduler._LRScheduler):
+            def get_lr(self):
+                return [base_lr * 0.5**self.last_epoch for base_lr in self.base_lrs]
+
+        optimizer = _optimizer(lib)
+        scheduler = Halving(optimizer)
+        for _ in range(3):
+            optimizer.step()
+            scheduler.step()
+        assert scheduler.get_last_lr() == [0.1 * 0.125, 0.037 * 0.125]

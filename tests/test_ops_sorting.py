@@ -72,6 +72,20 @@ def test_sorting_along_each_dim(dtype):
         _same(mg.argsort(m, dim, stable=True), torch.argsort(t, dim=dim, stable=True))
 
 
+def test_max_min_with_dim_take_torchs_index_among_ties():
+    rng = random.Random(3)
+    for shape in [(7,), (5, 9), (3, 40), (2, 3, 33)]:
+        for _ in range(10):
+            values = _tied(rng, int(torch.Size(shape).numel()), 3)
+            t, m = torch.tensor(values).reshape(shape), mg.tensor(values).reshape(*shape)
+            dim = rng.randrange(len(shape))
+            for name in ("max", "min"):
+                t_out, m_out = getattr(t, name)(dim), getattr(m, name)(dim)
+                _same(m_out.values, t_out.values)
+                _same(m_out.indices, t_out.indices)
+            assert m.argmax().item() == t.argmax().item() and m.argmin().item() == t.argmin().item()
+
+
 def test_result_types_and_zero_dim():
     result = mg.topk(mg.tensor([3.0, 1.0, 2.0]), 2)
     values, indices = result

@@ -192,6 +192,10 @@ class LRScheduler:
         self._last_lr = _rates(self.optimizer)
 
 
+class _LRScheduler(LRScheduler):
+    """The base class's old name, which older programs subclass (as in torch)."""
+
+
 class _LambdaScheduler(LRScheduler):
     """Shared by ``LambdaLR`` and ``MultiplicativeLR``: one function of the epoch per group."""
 
