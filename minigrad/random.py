@@ -15,7 +15,8 @@ Sections, in the order of the spec (``torch-rng.md``):
 5. block normal   - 16-element blocks: the AVX2 float32 kernel with the Cephes ``LOG`` and
                     ``SINCOS`` emulated operation by operation (4b), and float64 (4d)
 6. integers       - ``randint`` and ``randperm``
-6b. more          - ``bernoulli_``, ``exponential_``, ``random_``, ``multinomial`` with replacement
+6b. more          - ``bernoulli_``, ``exponential_``, ``cauchy_``, ``geometric_``, ``log_normal_``
+                    (in ``Generator``), ``random_``, ``multinomial`` with replacement
 7. Generator      - the state that ties it together, and the module-level default generator
 
 The block path works on whole lists at a time (one list comprehension per arithmetic step)
@@ -551,6 +552,20 @@ def _exponential(engine: MT19937, n: int, lambd: float, double: bool) -> list[fl
     return values if double else _round_f32(values)
 
 
+def _cauchy(engine: MT19937, n: int, median: float, sigma: float, double: bool) -> list[float]:
+    """``cauchy_(median, sigma)``: ``median + sigma * tan(pi * (u - 0.5))`` in double from a 53-bit
+    uniform u, rounded once to float32 for a float32 tensor."""
+    values = [median + sigma * math.tan(math.pi * (u - 0.5)) for u in _uniform53(engine.words(2 * n))]
+    return values if double else _round_f32(values)
+
+
+def _geometric(engine: MT19937, n: int, p: float) -> list[float]:
+    """``geometric_(p)``: ``ceil(log(u) / log1p(-p))`` in double from a 53-bit uniform u (the
+    number of Bernoulli(p) trials up to the first success)."""
+    scale = math.log1p(-p)
+    return [math.ceil(math.log(u) / scale) if u > 0.0 else math.inf for u in _uniform53(engine.words(2 * n))]
+
+
 def _random_range(engine: MT19937, n: int, low: int, span: int, wide: bool) -> list[int]:
     """``random_(from, to)``'s kernel: ``w % span + low`` with w one word, or ``random64()``
     (two words, the first one high) when ``wide`` (int64, float32, float64 tensors) and
@@ -773,6 +788,30 @@ class Generator:
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
         return _exponential(self._engine, n, lambd, double)
+
+    def cauchy(self, n: int, median: float = 0.0, sigma: float = 1.0, double: bool = False) -> list[float]:
+        """``n`` values of ``Tensor.cauchy_(median, sigma)``, float32 unless ``double``."""
+        n, median, sigma = _check_count(n), float(median), float(sigma)
+        if not sigma > 0.0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        return _cauchy(self._engine, n, median, sigma, double)
+
+    def geometric(self, n: int, p: float) -> list[float]:
+        """``n`` values of ``Tensor.geometric_(p)`` (whole numbers, as floats)."""
+        n, p = _check_count(n), float(p)
+        if not 0.0 < p < 1.0:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        return _geometric(self._engine, n, p)
+
+    def log_normal(self, n: int, mean: float = 1.0, std: float = 2.0, double: bool = False) -> list[float]:
+        """``n`` values of ``Tensor.log_normal_(mean, std)``: ``exp`` of the serial normal path
+        (spec 4a, whatever the size), which uses and updates the cached normal."""
+        n, mean, std = _check_count(n), float(mean), float(std)
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        normals, self._next_double_normal = _normal_serial(self._engine, n, mean, std, self._next_double_normal)
+        values = [math.exp(v) for v in normals]
+        return values if double else _round_f32(values)
 
     def random_range(self, n: int, low: int, span: int, wide: bool = True) -> list[int]:
         """``n`` integers ``low + w % span`` as torch's ``random_(from, to)`` kernel draws them

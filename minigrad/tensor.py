@@ -803,6 +803,18 @@ class Tensor:
         self._check_inplace_leaf()
         return _sampling.exponential_(self, lambd, generator)
 
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.cauchy_(self, median, sigma, generator)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.geometric_(self, p, generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.log_normal_(self, mean, std, generator)
+
     def random_(self, *bounds: Any, generator: Any = None, **names: Any) -> Tensor:
         """``random_()``, ``random_(to)``, ``random_(from, to)`` (``to`` may be None); keywords
         ``from=`` and ``to=`` as in torch."""

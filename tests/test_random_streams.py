@@ -259,6 +259,55 @@ def test_exponential_errors_and_generator():
     assert_same_values(mg.empty(20).exponential_(generator=m_gen), torch.empty(20).exponential_(generator=t_gen))
 
 
+@pytest.mark.parametrize("name, t_dt, m_dt", FLOATS)
+@pytest.mark.parametrize("n", (1, 15, 16, 17, 300))
+def test_cauchy_geometric_log_normal(name, t_dt, m_dt, n):
+    """log_normal_ takes the serial normal path at every size, with the cached second normal:
+    odd sizes leave a value cached, which the next randn(1) must return in both libraries."""
+    for seed in SEEDS[:3]:
+        seed_both(seed)
+        assert_same_values(mg.empty(n, dtype=m_dt).cauchy_(0.5, 2.0), torch.empty(n, dtype=t_dt).cauchy_(0.5, 2.0))
+        assert_same_values(mg.empty(n, dtype=m_dt).geometric_(0.3), torch.empty(n, dtype=t_dt).geometric_(0.3))
+        assert_same_values(
+            mg.empty(n, dtype=mg.int64).geometric_(0.05), torch.empty(n, dtype=torch.int64).geometric_(0.05)
+        )
+        assert_same_values(mg.empty(n, dtype=m_dt).log_normal_(), torch.empty(n, dtype=t_dt).log_normal_())
+        assert_same_values(
+            mg.empty(n, dtype=m_dt).log_normal_(-1.0, 0.25), torch.empty(n, dtype=t_dt).log_normal_(-1.0, 0.25)
+        )
+        assert_same_values(mg.randn(1), torch.randn(1))
+        assert_same_state()
+
+
+def test_cauchy_geometric_log_normal_errors():
+    cases = [
+        (lambda lib: lib.empty(2).cauchy_(0, 0), RuntimeError, "cauchy_ expects sigma > 0.0, but found sigma=0"),
+        (lambda lib: lib.empty(2).geometric_(1.5), RuntimeError, "geometric_ expects p to be in (0, 1), but got p=1.5"),
+        (lambda lib: lib.empty(2).log_normal_(0, -1), RuntimeError, "log_normal_ expects std > 0.0, but found std=-1"),
+        (
+            lambda lib: lib.empty(2, dtype=lib.int64).cauchy_(),
+            RuntimeError,
+            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but you "
+            "specified long int",
+        ),
+        (
+            lambda lib: lib.empty(2, dtype=lib.int64).log_normal_(),
+            NotImplementedError,
+            "\"log_normal_cpu\" not implemented for 'Long'",
+        ),
+        (
+            lambda lib: lib.empty(2, dtype=lib.bool).geometric_(0.5),
+            NotImplementedError,
+            "\"geometric_cpu\" not implemented for 'Bool'",
+        ),
+    ]
+    for call, kind, message in cases:
+        for lib in (torch, mg):
+            with pytest.raises(kind) as info:
+                call(lib)
+            assert str(info.value) == message
+
+
 # -- random_ ---------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """Random sampling ops on tensors, drawing exactly what torch 2.13.0's CPU kernels draw.
 
-``bernoulli``/``bernoulli_``, ``exponential_``, ``random_``, ``normal`` (its tensor overloads),
-``multinomial`` and ``randint_like``. The generator arithmetic lives in ``minigrad/random.py``;
-this module checks arguments as torch does, visits elements in torch's order and writes the draws.
+``bernoulli``/``bernoulli_``, ``exponential_``, ``cauchy_``, ``geometric_``, ``log_normal_``,
+``random_``, ``normal`` (its tensor overloads), ``multinomial`` and ``randint_like``. The
+generator arithmetic lives in ``minigrad/random.py``; this module checks arguments as torch
+does, visits elements in torch's order and writes the draws.
 
 Order of the draws: torch's kernels run one element after another through a TensorIterator,
 which walks a contiguous tensor row by row and any other tensor in memory order (by increasing
@@ -127,6 +128,35 @@ def exponential_(t: Tensor, lambd: float = 1.0, generator: _random.Generator | N
             f"but you specified {scalar_type_name(t.dtype)}"
         )
     draws = _generator(generator).exponential(t.numel(), lambd, double=t.dtype is float64)
+    return _write_visited(t, draws, _memory_order(t))
+
+
+def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with Cauchy draws ``median + sigma * tan(pi * (u - 1/2))``."""
+    if not t.dtype.is_floating_point:
+        raise RuntimeError(
+            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but "
+            f"you specified {'bool' if t.dtype is bool_ else 'long int'}"
+        )
+    draws = _generator(generator).cauchy(t.numel(), median, sigma, double=t.dtype is float64)
+    return _write_visited(t, draws, _memory_order(t))
+
+
+def geometric_(t: Tensor, p: float, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with geometric draws: the number of Bernoulli(p) trials up to the first
+    success, ``ceil(log(u) / log(1 - p))``."""
+    if t.dtype is bool_:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
+    draws = _generator(generator).geometric(t.numel(), p)
+    if not t.dtype.is_floating_point:
+        draws = [int(v) for v in draws]
+    return _write_visited(t, draws, _memory_order(t))
+
+
+def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with ``exp(N(mean, std))`` draws (torch's serial normal path, any size)."""
+    _float_only(t, "log_normal_cpu")
+    draws = _generator(generator).log_normal(t.numel(), mean, std, double=t.dtype is float64)
     return _write_visited(t, draws, _memory_order(t))
 
 
