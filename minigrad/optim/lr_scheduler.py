@@ -187,6 +187,10 @@ class LRScheduler:
                 values = closed_form() if closed_form is not None else self.get_lr()
         finally:
             self._get_lr_called_within_step = False
+        self._set_rates(values)
+
+    def _set_rates(self, values: list[float]) -> None:
+        """Write one rate per parameter group and remember them for ``get_last_lr``."""
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = _rates(self.optimizer)
@@ -478,9 +482,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             rates = self.get_lr()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
-            group["lr"] = lr
-        self._last_lr = _rates(self.optimizer)
+        self._set_rates(rates)
 
 
 def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
