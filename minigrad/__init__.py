@@ -66,8 +66,12 @@ from minigrad._functions.pointwise import (
     tanh,
 )
 from minigrad._functions.pointwise import where as _where
+from minigrad._functions.rearrange import flip, repeat_interleave
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
+from minigrad._functions.sampling import bernoulli, multinomial, normal, randint_like
+from minigrad._functions.scatter import nonzero, scatter, scatter_add
 from minigrad._functions.softmax_loss import log_softmax, softmax
+from minigrad._functions.sorting import argsort, kthvalue, sort, topk
 from minigrad._functions.views import (
     cat,
     chunk,
@@ -85,6 +89,7 @@ from minigrad._functions.views import (
     unbind,
     unsqueeze,
 )
+from minigrad._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from minigrad._printing import get_printoptions, set_printoptions
 from minigrad._shape import Size
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -187,17 +187,19 @@ class Tensor:
     def _version(self) -> int:
         return self._storage.version
 
-    def type(self, dtype: dtype | str | None = None) -> Any:
-        """The type's name ('minigrad.FloatTensor'), or a copy converted to a dtype, given as one
-        or by such a name (torch's or minigrad's)."""
+    def type(self, dtype: Any = None) -> Any:
+        """The type's name (``"minigrad.FloatTensor"``), or a copy converted to ``dtype``: a dtype,
+        a legacy class such as ``minigrad.LongTensor``, or a type's name (torch's or minigrad's)."""
+        if dtype is None:
+            return "minigrad." + _dtype.scalar_type_name(self.dtype) + "Tensor"
         if isinstance(dtype, str):
             named = _dtype.by_tensor_type_name(dtype)
             if named is None:
                 raise ValueError(f"invalid type: {dtype!r}")
-            dtype = named
-        if dtype is not None:
-            return self.to(dtype)
-        return "minigrad." + _dtype.scalar_type_name(self.dtype) + "Tensor"
+            return self.to(named)
+        from minigrad._legacy import dtype_of  # (the legacy classes import this module)
+
+        return self.to(dtype_of(dtype))
 
     def __len__(self) -> int:
         if not self._shape:
@@ -741,13 +743,93 @@ class Tensor:
         self._check_inplace_leaf()
         return _creation().normal_(self, mean, std, generator)
 
+    # -- random sampling (minigrad/_functions/sampling.py): torch's streams -------------------
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.bernoulli_(self, p, generator)
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return _sampling.bernoulli(self, p, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.exponential_(self, lambd, generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.cauchy_(self, median, sigma, generator)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.geometric_(self, p, generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+        self._check_inplace_leaf()
+        return _sampling.log_normal_(self, mean, std, generator)
+
+    def random_(self, *bounds: Any, generator: Any = None, **names: Any) -> Tensor:
+        """``random_()``, ``random_(to)``, ``random_(from, to)`` (``to`` may be None); keywords
+        ``from=`` and ``to=`` as in torch."""
+        if set(names) - {"from", "to"}:
+            raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(set(names) - {'from', 'to'}))}'")
+        bounds = bounds + tuple(names[k] for k in ("from", "to") if k in names)
+        if len(bounds) > 2:
+            raise TypeError(f"random_() takes at most 2 arguments ({len(bounds)} given)")
+        if len(bounds) == 1:
+            bounds = (0, bounds[0])
+        self._check_inplace_leaf()
+        return _sampling.random_(self, *bounds, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+        return _sampling.multinomial(self, num_samples, replacement, generator=generator)
+
+    # -- sorting, selection, repeats, scatter (minigrad/_functions/sorting.py, rearrange.py, scatter.py)
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return _sorting.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _sorting.kthvalue(self, k, dim, keepdim)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _rearrange.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _rearrange.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+        return _rearrange.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None, *, reduce: str | None = None):
+        return _scatter.scatter(self, dim, index, src, value, reduce=reduce)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, value: Any = None, *, reduce: str | None = None):
+        return self._inplace(_scatter.scatter(self, dim, index, src, value, reduce=reduce))
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _scatter.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return self._inplace(_scatter.scatter_add(self, dim, index, src))
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _scatter.nonzero(self, as_tuple=as_tuple)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._inplace(self.masked_fill(mask, value))
+
     def _check_inplace_leaf(self, recorded: bool = False) -> None:
         """Refuse, while grad mode is on, an in-place change that would make gradients wrong.
 
         A leaf that requires grad may not change (torch's rule); nor may a view that has a
         history, since minigrad does not rewrite the history of the tensor it views. Ops that
-        autograd does not record (``uniform_``, ``normal_``: ``recorded=False``) may not change
-        any tensor that has a history.
+        autograd does not record (the random fills ``uniform_``, ``normal_``, ``bernoulli_``...:
+        ``recorded=False``) may not change any tensor that has a history.
         """
         if not self._requires_grad or not grad_mode.state.enabled:
             return
@@ -768,7 +850,8 @@ class Tensor:
             )
         if not recorded:
             raise RuntimeError(
-                f"this in-place operation (uniform_, normal_) is not recorded by minigrad's autograd, so "
+                "this in-place operation (a random fill: uniform_, normal_, bernoulli_, exponential_, random_) "
+                "is not recorded by minigrad's autograd, so "
                 f"applying it to a tensor with a history ({node.name()}) would give wrong gradients. Use an "
                 "out-of-place operation instead, or detach() the tensor first."
             )
@@ -949,10 +1032,14 @@ def _as_bool(x: Any) -> Any:
 from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
+from minigrad._functions import rearrange as _rearrange  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
 from minigrad._functions import reduction_more as _reduction_more  # noqa: E402
+from minigrad._functions import sampling as _sampling  # noqa: E402
+from minigrad._functions import scatter as _scatter  # noqa: E402
 from minigrad._functions import shape_more as _shape_more  # noqa: E402
 from minigrad._functions import softmax_loss as _softmax_loss  # noqa: E402
+from minigrad._functions import sorting as _sorting  # noqa: E402
 from minigrad._functions import views as _views  # noqa: E402
 
 

@@ -1,8 +1,9 @@
 """PyTorch's CPU random number generator, reproduced bit for bit in pure Python.
 
 After ``manual_seed(s)`` the draws here equal those of torch 2.13.0 (CPU wheel, x86-64,
-AVX2 kernels) for ``rand``/``uniform_``, ``randn``/``normal_``, ``randint`` and ``randperm``,
-in float32 and float64. The tensor layer wraps the flat lists returned here into tensors;
+AVX2 kernels) for ``rand``/``uniform_``, ``randn``/``normal_``, ``randint``, ``randperm``,
+``bernoulli_`` (and so dropout masks), ``exponential_``, ``random_`` and ``multinomial``, in
+float32 and float64. The tensor layer wraps the flat lists returned here into tensors;
 this module knows nothing about tensors and imports nothing from minigrad.
 
 Sections, in the order of the spec (``torch-rng.md``):
@@ -14,6 +15,8 @@ Sections, in the order of the spec (``torch-rng.md``):
 5. block normal   - 16-element blocks: the AVX2 float32 kernel with the Cephes ``LOG`` and
                     ``SINCOS`` emulated operation by operation (4b), and float64 (4d)
 6. integers       - ``randint`` and ``randperm``
+6b. more          - ``bernoulli_``, ``exponential_``, ``cauchy_``, ``geometric_``, ``log_normal_``
+                    (in ``Generator``), ``random_``, ``multinomial`` with replacement
 7. Generator      - the state that ties it together, and the module-level default generator
 
 The block path works on whole lists at a time (one list comprehension per arithmetic step)
@@ -22,6 +25,7 @@ so that ``normal(320_000)`` takes seconds, not minutes.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import random as _pyrandom
@@ -514,6 +518,116 @@ def _randperm(engine: MT19937, n: int) -> list[int]:
     return perm
 
 
+# ====================================== 6b. bernoulli, exponential, random_, multinomial
+
+
+def _bernoulli_scalar(engine: MT19937, n: int, p: float) -> list[bool]:
+    """Spec 6b (``bernoulli_(p)`` with a Python float, any dtype): element i is 1 exactly when
+    the i-th 53-bit double uniform ``m * 2**-53`` is ``< p``, that is when the 53-bit integer
+    m is below ``p * 2**53`` (exact: a power-of-two scaling), compared as integers."""
+    high_limit, low_limit = divmod(math.ceil(p * 2.0**53), 2**32)
+    words = engine.words(2 * n)
+    highs = [w & 0x1FFFFF for w in words[0::2]]  # m's top 21 bits decide, unless they equal the limit's
+    keep = [h < high_limit for h in highs]
+    if high_limit in highs:
+        for i, (h, low) in enumerate(zip(highs, words[1::2])):
+            if h == high_limit:
+                keep[i] = low < low_limit
+    return keep
+
+
+def _bernoulli_tensor(engine: MT19937, probs: list[float], double: bool) -> list[bool]:
+    """``bernoulli_(p_tensor)``: one uniform per probability, 53-bit double for a float64 ``p``
+    (two words), 24-bit float32 for a float32 ``p`` (one word); 1 where ``u < p``."""
+    n = len(probs)
+    draws = _uniform53(engine.words(2 * n)) if double else _uniform24(engine.words(n))
+    return [u < p for u, p in zip(draws, probs)]
+
+
+def _exponential(engine: MT19937, n: int, lambd: float, double: bool) -> list[float]:
+    """``exponential_(lambd)``: ``(-1 / lambd) * log1p(-u)`` in double from a 53-bit uniform u
+    (two words per value, in either dtype), rounded once to float32 for a float32 tensor."""
+    scale = -1.0 / lambd
+    values = [scale * math.log1p(-u) for u in _uniform53(engine.words(2 * n))]
+    return values if double else _round_f32(values)
+
+
+def _cauchy(engine: MT19937, n: int, median: float, sigma: float, double: bool) -> list[float]:
+    """``cauchy_(median, sigma)``: ``median + sigma * tan(pi * (u - 0.5))`` in double from a 53-bit
+    uniform u, rounded once to float32 for a float32 tensor."""
+    values = [median + sigma * math.tan(math.pi * (u - 0.5)) for u in _uniform53(engine.words(2 * n))]
+    return values if double else _round_f32(values)
+
+
+def _geometric(engine: MT19937, n: int, p: float) -> list[float]:
+    """``geometric_(p)``: ``ceil(log(u) / log1p(-p))`` in double from a 53-bit uniform u (the
+    number of Bernoulli(p) trials up to the first success)."""
+    scale = math.log1p(-p)
+    return [math.ceil(math.log(u) / scale) if u > 0.0 else math.inf for u in _uniform53(engine.words(2 * n))]
+
+
+def _random_range(engine: MT19937, n: int, low: int, span: int, wide: bool) -> list[int]:
+    """``random_(from, to)``'s kernel: ``w % span + low`` with w one word, or ``random64()``
+    (two words, the first one high) when ``wide`` (int64, float32, float64 tensors) and
+    ``span >= 2**28``. ``span == 2**64`` is the full int64 range: ``random64()`` read as signed."""
+    if span == 2**64:
+        words = engine.words(2 * n)
+        return [((hi << 32) | lo) - (((hi >> 31) & 1) << 64) for hi, lo in zip(words[0::2], words[1::2])]
+    if wide and span >= 2**28:
+        words = engine.words(2 * n)
+        return [((hi << 32) | lo) % span + low for hi, lo in zip(words[0::2], words[1::2])]
+    return [w % span + low for w in engine.words(n)]
+
+
+# random_() without bounds: which draw each dtype takes and what it is reduced modulo
+_RANDOM_BITS = {
+    "float32": (False, 2**24 + 1),
+    "float64": (True, 2**53 + 1),
+    "int64": (True, 2**63),
+    "bool": (False, 2),
+}
+
+
+def _random_bits(engine: MT19937, n: int, dtype_name: str) -> list[int]:
+    """``random_()``: integers in ``[0, 2**mantissa]`` for floats (``[0, 2**24]`` float32,
+    ``[0, 2**53]`` float64), ``[0, 2**63 - 1]`` for int64, and ``word & 1`` for bool. float64
+    and int64 draw ``random64()`` (two words), the others one word."""
+    wide, modulus = _RANDOM_BITS[dtype_name]
+    if wide:
+        words = engine.words(2 * n)
+        return [((hi << 32) | lo) % modulus for hi, lo in zip(words[0::2], words[1::2])]
+    return [w % modulus for w in engine.words(n)]
+
+
+def _multinomial_with_replacement(
+    engine: MT19937, rows: list[list[float]], n_sample: int, double: bool
+) -> list[list[int]]:
+    """torch's CPU sampler with replacement, row by row: the running sum ``c_j`` of the row
+    (accumulated in the row's dtype), ``c_j / c_last`` rounded to that dtype, the last set to 1;
+    each sample draws a 53-bit double uniform u and takes the first j with ``u <= c_j``
+    (a binary search, as torch's)."""
+    rounded = (lambda v: v) if double else _f32
+    out = []
+    for row in rows:
+        total, cumulative = 0.0, []
+        for value in row:
+            if not value >= 0:
+                raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+            if not math.isfinite(value):
+                raise RuntimeError(
+                    "invalid multinomial distribution (encountering probability entry = infinity or NaN)"
+                )
+            total = rounded(total + value)
+            cumulative.append(total)
+        if not total > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        cumulative = [rounded(c / total) for c in cumulative]
+        cumulative[-1] = 1.0
+        draws = _uniform53(engine.words(2 * n_sample))
+        out.append([bisect.bisect_left(cumulative, u) for u in draws])
+    return out
+
+
 # ================================================================= 7. Generator
 
 _DEFAULT_SEED = 67280421310721
@@ -649,6 +763,68 @@ class Generator:
         if n >= _RANDPERM_LIMIT:
             raise NotImplementedError(f"randperm is reproduced for n < {_RANDPERM_LIMIT} only, got n={n}")
         return _randperm(self._engine, n)
+
+    def bernoulli(self, n: int, p: float) -> list[bool]:
+        """``n`` values of ``Tensor.bernoulli_(p)`` for a Python float p (spec 6b)."""
+        n = _check_count(n)
+        p = float(p)
+        if not 0.0 <= p <= 1.0:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        return _bernoulli_scalar(self._engine, n, p)
+
+    def bernoulli_tensor(self, probs: list[float], double: bool) -> list[bool]:
+        """One draw per probability (float64 probabilities when ``double``, else float32 ones)."""
+        if any(not 0.0 <= p <= 1.0 for p in probs):
+            raise RuntimeError(
+                "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be "
+                "improved?  If so, please report an enhancement request to PyTorch.)"
+            )
+        return _bernoulli_tensor(self._engine, probs, double)
+
+    def exponential(self, n: int, lambd: float = 1.0, double: bool = False) -> list[float]:
+        """``n`` values of ``Tensor.exponential_(lambd)``, float32 unless ``double``."""
+        n = _check_count(n)
+        lambd = float(lambd)
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        return _exponential(self._engine, n, lambd, double)
+
+    def cauchy(self, n: int, median: float = 0.0, sigma: float = 1.0, double: bool = False) -> list[float]:
+        """``n`` values of ``Tensor.cauchy_(median, sigma)``, float32 unless ``double``."""
+        n, median, sigma = _check_count(n), float(median), float(sigma)
+        if not sigma > 0.0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        return _cauchy(self._engine, n, median, sigma, double)
+
+    def geometric(self, n: int, p: float) -> list[float]:
+        """``n`` values of ``Tensor.geometric_(p)`` (whole numbers, as floats)."""
+        n, p = _check_count(n), float(p)
+        if not 0.0 < p < 1.0:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        return _geometric(self._engine, n, p)
+
+    def log_normal(self, n: int, mean: float = 1.0, std: float = 2.0, double: bool = False) -> list[float]:
+        """``n`` values of ``Tensor.log_normal_(mean, std)``: ``exp`` of the serial normal path
+        (spec 4a, whatever the size), which uses and updates the cached normal."""
+        n, mean, std = _check_count(n), float(mean), float(std)
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        normals, self._next_double_normal = _normal_serial(self._engine, n, mean, std, self._next_double_normal)
+        values = [math.exp(v) for v in normals]
+        return values if double else _round_f32(values)
+
+    def random_range(self, n: int, low: int, span: int, wide: bool = True) -> list[int]:
+        """``n`` integers ``low + w % span`` as torch's ``random_(from, to)`` kernel draws them
+        (``wide``: the tensor's dtype allows 64-bit draws, as int64/float32/float64 do)."""
+        return _random_range(self._engine, _check_count(n), int(low), int(span), wide)
+
+    def random_bits(self, n: int, dtype_name: str) -> list[int]:
+        """``n`` values of ``random_()`` without bounds for a tensor of dtype ``dtype_name``."""
+        return _random_bits(self._engine, _check_count(n), dtype_name)
+
+    def multinomial_with_replacement(self, rows: list[list[float]], n_sample: int, double: bool) -> list[list[int]]:
+        """``n_sample`` category indices per row of probabilities (float64 rows when ``double``)."""
+        return _multinomial_with_replacement(self._engine, rows, int(n_sample), double)
 
 
 # The global generator gets an unpredictable seed at start-up, as torch's does.

@@ -23,7 +23,7 @@ LAYERS = [  # (layer, module prefixes), bottom first: as ARCHITECTURE.md's table
                 "minigrad._atomic", "minigrad._safetensors"]),  # fmt: skip
     ("autograd", ["minigrad.autograd"]),
     ("tensor", ["minigrad._tensor"]),
-    ("operations", ["minigrad._functions", "minigrad._creation"]),
+    ("operations", ["minigrad._functions", "minigrad._creation", "minigrad._legacy"]),
     ("library", ["minigrad.nn", "minigrad.optim", "minigrad.data", "minigrad.serialization", "minigrad.utils"]),
     ("api", ["minigrad"]),  # minigrad/__init__.py: gathers torch's names from everything below
     ("study kit", ["minigrad.viz", "minigrad.testing"]),

@@ -16,6 +16,7 @@ from minigrad._dtype import int64, scalar_type_name
 from minigrad._functions import indexing as _indexing
 from minigrad._functions import linalg as _linalg
 from minigrad._functions import pointwise as _pointwise
+from minigrad._functions import sampling as _sampling
 from minigrad._functions import softmax_loss as _softmax_loss
 from minigrad._tensor import Tensor
 
@@ -113,18 +114,19 @@ def embedding(
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the survivors by 1/(1-p) (training only).
 
-    The mask comes from ``minigrad.rand``: keep where u < 1 - p. (torch draws its mask with
-    ``bernoulli_``, so the masks differ from torch's for the same seed.)
+    As torch's CPU path: ``noise = empty_like(input).bernoulli_(1 - p)`` (so the mask is drawn
+    from torch's stream, spec 6b), ``noise.div_(1 - p)``, then ``input * noise``: each kept
+    element is ``x * f(1/f(1-p))``, f rounding to input's dtype. ``p == 1`` draws nothing, and
+    ``p == 0``, eval mode or an empty input return ``input`` itself.
     """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        noise = input.new_zeros(*input.shape)
+        noise = input.new_zeros(())
     else:
-        keep = _creation.rand(*input.shape, dtype=input.dtype) < 1.0 - p
-        noise = keep.to(input.dtype).div_(1.0 - p)
+        noise = _sampling.bernoulli_(_creation.empty_like(input), 1.0 - p).div_(1.0 - p)
     return input.mul_(noise) if inplace else input * noise
 
 
