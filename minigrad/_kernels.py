@@ -17,6 +17,9 @@ import operator
 from array import array
 from collections.abc import Sequence
 
+from minigrad import _vec
+from minigrad._float32 import fma64
+
 # ---------------------------------------------------------------------------------------------
 # Op codes
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +203,10 @@ def fill(out: array, value: float) -> None:
 
 
 def unary(op: int, x: array, out: array) -> None:
-    """out[i] = f(x[i]) for the unary op code."""
+    """out[i] = f(x[i]) for the unary op code (float32 sigmoid as torch's kernel computes it)."""
+    if op == SIGMOID and out.typecode == "f":
+        out[:] = array("f", _vec.sigmoid(x.tolist()))
+        return
     out[:] = array(out.typecode, map(UNARY[op], x))
 
 
@@ -208,7 +214,10 @@ def unary_backward(op: int, x: array, y: array, grad: array, out: array) -> None
     """out = grad * f'(x), written with the input x or the output y, whichever is simpler.
 
     neg: -g   exp: g*y   log: g/x   sqrt: g/(2y)   abs: g*sign(x)
-    sigmoid: g*y*(1-y)   tanh: g*(1-y^2)   relu: g*[x>0]
+    sigmoid: (g*(1-y))*y   tanh: g*fma(-y, y, 1)   relu: g*[x>0]
+
+    sigmoid and tanh round each step to the buffers' precision, in torch's order (its kernels
+    contract 1 - y*y to one fused multiply-add).
     """
     tc = out.typecode
     if op == NEG:
@@ -221,10 +230,14 @@ def unary_backward(op: int, x: array, y: array, grad: array, out: array) -> None
         out[:] = array(tc, [_div(g, 2.0 * v) for g, v in zip(grad, y)])
     elif op == ABS:
         out[:] = array(tc, [g * ((v > 0) - (v < 0)) for g, v in zip(grad, x)])
+    elif op == SIGMOID and tc == "f":
+        out[:] = array(tc, _vec.sigmoid_backward(y.tolist(), grad.tolist()))
     elif op == SIGMOID:
-        out[:] = array(tc, [g * v * (1.0 - v) for g, v in zip(grad, y)])
+        out[:] = array(tc, [(g * (1.0 - v)) * v for g, v in zip(grad, y)])
+    elif op == TANH and tc == "f":
+        out[:] = array(tc, _vec.tanh_backward(y.tolist(), grad.tolist()))
     elif op == TANH:
-        out[:] = array(tc, [g * (1.0 - v * v) for g, v in zip(grad, y)])
+        out[:] = array(tc, [g * fma64(-v, v, 1.0) for g, v in zip(grad, y)])
     elif op == RELU:
         out[:] = array(tc, [g if v > 0 else 0.0 for g, v in zip(grad, x)])
     else:
@@ -394,7 +407,11 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = x - logsumexp(x) along the middle dimension, computed stably.
 
     A line whose max is infinite is NaN throughout, as in torch (which computes x - max: inf - inf).
+    float32 over the last dimension (inner == 1) is torch's vectorised kernel, bit for bit.
     """
+    if out.typecode == "f" and inner == 1:
+        out[:] = array("f", _vec.log_softmax_lastdim(x.tolist(), n))
+        return
     for s, line in _columns(x, outer, n, inner):
         lse = _logsumexp_line(line)
         if lse == INF or lse == -INF:
@@ -405,6 +422,9 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = g - exp(y) * sum(g) along the line, where y = log_softmax(x)."""
+    if out.typecode == "f" and inner == 1:
+        out[:] = array("f", _vec.log_softmax_backward_lastdim(y.tolist(), grad.tolist(), n))
+        return
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
         total = _fsum(g)
@@ -412,7 +432,11 @@ def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, 
 
 
 def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
-    """out = exp(x - max) / sum(exp(x - max)) along the middle dimension."""
+    """out = exp(x - max) / sum(exp(x - max)) along the middle dimension (float32 over the last
+    dimension: torch's vectorised kernel, bit for bit)."""
+    if out.typecode == "f" and inner == 1:
+        out[:] = array("f", _vec.softmax_lastdim(x.tolist(), n))
+        return
     for s, line in _columns(x, outer, n, inner):
         m = max(line)
         exps = [_exp(v - m) for v in line]
@@ -422,6 +446,9 @@ def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = y * (g - sum(g * y)) along the line, where y = softmax(x)."""
+    if out.typecode == "f" and inner == 1:
+        out[:] = array("f", _vec.softmax_backward_lastdim(y.tolist(), grad.tolist(), n))
+        return
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
         dot = _fsum(list(map(operator.mul, g, line)))

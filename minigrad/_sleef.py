@@ -1,0 +1,335 @@
+"""torch's vectorised float32 math, emulated operation by operation in pure Python.
+
+torch's CPU kernels (ATEN_CPU_CAPABILITY=avx2) compute ``exp``, ``log``, ``tanh`` and the other
+transcendental functions of float32 tensors with SLEEF's 8-lane functions (``Sleef_expf8_u10``,
+``Sleef_logf8_u10``, ``Sleef_tanhf8_u10``, ...), whose results differ from the correctly rounded
+ones in the last bit now and then. This module repeats SLEEF's algorithms (``sleefsimdsp.c``,
+``df.h``) step by step: every float32 operation rounded once, every ``vmla`` a fused
+multiply-add (AVX2 has FMA), the same constants, the same special-case selections. So its
+results equal torch's bit for bit.
+
+Each function takes a list of float32 values (Python floats) and returns a new list; each step
+is one list comprehension over all the elements ("lanes"), as in ``minigrad.random``. A pair
+``(hi, lo)`` of lists is SLEEF's ``vfloat2``, a value carried as an unevaluated float32 sum.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from itertools import repeat
+from typing import Union
+
+from minigrad._float32 import f32, fma32, round_f32
+
+Lanes = list[float]
+Operand = Union[Lanes, float]
+Pair = tuple[Lanes, Lanes]
+
+INF = math.inf
+NAN = math.nan
+_INT_MIN = -(2**31)  # what cvtps2dq gives for NaN and out-of-range values
+_U32 = "I" if array("I").itemsize == 4 else "L"
+
+
+# ---------------------------------------------------------------------------------------------
+# One float32 operation on every lane
+# ---------------------------------------------------------------------------------------------
+
+
+def _lanes(v: Operand):
+    return v if isinstance(v, list) else repeat(v)
+
+
+def _quotient(a: float, b: float) -> float:
+    """IEEE a / b in double (Python raises on b == 0)."""
+    if b:
+        return a / b
+    if a != a or a == 0:
+        return NAN
+    return math.copysign(INF, a) * math.copysign(1.0, b)
+
+
+def add(a: Operand, b: Operand) -> Lanes:
+    return round_f32([x + y for x, y in zip(_lanes(a), _lanes(b))])
+
+
+def sub(a: Operand, b: Operand) -> Lanes:
+    return round_f32([x - y for x, y in zip(_lanes(a), _lanes(b))])
+
+
+def mul(a: Operand, b: Operand) -> Lanes:
+    return round_f32([x * y for x, y in zip(_lanes(a), _lanes(b))])
+
+
+def div(a: Operand, b: Operand) -> Lanes:
+    return round_f32([_quotient(x, y) for x, y in zip(_lanes(a), _lanes(b))])
+
+
+def fma(a: Operand, b: Operand, c: Operand) -> Lanes:
+    """a*b + c rounded once (``vmla``, ``vfma``)."""
+    return fma32(a, b, c)
+
+
+def fmapn(a: Operand, b: Operand, c: Operand) -> Lanes:
+    """a*b - c rounded once (``vfmapn``)."""
+    return fma32(a, b, [-v for v in c] if isinstance(c, list) else -c)
+
+
+def fmanp(a: Operand, b: Operand, c: Operand) -> Lanes:
+    """-a*b + c rounded once (``vfmanp``)."""
+    return fma32([-v for v in a] if isinstance(a, list) else -a, b, c)
+
+
+def rint(a: Lanes) -> list[int]:
+    """float -> int32, rounding half to even (``vrint_vi2_vf``: cvtps2dq); NaN and overflow give INT_MIN."""
+    return [round(v) if -2147483648.0 <= v < 2147483648.0 else _INT_MIN for v in a]
+
+
+def to_bits(a: Lanes) -> array:
+    return array(_U32, array("f", a).tobytes())
+
+
+def from_bits(bits: list[int]) -> Lanes:
+    return array("f", array(_U32, [b & 0xFFFFFFFF for b in bits]).tobytes()).tolist()
+
+
+def pow2i(q: list[int]) -> Lanes:
+    """2**q built from its exponent bits (``vpow2i_vf_vi2``), wrapping as 32-bit integers do."""
+    return from_bits([(v + 0x7F) << 23 for v in q])
+
+
+def ldexp2(d: Lanes, e: list[int]) -> Lanes:
+    """d * 2**(e>>1) * 2**(e - (e>>1)) (``vldexp2_vf_vf_vi2``)."""
+    return mul(mul(d, pow2i([v >> 1 for v in e])), pow2i([v - (v >> 1) for v in e]))
+
+
+def ldexp3(d: Lanes, q: list[int]) -> Lanes:
+    """Add q to the exponent field of d (``vldexp3_vf_vf_vi2``)."""
+    return from_bits([b + (v << 23) for b, v in zip(to_bits(d), q)])
+
+
+def ilogb2k(d: Lanes) -> list[int]:
+    """The unbiased exponent field of d (``vilogb2k_vi2_vf``)."""
+    return [((b >> 23) & 0xFF) - 0x7F for b in to_bits(d)]
+
+
+def mulsign(x: Lanes, y: Lanes) -> Lanes:
+    """x with its sign flipped where y's sign bit is set (``vmulsign_vf_vf_vf``)."""
+    return from_bits([a ^ (b & 0x80000000) for a, b in zip(to_bits(x), to_bits(y))])
+
+
+def select(mask: list[bool], a: Operand, b: Operand) -> Lanes:
+    """a where mask else b (``vsel``)."""
+    return [x if m else y for m, x, y in zip(mask, _lanes(a), _lanes(b))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Double-float arithmetic (df.h, the FMA variants): a value is hi + lo
+# ---------------------------------------------------------------------------------------------
+
+
+def df_add_ff(x: Operand, y: Operand) -> Pair:
+    """dfadd_vf2_vf_vf (|x| >= |y|)."""
+    hi = add(x, y)
+    return hi, add(sub(x, hi), y)
+
+
+def df_add2_ff(x: Operand, y: Lanes) -> Pair:
+    """dfadd2_vf2_vf_vf: Knuth's two-sum."""
+    hi = add(x, y)
+    v = sub(hi, x)
+    return hi, add(sub(x, sub(hi, v)), sub(y, v))
+
+
+def df_add_pf(x: Pair, y: Lanes) -> Pair:
+    """dfadd_vf2_vf2_vf."""
+    hi = add(x[0], y)
+    return hi, add(add(sub(x[0], hi), y), x[1])
+
+
+def df_add_fp(x: Operand, y: Pair) -> Pair:
+    """dfadd_vf2_vf_vf2."""
+    hi = add(x, y[0])
+    return hi, add(add(sub(x, hi), y[0]), y[1])
+
+
+def df_add_pp(x: Pair, y: Pair) -> Pair:
+    """dfadd_vf2_vf2_vf2 (|x| >= |y|)."""
+    hi = add(x[0], y[0])
+    return hi, add(add(add(sub(x[0], hi), y[0]), x[1]), y[1])
+
+
+def df_add2_pf(x: Pair, y: Operand) -> Pair:
+    """dfadd2_vf2_vf2_vf."""
+    hi = add(x[0], y)
+    v = sub(hi, x[0])
+    return hi, add(add(sub(x[0], sub(hi, v)), sub(y, v)), x[1])
+
+
+def df_neg(x: Pair) -> Pair:
+    return [-v for v in x[0]], [-v for v in x[1]]
+
+
+def df_scale(x: Pair, s: float) -> Pair:
+    return mul(x[0], s), mul(x[1], s)
+
+
+def df_mul_ff(x: Operand, y: Operand) -> Pair:
+    """dfmul_vf2_vf_vf."""
+    hi = mul(x, y)
+    return hi, fmapn(x, y, hi)
+
+
+def df_mul_pf(x: Pair | tuple[float, float], y: Lanes) -> Pair:
+    """dfmul_vf2_vf2_vf."""
+    hi = mul(x[0], y)
+    return hi, fma(x[1], y, fmapn(x[0], y, hi))
+
+
+def df_mul_pp(x: Pair, y: Pair) -> Pair:
+    """dfmul_vf2_vf2_vf2."""
+    hi = mul(x[0], y[0])
+    return hi, fma(x[0], y[1], fma(x[1], y[0], fmapn(x[0], y[0], hi)))
+
+
+def df_squ(x: Pair) -> Pair:
+    """dfsqu_vf2_vf2."""
+    hi = mul(x[0], x[0])
+    return hi, fma(add(x[0], x[0]), x[1], fmapn(x[0], x[0], hi))
+
+
+def df_div(n: Pair, d: Pair) -> Pair:
+    """dfdiv_vf2_vf2_vf2."""
+    t = div(1.0, d[0])
+    hi = mul(n[0], t)
+    u = fmapn(t, n[0], hi)
+    lo = fmanp(d[1], t, fmanp(d[0], t, 1.0))
+    return hi, fma(hi, lo, fma(n[1], t, u))
+
+
+def df_rec(d: Pair) -> Pair:
+    """dfrec_vf2_vf2: 1 / d."""
+    hi = div(1.0, d[0])
+    return hi, mul(hi, fmanp(d[1], hi, fmanp(d[0], hi, 1.0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The functions
+# ---------------------------------------------------------------------------------------------
+
+_R_LN2 = f32(1.442695040888963407359924681001892137426645954152985934135449406931)
+_L2U = f32(0.693145751953125)
+_L2L = f32(1.428606765330187045e-06)
+_EXP_POLY = [f32(c) for c in (0.000198527617612853646278381, 0.00139304355252534151077271,
+                               0.00833336077630519866943359, 0.0416664853692054748535156,
+                               0.166666671633720397949219, 0.5)]  # fmt: skip
+
+
+def expf(d: Lanes) -> Lanes:
+    """e**d: ``Sleef_expf8_u10`` (xexpf): d = q ln2 + s, a degree-7 polynomial in s, times 2**q."""
+    q = rint(mul(d, _R_LN2))
+    qf = [float(v) for v in q]
+    s = fma(qf, -_L2U, d)
+    s = fma(qf, -_L2L, s)
+    u: Operand = _EXP_POLY[0]
+    for c in _EXP_POLY[1:]:
+        u = fma(u, s, c)
+    u = add(1.0, fma(mul(s, s), u, s))
+    u = ldexp2(u, q)
+    return [INF if 100 < v else 0.0 if v < -104 else r for v, r in zip(d, u)]
+
+
+_FLT_MIN = 2.0**-126
+_TWO64 = 2.0**64
+_LN2_PAIR = (f32(0.69314718246459960938), f32(-1.904654323148236017e-09))
+_LOG_POLY = [f32(c) for c in (0.3027294874, 0.3996108174, 0.6666694880)]
+
+
+def logf(d: Lanes) -> Lanes:
+    """ln d: ``Sleef_logf8_u10`` (xlogf_u1): d = m 2**e with m in [0.75, 1.5), then
+    ln m = 2 atanh((m-1)/(m+1)) as a polynomial, carried in double-float."""
+    small = [v < _FLT_MIN for v in d]
+    d2 = select(small, mul(d, _TWO64), d)
+    e = ilogb2k(mul(d2, f32(1.0 / 0.75)))
+    m = ldexp3(d2, [-v for v in e])
+    e = [v - 64 if s else v for v, s in zip(e, small)]
+    s = df_mul_pf(_LN2_PAIR, [float(v) for v in e])
+    x = df_div(df_add2_ff(-1.0, m), df_add2_ff(1.0, m))
+    x2 = mul(x[0], x[0])
+    t = fma(_LOG_POLY[0], x2, _LOG_POLY[1])
+    t = fma(t, x2, _LOG_POLY[2])
+    s = df_add_pp(s, df_scale(x, 2.0))
+    s = df_add_pf(s, mul(mul(x2, x[0]), t))
+    r = add(s[0], s[1])
+    return [
+        -INF if v == 0 else NAN if v < 0 or v != v else INF if v == INF else w for v, w in zip(d, r)
+    ]
+
+
+_EXPK2_POLY = [f32(c) for c in (0.1980960224e-3, 0.1394256484e-2, 0.8333456703e-2, 0.4166637361e-1)]
+_ONE_SIXTH = f32(0.166666659414234244790680580464)
+
+
+def _expk2f(d: Pair) -> Pair:
+    """e**d for a double-float d, as a double-float (expk2f)."""
+    q = rint(mul(add(d[0], d[1]), _R_LN2))
+    qf = [float(v) for v in q]
+    s = df_add2_pf(d, mul(qf, -_L2U))
+    s = df_add2_pf(s, mul(qf, -_L2L))
+    u: Operand = _EXPK2_POLY[0]
+    for c in _EXPK2_POLY[1:]:
+        u = fma(u, s[0], c)
+    t = df_add2_pf(df_mul_pf(s, u), _ONE_SIXTH)
+    t = df_add2_pf(df_mul_pp(s, t), 0.5)
+    t = _df_add2_pp(s, df_mul_pp(df_squ(s), t))
+    t = df_add_fp(1.0, t)
+    hi, lo = ldexp2(t[0], q), ldexp2(t[1], q)
+    low = [v < -104 for v in d[0]]
+    return select(low, 0.0, hi), select(low, 0.0, lo)
+
+
+def _df_add2_pp(x: Pair, y: Pair) -> Pair:
+    """dfadd2_vf2_vf2_vf2."""
+    hi = add(x[0], y[0])
+    v = sub(hi, x[0])
+    return hi, add(add(sub(x[0], sub(hi, v)), sub(y[0], v)), add(x[1], y[1]))
+
+
+_TANH_ONE = f32(8.664339742)
+_ALL_ONES = from_bits([0xFFFFFFFF])[0]  # a NaN: SLEEF ORs a NaN input's mask into the result
+
+
+def tanhf(x: Lanes) -> Lanes:
+    """tanh x: ``Sleef_tanhf8_u10`` (xtanhf): (e - 1/e) / (e + 1/e) with e = e**|x| in double-float."""
+    y = [abs(v) for v in x]
+    d = _expk2f((y, [0.0] * len(y)))
+    e = df_rec(d)
+    d = df_div(df_add_pp(d, df_neg(e)), df_add_pp(d, e))
+    r = add(d[0], d[1])
+    r = [1.0 if abs(v) > _TANH_ONE or w != w else w for v, w in zip(x, r)]
+    r = mulsign(r, x)
+    return [_ALL_ONES if v != v else w for v, w in zip(x, r)]
+
+
+_LOG2E = f32(1.4426950408889634)  # 0x3fb8aa3b
+_LN2 = f32(0.6931471805599453)  # 0x3f317218
+_LN_FLT_MIN = f32(-87.33654475055310898657)  # 0xc2aeac50
+_LN_FLT_MAX = f32(88.72283905206835)  # 0x42b17218
+_EXP_U20_POLY = [f32(c) for c in (0.00828929059, 0.0418978221, 0.166676521, 0.499991506, 0.999999701, 1.0)]
+
+
+def exp_u20(x: Lanes) -> Lanes:
+    """e**x: torch's own fast ``Vectorized<float>::exp_u20`` (vec256_float.h, AVX2): clamp x,
+    n = floor(x log2 e + 1/2), r = x - n ln2, a degree-5 polynomial in r, times 2**(n-1) * 2."""
+    small = [v < _LN_FLT_MIN for v in x]
+    src = [_LN_FLT_MAX if not v <= _LN_FLT_MAX else v for v in x]  # min_ps(x, max): max where x is NaN
+    src = [_LN_FLT_MIN if not v >= _LN_FLT_MIN else v for v in src]
+    fx = [float(math.floor(v)) for v in fma(src, _LOG2E, 0.5)]
+    r = fmanp(fx, _LN2, src)
+    u: Operand = _EXP_U20_POLY[0]
+    for c in _EXP_U20_POLY[1:]:
+        u = fma(r, u, c)
+    two_n = pow2i([int(v) - 1 for v in fx])
+    two_n = select(small, 0.0, two_n)
+    return mul(mul(u, two_n), 2.0)
