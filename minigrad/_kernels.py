@@ -409,7 +409,7 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
     A line whose max is infinite is NaN throughout, as in torch (which computes x - max: inf - inf).
     float32 over the last dimension (inner == 1) is torch's vectorised kernel, bit for bit.
     """
-    if out.typecode == "f" and inner == 1:
+    if out.typecode == "f" and inner == 1 and n:
         out[:] = array("f", _vec.log_softmax_lastdim(x.tolist(), n))
         return
     for s, line in _columns(x, outer, n, inner):
@@ -422,7 +422,7 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = g - exp(y) * sum(g) along the line, where y = log_softmax(x)."""
-    if out.typecode == "f" and inner == 1:
+    if out.typecode == "f" and inner == 1 and n:
         out[:] = array("f", _vec.log_softmax_backward_lastdim(y.tolist(), grad.tolist(), n))
         return
     for s, line in _columns(y, outer, n, inner):
@@ -434,7 +434,7 @@ def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, 
 def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = exp(x - max) / sum(exp(x - max)) along the middle dimension (float32 over the last
     dimension: torch's vectorised kernel, bit for bit)."""
-    if out.typecode == "f" and inner == 1:
+    if out.typecode == "f" and inner == 1 and n:
         out[:] = array("f", _vec.softmax_lastdim(x.tolist(), n))
         return
     for s, line in _columns(x, outer, n, inner):
@@ -446,7 +446,7 @@ def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = y * (g - sum(g * y)) along the line, where y = softmax(x)."""
-    if out.typecode == "f" and inner == 1:
+    if out.typecode == "f" and inner == 1 and n:
         out[:] = array("f", _vec.softmax_backward_lastdim(y.tolist(), grad.tolist(), n))
         return
     for s, line in _columns(y, outer, n, inner):

@@ -28,6 +28,10 @@ documented:
   which run on vector lanes: within 3 ulp of libm's in double, so the stored float32 values
   equal the pure kernel's unless a double lands that close to a float32 rounding boundary
   (which 2e7 sampled arguments never did); float64 keeps libm;
+- float32 sigmoid, softmax and log_softmax over the last dimension, and the backward passes of
+  sigmoid, tanh, softmax and log_softmax, compute in float32 as torch's AVX2 kernels do (SLEEF's
+  expf and logf, fused multiply-adds, torch's lane order), in C here and step by step in
+  ``minigrad._vec`` for the pure kernels: the same bits;
 - strided views have at most 64 dimensions (as torch);
 - bad arguments that the pure kernels would silently accept (negative sizes, negative or
   out-of-range positions, mismatched lengths) raise here.
@@ -38,7 +42,7 @@ import operator
 from cpython cimport array as carray
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport Py_SIZE
-from libc.math cimport INFINITY, NAN, exp, fabs, floor, isfinite, isinf, isnan, log, pow, sqrt, tanh
+from libc.math cimport INFINITY, NAN, exp, fabs, floor, fma, fmaf, isfinite, isinf, isnan, log, pow, sqrt, tanh
 from libc.string cimport memcpy, memset
 
 
@@ -126,6 +130,171 @@ cdef extern from *:
     """
     double mg_sigmoid(double x) noexcept nogil
     double mg_tanh(double x) noexcept nogil
+
+
+cdef extern from *:
+    """
+    /* torch's float32 kernels for sigmoid and the softmax family (ATEN_CPU_CAPABILITY=avx2), bit
+     * for bit: SLEEF's expf (xexpf) and logf (xlogf_u1) as in sleefsimdsp.c / df.h with every
+     * vmla a fused multiply-add, vec::reduce_all's lane order, and the loops of torch's kernels.
+     * The pure twins, with the same steps in the same order, are minigrad/_sleef.py and
+     * minigrad/_vec.py. The build has -ffp-contract=off, so fmaf is the only fused operation. */
+    #include <float.h>
+    #include <math.h>
+    #include <stdint.h>
+    #include <string.h>
+
+    static inline uint32_t mg_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+    static inline float mg_float(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+
+    static inline int32_t mg_rint(float v) {  /* cvtps2dq: nearest even; NaN and overflow give INT32_MIN */
+        if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
+        return (int32_t)nearbyintf(v);
+    }
+    static inline float mg_pow2i(int32_t q) { return mg_float(((uint32_t)q + 0x7fu) << 23); }
+    static inline float mg_ldexp2(float d, int32_t e) {
+        return (d * mg_pow2i(e >> 1)) * mg_pow2i(e - (e >> 1));
+    }
+
+    static float mg_sleef_expf(float d) {  /* Sleef_expf8_u10 */
+        int32_t q = mg_rint(d * (float)1.442695040888963407359924681001892137426645954152985934135449406931);
+        float qf = (float)q, s, u;
+        s = fmaf(qf, -(float)0.693145751953125, d);
+        s = fmaf(qf, -(float)1.428606765330187045e-06, s);
+        u = (float)0.000198527617612853646278381;
+        u = fmaf(u, s, (float)0.00139304355252534151077271);
+        u = fmaf(u, s, (float)0.00833336077630519866943359);
+        u = fmaf(u, s, (float)0.0416664853692054748535156);
+        u = fmaf(u, s, (float)0.166666671633720397949219);
+        u = fmaf(u, s, (float)0.5);
+        u = 1.0f + fmaf(s * s, u, s);
+        u = mg_ldexp2(u, q);
+        if (100 < d) return INFINITY;
+        if (d < -104) return 0.0f;
+        return u;
+    }
+
+    typedef struct { float x, y; } mg_df;  /* hi + lo */
+
+    static inline mg_df mg_df_add2_ff(float x, float y) {
+        mg_df r; float v;
+        r.x = x + y; v = r.x - x;
+        r.y = (x - (r.x - v)) + (y - v);
+        return r;
+    }
+    static inline mg_df mg_df_add_pp(mg_df x, mg_df y) {
+        mg_df r;
+        r.x = x.x + y.x;
+        r.y = (((x.x - r.x) + y.x) + x.y) + y.y;
+        return r;
+    }
+    static inline mg_df mg_df_add_pf(mg_df x, float y) {
+        mg_df r;
+        r.x = x.x + y;
+        r.y = ((x.x - r.x) + y) + x.y;
+        return r;
+    }
+    static inline mg_df mg_df_mul_pf(mg_df x, float y) {
+        mg_df r;
+        r.x = x.x * y;
+        r.y = fmaf(x.y, y, fmaf(x.x, y, -r.x));
+        return r;
+    }
+    static inline mg_df mg_df_div(mg_df n, mg_df d) {
+        mg_df q; float t = 1.0f / d.x, u, lo;
+        q.x = n.x * t;
+        u = fmaf(t, n.x, -q.x);
+        lo = fmaf(-d.y, t, fmaf(-d.x, t, 1.0f));
+        q.y = fmaf(q.x, lo, fmaf(n.y, t, u));
+        return q;
+    }
+
+    static float mg_sleef_logf(float d) {  /* Sleef_logf8_u10 (xlogf_u1) */
+        int small = d < FLT_MIN;
+        float dd = small ? d * (float)18446744073709551616.0 : d, m, x2, t, r;
+        int32_t e = (int32_t)((mg_bits(dd * (float)(1.0 / 0.75)) >> 23) & 0xff) - 0x7f;
+        mg_df s, x, ln2, twice;
+        m = mg_float(mg_bits(dd) + ((uint32_t)(-e) << 23));
+        if (small) e -= 64;
+        ln2.x = (float)0.69314718246459960938; ln2.y = (float)-1.904654323148236017e-09;
+        s = mg_df_mul_pf(ln2, (float)e);
+        x = mg_df_div(mg_df_add2_ff(-1.0f, m), mg_df_add2_ff(1.0f, m));
+        x2 = x.x * x.x;
+        t = fmaf((float)0.3027294874, x2, (float)0.3996108174);
+        t = fmaf(t, x2, (float)0.6666694880);
+        twice.x = x.x * 2.0f; twice.y = x.y * 2.0f;
+        s = mg_df_add_pp(s, twice);
+        s = mg_df_add_pf(s, (x2 * x.x) * t);
+        r = s.x + s.y;
+        if (d == INFINITY) r = INFINITY;
+        if (d < 0 || d != d) r = NAN;
+        if (d == 0) r = -INFINITY;
+        return r;
+    }
+
+    static inline float mg_fadd(float a, float b) { return a + b; }
+    static inline float mg_fmaximum(float a, float b) {  /* vec::maximum: all-ones NaN if either is NaN */
+        if (a != a || b != b) return mg_float(0xffffffffu);
+        return a > b ? a : b;
+    }
+
+    static float mg_reduce_all(float (*op)(float, float), const float* data, Py_ssize_t n) {
+        /* vec::reduce_all over 8 lanes: blocks lane-wise (a short last block updates only its
+         * lanes), then lanes (i, i^4), (i, i^2), (0, 1); fewer than 8 elements left to right. */
+        float acc[8], v[8], w[8], a;
+        Py_ssize_t d, j, k;
+        if (n < 8) {
+            a = data[0];
+            for (j = 1; j < n; j++) a = op(a, data[j]);
+            return a;
+        }
+        memcpy(acc, data, sizeof acc);
+        for (d = 8; d < n; d += 8) {
+            k = n - d < 8 ? n - d : 8;
+            for (j = 0; j < k; j++) acc[j] = op(acc[j], data[d + j]);
+        }
+        for (j = 0; j < 8; j++) v[j] = op(acc[j], acc[j ^ 4]);
+        for (j = 0; j < 8; j++) w[j] = op(v[j], v[j ^ 2]);
+        return op(w[0], w[1]);
+    }
+
+    static void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) {
+        /* cpu_kernel_vec: SLEEF's exp on whole blocks of 16, the C library's expf on the rest */
+        Py_ssize_t cut = n - n % 16, i;
+        for (i = 0; i < n; i++) {
+            float e = i < cut ? mg_sleef_expf(-x[i]) : (float)exp(-(double)x[i]);
+            out[i] = 1.0f / (e + 1.0f);
+        }
+    }
+
+    /* one row of n of the softmax family over the last dimension; which: 0 log_softmax,
+     * 1 its backward, 2 softmax, 3 its backward (x is then y, the forward's output) */
+    static void mg_softmax_row_f32(int which, const float* x, const float* g, float* out, Py_ssize_t n) {
+        Py_ssize_t k;
+        float m, s;
+        if (which == 0 || which == 2) {
+            m = mg_reduce_all(mg_fmaximum, x, n);
+            for (k = 0; k < n; k++) out[k] = mg_sleef_expf(x[k] - m);
+            s = mg_reduce_all(mg_fadd, out, n);
+            if (which == 0) {
+                s = mg_sleef_logf(s);
+                for (k = 0; k < n; k++) out[k] = (x[k] - m) - s;
+            } else {
+                s = 1.0f / s;
+                for (k = 0; k < n; k++) out[k] = out[k] * s;
+            }
+        } else if (which == 1) {
+            s = mg_reduce_all(mg_fadd, g, n);
+            for (k = 0; k < n; k++) out[k] = fmaf(-mg_sleef_expf(x[k]), s, g[k]);
+        } else {
+            for (k = 0; k < n; k++) out[k] = g[k] * x[k];
+            s = mg_reduce_all(mg_fadd, out, n);
+            for (k = 0; k < n; k++) out[k] = (g[k] - s) * x[k];
+        }
+    }
+    """
+    void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) noexcept nogil
+    void mg_softmax_row_f32(int which, const float* x, const float* g, float* out, Py_ssize_t n) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------
@@ -780,7 +949,9 @@ def unary(Py_ssize_t op, x, out) -> None:
     if (code == c'q' or code == c'B') and op != U_NEG and op != U_ABS and op != U_RELU:
         raise TypeError(f"unary op code {op} needs floats, got typecode {chr(code)!r}")
     cdef Py_ssize_t n = Py_SIZE(xa)
-    if code == c'f':
+    if code == c'f' and op == U_SIGMOID:
+        mg_sigmoid_f32(<float*>_data(xa), <float*>_data(o), n)  # torch's kernel, bit for bit
+    elif code == c'f':
         _unary(op, <float*>_data(xa), <float*>_data(o), n)
     elif code == c'd':
         _unary(op, <double*>_data(xa), <double*>_data(o), n)
@@ -807,12 +978,13 @@ cdef void _unary_backward(Py_ssize_t op, const real_t* x, const real_t* y, const
         elif op == U_ABS:
             v = x[i]
             out[i] = <real_t>(g * <double>((v > 0) - (v < 0)))
-        elif op == U_SIGMOID:
-            v = y[i]
-            out[i] = <real_t>(g * v * (1.0 - v))
-        elif op == U_TANH:
-            v = y[i]
-            out[i] = <real_t>(g * (1.0 - v * v))
+        elif op == U_SIGMOID:        # in the buffers' precision, in torch's order
+            out[i] = (grad[i] * (<real_t>1 - y[i])) * y[i]
+        elif op == U_TANH:           # torch's compiler contracts 1 - y*y to a fused multiply-add
+            if real_t is float:
+                out[i] = grad[i] * fmaf(-y[i], y[i], 1.0)
+            else:
+                out[i] = grad[i] * fma(-y[i], y[i], 1.0)
         else:
             out[i] = <real_t>(g if x[i] > 0 else 0.0)
 
@@ -821,7 +993,10 @@ def unary_backward(Py_ssize_t op, x, y, grad, out) -> None:
     """out = grad * f'(x), written with the input x or the output y, whichever is simpler.
 
     neg: -g   exp: g*y   log: g/x   sqrt: g/(2y)   abs: g*sign(x)
-    sigmoid: g*y*(1-y)   tanh: g*(1-y^2)   relu: g*[x>0]
+    sigmoid: (g*(1-y))*y   tanh: g*fma(-y, y, 1)   relu: g*[x>0]
+
+    sigmoid and tanh round each step to the buffers' precision, in torch's order (its kernels
+    contract 1 - y*y to one fused multiply-add).
     """
     if not 0 <= op < U_COUNT:
         raise ValueError(f"unknown unary op code {op}")
@@ -1509,7 +1684,12 @@ cdef int _run_softmax_family(int which, x, grad, Py_ssize_t outer, Py_ssize_t n,
     _need(g, Py_SIZE(xa), "grad")
     if which == 0 or which == 2 or which == 4:
         _need_nonempty_lines(outer, n, inner, "max()")
-    if _code(xa) == c'f':
+    cdef Py_ssize_t row
+    if _code(xa) == c'f' and inner == 1 and which != 4 and n > 0:
+        for row in range(outer):   # torch's float32 kernels over the last dimension, bit for bit
+            mg_softmax_row_f32(which, <float*>_data(xa) + row * n, <float*>_data(g) + row * n,
+                               <float*>_data(o) + row * n, n)
+    elif _code(xa) == c'f':
         _softmax_family(which, <float*>_data(xa), <float*>_data(g), outer, n, inner, <float*>_data(o))
     else:
         _softmax_family(which, <double*>_data(xa), <double*>_data(g), outer, n, inner, <double*>_data(o))

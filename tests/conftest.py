@@ -12,6 +12,7 @@ that test files which do not need it still run without it.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from math import prod
@@ -20,6 +21,10 @@ from typing import Any
 import pytest
 
 import minigrad as mg
+
+# torch picks its CPU kernels when it is first imported; minigrad follows the AVX2 ones (the
+# AVX512 kernels give other last bits for some functions). Only a default: a run may override it.
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 
 # Tolerances: (rtol, atol relative to the largest magnitude in the reference tensor).
 TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-13)}
