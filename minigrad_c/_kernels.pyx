@@ -42,7 +42,9 @@ import operator
 from cpython cimport array as carray
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport Py_SIZE
-from libc.math cimport INFINITY, NAN, exp, fabs, floor, fma, fmaf, isfinite, isinf, isnan, log, pow, sqrt, tanh
+from libc.math cimport (INFINITY, NAN, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, copysign, cos, cosh, erf,
+                        exp, exp2, expm1, fabs, floor, fma, fmaf, fmod, isfinite, isinf, isnan, log, log1p, log2,
+                        log10, nearbyint, pow, sin, sinh, sqrt, tan, tanh, trunc)
 from libc.string cimport memcpy, memset
 
 
@@ -304,12 +306,21 @@ cdef extern from *:
 NEG, EXP, LOG, SQRT, ABS, SIGMOID, TANH, RELU = range(8)
 ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE = range(13)
 SUM, MAX, MIN = range(3)
+# more pointwise math (issue 14)
+SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH = range(8, 19)
+LOG1P, EXPM1, LOG2, LOG10, EXP2, RSQRT, RECIPROCAL, ERF, ERFINV = range(19, 28)
+FLOOR, CEIL, ROUND, TRUNC, FRAC, SIGN = range(28, 34)
+FMOD, REMAINDER, ATAN2, HYPOT, COPYSIGN, BITAND, BITOR, BITXOR, LSHIFT, RSHIFT = range(13, 23)
 
 cdef enum:
-    U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIGMOID, U_TANH, U_RELU, U_COUNT
+    U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIGMOID, U_TANH, U_RELU,
+    U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH, U_COSH, U_ASINH, U_ACOSH, U_ATANH,
+    U_LOG1P, U_EXPM1, U_LOG2, U_LOG10, U_EXP2, U_RSQRT, U_RECIPROCAL, U_ERF, U_ERFINV,
+    U_FLOOR, U_CEIL, U_ROUND, U_TRUNC, U_FRAC, U_SIGN, U_COUNT
 
 cdef enum:
-    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_COUNT
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE,
+    B_FMOD, B_REMAINDER, B_ATAN2, B_HYPOT, B_COPYSIGN, B_BITAND, B_BITOR, B_BITXOR, B_LSHIFT, B_RSHIFT, B_COUNT
 
 cdef enum:
     R_SUM, R_MAX, R_MIN
@@ -702,7 +713,88 @@ cdef inline double _unary_value(Py_ssize_t op, double x) noexcept:
         return _sigmoid(x)
     if op == U_TANH:
         return tanh(x)
-    return _relu(x)
+    if op == U_RELU:
+        return _relu(x)
+    return _math_value(op, x)
+
+
+cdef double _erfinv(double y) noexcept:
+    """The inverse of erf, as the pure kernel (torch's calc_erfinv in double): a rational guess,
+    then two Newton steps."""
+    cdef double y_abs = fabs(y), z, num, dem, x
+    if not y_abs <= 1.0:
+        return NAN
+    if y_abs == 1.0:
+        return copysign(INFINITY, y)
+    if y_abs <= 0.7:
+        z = y * y
+        num = ((-0.140543331 * z + 0.914624893) * z + -1.645349621) * z + 0.886226899
+        dem = (((0.012229801 * z + -0.329097515) * z + 1.442710462) * z + -2.118377725) * z + 1.0
+        x = y * num / dem
+    else:
+        z = sqrt(-log((1.0 - y_abs) / 2.0))
+        num = ((1.641345311 * z + 3.429567803) * z + -1.624906493) * z + -1.970840454
+        dem = (1.637067800 * z + 3.543889200) * z + 1.0
+        x = copysign(num, y) / dem
+    cdef double two_over_sqrt_pi = 2.0 / sqrt(3.141592653589793)
+    x = x - (erf(x) - y) / (two_over_sqrt_pi * exp(-x * x))
+    x = x - (erf(x) - y) / (two_over_sqrt_pi * exp(-x * x))
+    return x
+
+
+cdef double _math_value(Py_ssize_t op, double x) noexcept:
+    """The op codes of issue 14, with libm as the pure kernels' math module."""
+    if op == U_SIN:
+        return sin(x)
+    if op == U_COS:
+        return cos(x)
+    if op == U_TAN:
+        return tan(x)
+    if op == U_ASIN:
+        return asin(x)
+    if op == U_ACOS:
+        return acos(x)
+    if op == U_ATAN:
+        return atan(x)
+    if op == U_SINH:
+        return sinh(x)
+    if op == U_COSH:
+        return cosh(x)
+    if op == U_ASINH:
+        return asinh(x)
+    if op == U_ACOSH:
+        return acosh(x)
+    if op == U_ATANH:
+        return atanh(x)
+    if op == U_LOG1P:
+        return log1p(x)
+    if op == U_EXPM1:
+        return expm1(x)
+    if op == U_LOG2:
+        return log2(x)
+    if op == U_LOG10:
+        return log10(x)
+    if op == U_EXP2:
+        return exp2(x)
+    if op == U_RSQRT:
+        return 1.0 / sqrt(x) if x >= 0 else NAN
+    if op == U_RECIPROCAL:
+        return 1.0 / x
+    if op == U_ERF:
+        return erf(x)
+    if op == U_ERFINV:
+        return _erfinv(x)
+    if op == U_FLOOR:
+        return floor(x)
+    if op == U_CEIL:
+        return ceil(x)
+    if op == U_ROUND:
+        return nearbyint(x)        # half to even in the default rounding mode
+    if op == U_TRUNC:
+        return trunc(x)
+    if op == U_FRAC:
+        return x - trunc(x)
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)   # sign: NaN and -0 give 0
 
 
 cdef inline double _arith_value(Py_ssize_t op, double a, double b) noexcept:
@@ -718,7 +810,40 @@ cdef inline double _arith_value(Py_ssize_t op, double a, double b) noexcept:
         return _pow(a, b)
     if op == B_MAXIMUM:
         return _maximum(a, b)
-    return _minimum(a, b)
+    if op == B_MINIMUM:
+        return _minimum(a, b)
+    return _float_math_value(op, a, b)
+
+
+cdef double _hypot(double a, double b) noexcept:
+    """As the pure kernel: big * sqrt(1 + (small/big)^2); inf wins over NaN."""
+    cdef double big, small, r
+    a = fabs(a)
+    b = fabs(b)
+    if a == INFINITY or b == INFINITY:
+        return INFINITY
+    if a != a or b != b:
+        return NAN
+    big, small = (a, b) if a >= b else (b, a)
+    if big == 0:
+        return 0.0
+    r = small / big
+    return big * sqrt(1.0 + r * r)
+
+
+cdef double _float_math_value(Py_ssize_t op, double a, double b) noexcept:
+    """fmod (sign of a), remainder (sign of b), atan2, hypot, copysign of doubles."""
+    cdef double r
+    if op == B_FMOD or op == B_REMAINDER:
+        r = fmod(a, b)
+        if op == B_REMAINDER and r != 0 and (b < 0) != (r < 0):
+            r = r + b
+        return r
+    if op == B_ATAN2:
+        return atan2(a, b)
+    if op == B_HYPOT:
+        return _hypot(a, b)
+    return copysign(a, b)
 
 
 cdef inline long long _int_pow(long long a, long long b) noexcept:
@@ -746,7 +871,33 @@ cdef inline long long _int_arith_value(Py_ssize_t op, long long a, long long b) 
         return _int_pow(a, b)
     if op == B_MAXIMUM:
         return a if a >= b else b
-    return a if a <= b else b
+    if op == B_MINIMUM:
+        return a if a <= b else b
+    return _int_math_value(op, a, b)
+
+
+cdef inline long long _int_math_value(Py_ssize_t op, long long a, long long b) noexcept:
+    """fmod, remainder (b != 0: checked before the loop), bitwise and, or, xor, and the shifts
+    (outside [0, 64) a left shift gives 0, a right shift the sign), as the pure kernels."""
+    cdef long long r
+    if op == B_FMOD or op == B_REMAINDER:
+        if b == -1:
+            return 0               # (LLONG_MIN % -1 would trap)
+        r = a % b                  # C: the sign of a
+        if op == B_REMAINDER and r != 0 and (r < 0) != (b < 0):
+            r += b
+        return r
+    if op == B_BITAND:
+        return a & b
+    if op == B_BITOR:
+        return a | b
+    if op == B_BITXOR:
+        return a ^ b
+    if op == B_LSHIFT:
+        return <long long>(<unsigned long long>a << b) if 0 <= b < 64 else 0
+    if b < 0:
+        return 0
+    return a >> (b if b < 63 else 63)
 
 
 cdef inline bint _compare_value(Py_ssize_t op, num_t a, num_t b) noexcept:
@@ -998,7 +1149,7 @@ def unary_backward(Py_ssize_t op, x, y, grad, out) -> None:
     sigmoid and tanh round each step to the buffers' precision, in torch's order (its kernels
     contract 1 - y*y to one fused multiply-add).
     """
-    if not 0 <= op < U_COUNT:
+    if not 0 <= op <= U_RELU:
         raise ValueError(f"unknown unary op code {op}")
     cdef carray.array xa = _array(x, "x"), ya = _array(y, "y"), g = _array(grad, "grad"), o = _array(out, "out")
     _floating(o, "out")
@@ -1047,19 +1198,26 @@ cdef int _check_binary_op(Py_ssize_t op, carray.array a, carray.array out) excep
     """The op code is known and out's typecode fits it (bool bytes for a comparison)."""
     if not 0 <= op < B_COUNT:
         raise ValueError(f"unknown binary op code {op}")
-    if op >= B_EQ:
+    if B_EQ <= op <= B_GE:
         if _code(out) != c'B':
             raise TypeError(f"a comparison writes bools: out must have typecode 'B', not {chr(_code(out))!r}")
         return 0
     _same_code(a, "a", out, "out")
-    if op == B_DIV and _code(a) != c'f' and _code(a) != c'd':
-        raise TypeError(f"DIV needs floats, got typecode {chr(_code(a))!r}")
+    if (op == B_DIV or op == B_ATAN2 or op == B_HYPOT or op == B_COPYSIGN) and _code(a) != c'f' and _code(a) != c'd':
+        raise TypeError(f"binary op code {op} needs floats, got typecode {chr(_code(a))!r}")
+    if B_BITAND <= op <= B_RSHIFT and (_code(a) == c'f' or _code(a) == c'd'):
+        raise TypeError(f"binary op code {op} needs integers or bools, got typecode {chr(_code(a))!r}")
     return 0
 
 
 cdef int _binary_run(Py_ssize_t op, const num_t* a, Py_ssize_t a_step, const num_t* b, Py_ssize_t b_step,
                      void* out, Py_ssize_t n) except -1:
-    if op >= B_EQ:
+    cdef Py_ssize_t i
+    if (num_t is int64 or num_t is uint8) and (op == B_FMOD or op == B_REMAINDER):
+        for i in range(n):
+            if b[i * b_step] == 0:
+                raise ZeroDivisionError("integer modulo by zero")
+    if B_EQ <= op <= B_GE:
         _compare(op, a, a_step, b, b_step, <unsigned char*>out, n)
     else:
         _arith(op, a, a_step, b, b_step, <num_t*>out, n)
@@ -1122,7 +1280,7 @@ cdef void _binary_scalar_real(Py_ssize_t op, const real_t* a, double scalar, bin
     cdef unsigned char* flags = <unsigned char*>out
     for i in range(n):
         v = a[i]
-        if op >= B_EQ:
+        if B_EQ <= op <= B_GE:
             flags[i] = _compare_value(op, scalar, v) if reverse else _compare_value(op, v, scalar)
         else:
             values[i] = <real_t>(_arith_value(op, scalar, v) if reverse else _arith_value(op, v, scalar))
