@@ -18,7 +18,6 @@ from array import array
 from collections.abc import Sequence
 
 from minigrad import _vec
-from minigrad._float32 import fma64
 
 # ---------------------------------------------------------------------------------------------
 # Op codes
@@ -203,9 +202,9 @@ def fill(out: array, value: float) -> None:
 
 
 def unary(op: int, x: array, out: array) -> None:
-    """out[i] = f(x[i]) for the unary op code (float32 sigmoid as torch's kernel computes it)."""
-    if op == SIGMOID and out.typecode == "f":
-        out[:] = array("f", _vec.sigmoid(x.tolist()))
+    """out[i] = f(x[i]) for the unary op code (sigmoid as torch's kernel computes it)."""
+    if op == SIGMOID and out.typecode in "fd":
+        out[:] = array(out.typecode, _vec.sigmoid(x.tolist(), out.typecode))
         return
     out[:] = array(out.typecode, map(UNARY[op], x))
 
@@ -230,14 +229,10 @@ def unary_backward(op: int, x: array, y: array, grad: array, out: array) -> None
         out[:] = array(tc, [_div(g, 2.0 * v) for g, v in zip(grad, y)])
     elif op == ABS:
         out[:] = array(tc, [g * ((v > 0) - (v < 0)) for g, v in zip(grad, x)])
-    elif op == SIGMOID and tc == "f":
-        out[:] = array(tc, _vec.sigmoid_backward(y.tolist(), grad.tolist()))
     elif op == SIGMOID:
-        out[:] = array(tc, [(g * (1.0 - v)) * v for g, v in zip(grad, y)])
-    elif op == TANH and tc == "f":
-        out[:] = array(tc, _vec.tanh_backward(y.tolist(), grad.tolist()))
+        out[:] = array(tc, _vec.sigmoid_backward(y.tolist(), grad.tolist(), tc))
     elif op == TANH:
-        out[:] = array(tc, [g * fma64(-v, v, 1.0) for g, v in zip(grad, y)])
+        out[:] = array(tc, _vec.tanh_backward(y.tolist(), grad.tolist(), tc))
     elif op == RELU:
         out[:] = array(tc, [g if v > 0 else 0.0 for g, v in zip(grad, x)])
     else:
@@ -407,10 +402,10 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = x - logsumexp(x) along the middle dimension, computed stably.
 
     A line whose max is infinite is NaN throughout, as in torch (which computes x - max: inf - inf).
-    float32 over the last dimension (inner == 1) is torch's vectorised kernel, bit for bit.
+    Over the last dimension (inner == 1) this is torch's vectorised kernel, bit for bit.
     """
-    if out.typecode == "f" and inner == 1 and n:
-        out[:] = array("f", _vec.log_softmax_lastdim(x.tolist(), n))
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.log_softmax_lastdim(x.tolist(), n, out.typecode))
         return
     for s, line in _columns(x, outer, n, inner):
         lse = _logsumexp_line(line)
@@ -422,8 +417,8 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = g - exp(y) * sum(g) along the line, where y = log_softmax(x)."""
-    if out.typecode == "f" and inner == 1 and n:
-        out[:] = array("f", _vec.log_softmax_backward_lastdim(y.tolist(), grad.tolist(), n))
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.log_softmax_backward_lastdim(y.tolist(), grad.tolist(), n, out.typecode))
         return
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
@@ -432,10 +427,10 @@ def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, 
 
 
 def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
-    """out = exp(x - max) / sum(exp(x - max)) along the middle dimension (float32 over the last
+    """out = exp(x - max) / sum(exp(x - max)) along the middle dimension (over the last
     dimension: torch's vectorised kernel, bit for bit)."""
-    if out.typecode == "f" and inner == 1 and n:
-        out[:] = array("f", _vec.softmax_lastdim(x.tolist(), n))
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.softmax_lastdim(x.tolist(), n, out.typecode))
         return
     for s, line in _columns(x, outer, n, inner):
         m = max(line)
@@ -446,8 +441,8 @@ def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = y * (g - sum(g * y)) along the line, where y = softmax(x)."""
-    if out.typecode == "f" and inner == 1 and n:
-        out[:] = array("f", _vec.softmax_backward_lastdim(y.tolist(), grad.tolist(), n))
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.softmax_backward_lastdim(y.tolist(), grad.tolist(), n, out.typecode))
         return
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]

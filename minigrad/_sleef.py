@@ -1,4 +1,4 @@
-"""torch's vectorised float32 math, emulated operation by operation in pure Python.
+"""torch's vectorised float32 (and float64) math, emulated operation by operation in pure Python.
 
 torch's CPU kernels (ATEN_CPU_CAPABILITY=avx2) compute ``exp``, ``log``, ``tanh`` and the other
 transcendental functions of float32 tensors with SLEEF's 8-lane functions (``Sleef_expf8_u10``,
@@ -8,19 +8,22 @@ ones in the last bit now and then. This module repeats SLEEF's algorithms (``sle
 multiply-add (AVX2 has FMA), the same constants, the same special-case selections. So its
 results equal torch's bit for bit.
 
-Each function takes a list of float32 values (Python floats) and returns a new list; each step
-is one list comprehension over all the elements ("lanes"), as in ``minigrad.random``. A pair
-``(hi, lo)`` of lists is SLEEF's ``vfloat2``, a value carried as an unevaluated float32 sum.
+Each float32 function takes a list of float32 values (Python floats) and returns a new list;
+each step is one list comprehension over all the elements ("lanes"), as in ``minigrad.random``.
+A pair ``(hi, lo)`` of lists is SLEEF's ``vfloat2``, a value carried as an unevaluated float32
+sum. The float64 functions (``expd``, ``logd``: SLEEF's ``Sleef_expd4_u10``, ``Sleef_logd4_u10``)
+take one double: Python's own arithmetic is double, and only their fused multiply-adds need care.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 from array import array
 from itertools import repeat
 from typing import Union
 
-from minigrad._float32 import f32, fma32, round_f32
+from minigrad._float32 import f32, fma32, fma64, round_f32
 
 Lanes = list[float]
 Operand = Union[Lanes, float]
@@ -333,3 +336,103 @@ def exp_u20(x: Lanes) -> Lanes:
     two_n = pow2i([int(v) - 1 for v in fx])
     two_n = select(small, 0.0, two_n)
     return mul(mul(u, two_n), 2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# float64: Sleef_expd4_u10 and Sleef_logd4_u10 (sleefsimddp.c, dd.h), one element at a time
+# ---------------------------------------------------------------------------------------------
+
+_R_LN2_D = 1.442695040888963407359924681001892137426645954152985934135449406931
+_L2U_D = 0.69314718055966295651160180568695068359375
+_L2L_D = 0.28235290563031577122588448175013436025525412068e-12
+_EXPD_POLY = (0.2081276378237164457e-8, 0.2511210703042288022e-7, 0.2755762628169491192e-6,
+              0.2755723402025388239e-5, 0.2480158687479686264e-4, 0.1984126989855865850e-3,
+              0.1388888888914497797e-2, 0.8333333333314938210e-2, 0.4166666666666602598e-1,
+              0.1666666666666669072e+0)  # fmt: skip
+_D = struct.Struct("<d")
+_Q = struct.Struct("<Q")
+
+
+def _pow2i_d(q: int) -> float:
+    """2**q from its exponent bits (``vpow2i_vd_vi``: q + 0x3ff shifted in 32-bit lanes)."""
+    return _D.unpack(_Q.pack((((q + 0x3FF) << 20) & 0xFFFFFFFF) << 32))[0]
+
+
+def _rint_i32(v: float) -> int:
+    return round(v) if -2147483648.0 <= v < 2147483648.0 else _INT_MIN
+
+
+def expd(d: float) -> float:
+    """e**d in double: ``Sleef_expd4_u10`` (xexp, the FMA variant: Estrin's scheme for the polynomial)."""
+    u = d * _R_LN2_D
+    u = float(round(u)) if math.isfinite(u) else u  # vrint_vd_vd
+    q = _rint_i32(u)
+    s = fma64(u, -_L2U_D, d)
+    s = fma64(u, -_L2L_D, s)
+    s2 = s * s
+    s4 = s2 * s2
+    s8 = s4 * s4
+    c = _EXPD_POLY
+    high = fma64(s2, fma64(s, c[2], c[3]), fma64(s, c[4], c[5]))
+    low = fma64(s4, high, fma64(s2, fma64(s, c[6], c[7]), fma64(s, c[8], c[9])))
+    u = fma64(s8, fma64(s, c[0], c[1]), low)
+    u = fma64(u, s, 0.5)
+    u = fma64(u, s, 1.0)
+    u = fma64(u, s, 1.0)
+    u = (u * _pow2i_d(q >> 1)) * _pow2i_d(q - (q >> 1))
+    if d > 709.78271114955742909217217426:
+        return INF
+    return 0.0 if d < -1000 else u
+
+
+_LOGD_POLY = (0.1532076988502701353, 0.1525629051003428716, 0.1818605932937785996, 0.2222214519839380009,
+              0.2857142932794299317, 0.3999999999635251990, 0.6666666666667333541)  # fmt: skip
+_DBL_MIN = 2.0**-1022
+
+
+def logd(d: float) -> float:
+    """ln d in double: ``Sleef_logd4_u10`` (xlog_u1): as ``logf`` with double-double arithmetic."""
+    small = d < _DBL_MIN
+    dd = d * _TWO64 if small else d
+    e = ((_Q.unpack(_D.pack(dd * (1.0 / 0.75)))[0] >> 52) & 0x7FF) - 0x3FF
+    m = _D.unpack(_Q.pack((_Q.unpack(_D.pack(dd))[0] + (-e << 52)) & 0xFFFFFFFFFFFFFFFF))[0]
+    if small:
+        e -= 64
+    # x = (m - 1) / (m + 1) in double-double (ddadd2, dddiv)
+    nx, ny = _two_sum(-1.0, m)
+    dx, dy = _two_sum(1.0, m)
+    t = 1.0 / dx
+    xx = nx * t
+    u = fma64(t, nx, -xx)
+    lo = fma64(-dy, t, fma64(-dx, t, 1.0))
+    xy = fma64(xx, lo, fma64(ny, t, u))
+    x2 = xx * xx
+    x4 = x2 * x2
+    x8 = x4 * x4
+    c = _LOGD_POLY
+    t = fma64(x8, fma64(x4, c[0], fma64(x2, c[1], c[2])), fma64(x4, fma64(x2, c[3], c[4]), fma64(x2, c[5], c[6])))
+    ef = float(e)
+    sx = 0.693147180559945286226764 * ef
+    sy = fma64(2.319046813846299558417771e-17, ef, fma64(0.693147180559945286226764, ef, -sx))
+    # s = ddadd(s, 2x): hi, then (((sx - hi) + 2xx) + sy) + 2xy
+    hi = sx + 2.0 * xx
+    sy = (((sx - hi) + 2.0 * xx) + sy) + 2.0 * xy
+    sx = hi
+    v = (x2 * xx) * t
+    hi = sx + v
+    sy = ((sx - hi) + v) + sy
+    r = hi + sy
+    if d == INF:
+        r = INF
+    if d < 0 or d != d:
+        r = NAN
+    if d == 0:
+        r = -INF
+    return r
+
+
+def _two_sum(x: float, y: float) -> tuple[float, float]:
+    """ddadd2_vd2_vd_vd: hi = x + y and the exact rounding error."""
+    hi = x + y
+    v = hi - x
+    return hi, (x - (hi - v)) + (y - v)

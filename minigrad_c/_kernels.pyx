@@ -28,9 +28,9 @@ documented:
   which run on vector lanes: within 3 ulp of libm's in double, so the stored float32 values
   equal the pure kernel's unless a double lands that close to a float32 rounding boundary
   (which 2e7 sampled arguments never did); float64 keeps libm;
-- float32 sigmoid, softmax and log_softmax over the last dimension, and the backward passes of
-  sigmoid, tanh, softmax and log_softmax, compute in float32 as torch's AVX2 kernels do (SLEEF's
-  expf and logf, fused multiply-adds, torch's lane order), in C here and step by step in
+- sigmoid, softmax and log_softmax over the last dimension, and the backward passes of sigmoid,
+  tanh, softmax and log_softmax, compute in the buffers' precision as torch's AVX2 kernels do
+  (SLEEF's exp and log, fused multiply-adds, torch's lane order), in C here and step by step in
   ``minigrad._vec`` for the pure kernels: the same bits;
 - strided views have at most 64 dimensions (as torch);
 - bad arguments that the pure kernels would silently accept (negative sizes, negative or
@@ -294,9 +294,133 @@ cdef extern from *:
             for (k = 0; k < n; k++) out[k] = (g[k] - s) * x[k];
         }
     }
+
+    /* float64: Sleef_expd4_u10 (xexp) and Sleef_logd4_u10 (xlog_u1), 4 lanes, and the generic
+     * vec_reduce_all (its lanes left to right): the pure twins are _sleef.expd, _sleef.logd and
+     * _vec._Float64. */
+    static inline uint64_t mg_bits_d(double f) { uint64_t u; memcpy(&u, &f, sizeof u); return u; }
+    static inline double mg_double(uint64_t u) { double f; memcpy(&f, &u, sizeof f); return f; }
+    static inline double mg_pow2i_d(int32_t q) {
+        return mg_double((uint64_t)(((uint32_t)q + 0x3ffu) << 20) << 32);
+    }
+    static inline int32_t mg_rint_d(double v) {
+        if (!(v >= -2147483648.0 && v < 2147483648.0)) return INT32_MIN;
+        return (int32_t)v;   /* v is already an integer */
+    }
+
+    static double mg_sleef_exp(double d) {
+        double u = nearbyint(d * 1.442695040888963407359924681001892137426645954152985934135449406931);
+        int32_t q = mg_rint_d(u);
+        double s, s2, s4, s8, high, low;
+        s = fma(u, -0.69314718055966295651160180568695068359375, d);
+        s = fma(u, -0.28235290563031577122588448175013436025525412068e-12, s);
+        s2 = s * s; s4 = s2 * s2; s8 = s4 * s4;
+        high = fma(s2, fma(s, 0.2755762628169491192e-6, 0.2755723402025388239e-5),
+                   fma(s, 0.2480158687479686264e-4, 0.1984126989855865850e-3));
+        low = fma(s4, high, fma(s2, fma(s, 0.1388888888914497797e-2, 0.8333333333314938210e-2),
+                                fma(s, 0.4166666666666602598e-1, 0.1666666666666669072e+0)));
+        u = fma(s8, fma(s, 0.2081276378237164457e-8, 0.2511210703042288022e-7), low);
+        u = fma(u, s, 0.5);
+        u = fma(u, s, 1.0);
+        u = fma(u, s, 1.0);
+        u = (u * mg_pow2i_d(q >> 1)) * mg_pow2i_d(q - (q >> 1));
+        if (d > 709.78271114955742909217217426) return INFINITY;
+        if (d < -1000) return 0.0;
+        return u;
+    }
+
+    static double mg_sleef_log(double d) {
+        int small = d < DBL_MIN;
+        double dd = small ? d * 18446744073709551616.0 : d, m, t, nx, ny, dx, dy, v, xx, xy, u, lo;
+        double x2, x4, x8, ef, sx, sy, hi, r;
+        int32_t e = (int32_t)((mg_bits_d(dd * (1.0 / 0.75)) >> 52) & 0x7ff) - 0x3ff;
+        m = mg_double(mg_bits_d(dd) + ((uint64_t)(int64_t)(-e) << 52));
+        if (small) e -= 64;
+        nx = -1.0 + m; v = nx - -1.0; ny = (-1.0 - (nx - v)) + (m - v);
+        dx = 1.0 + m; v = dx - 1.0; dy = (1.0 - (dx - v)) + (m - v);
+        t = 1.0 / dx;
+        xx = nx * t;
+        u = fma(t, nx, -xx);
+        lo = fma(-dy, t, fma(-dx, t, 1.0));
+        xy = fma(xx, lo, fma(ny, t, u));
+        x2 = xx * xx; x4 = x2 * x2; x8 = x4 * x4;
+        t = fma(x8, fma(x4, 0.1532076988502701353, fma(x2, 0.1525629051003428716, 0.1818605932937785996)),
+                fma(x4, fma(x2, 0.2222214519839380009, 0.2857142932794299317),
+                    fma(x2, 0.3999999999635251990, 0.6666666666667333541)));
+        ef = (double)e;
+        sx = 0.693147180559945286226764 * ef;
+        sy = fma(2.319046813846299558417771e-17, ef, fma(0.693147180559945286226764, ef, -sx));
+        hi = sx + 2.0 * xx;
+        sy = (((sx - hi) + 2.0 * xx) + sy) + 2.0 * xy;
+        sx = hi;
+        v = (x2 * xx) * t;
+        hi = sx + v;
+        sy = ((sx - hi) + v) + sy;
+        r = hi + sy;
+        if (d == INFINITY) r = INFINITY;
+        if (d < 0 || d != d) r = NAN;
+        if (d == 0) r = -INFINITY;
+        return r;
+    }
+
+    static inline double mg_dadd(double a, double b) { return a + b; }
+    static inline double mg_dmaximum(double a, double b) {
+        if (a != a || b != b) return mg_double(0xffffffffffffffffull);
+        return a > b ? a : b;
+    }
+
+    static double mg_reduce_all_d(double (*op)(double, double), const double* data, Py_ssize_t n) {
+        double acc[4], a;
+        Py_ssize_t d, j, k;
+        if (n < 4) {
+            a = data[0];
+            for (j = 1; j < n; j++) a = op(a, data[j]);
+            return a;
+        }
+        memcpy(acc, data, sizeof acc);
+        for (d = 4; d < n; d += 4) {
+            k = n - d < 4 ? n - d : 4;
+            for (j = 0; j < k; j++) acc[j] = op(acc[j], data[d + j]);
+        }
+        return op(op(op(acc[0], acc[1]), acc[2]), acc[3]);
+    }
+
+    static void mg_sigmoid_f64(const double* x, double* out, Py_ssize_t n) {
+        Py_ssize_t cut = n - n % 8, i;
+        for (i = 0; i < n; i++) {
+            double e = i < cut ? mg_sleef_exp(-x[i]) : exp(-x[i]);
+            out[i] = 1.0 / (e + 1.0);
+        }
+    }
+
+    static void mg_softmax_row_f64(int which, const double* x, const double* g, double* out, Py_ssize_t n) {
+        Py_ssize_t k;
+        double m, s;
+        if (which == 0 || which == 2) {
+            m = mg_reduce_all_d(mg_dmaximum, x, n);
+            for (k = 0; k < n; k++) out[k] = mg_sleef_exp(x[k] - m);
+            s = mg_reduce_all_d(mg_dadd, out, n);
+            if (which == 0) {
+                s = mg_sleef_log(s);
+                for (k = 0; k < n; k++) out[k] = (x[k] - m) - s;
+            } else {
+                s = 1.0 / s;
+                for (k = 0; k < n; k++) out[k] = out[k] * s;
+            }
+        } else if (which == 1) {
+            s = mg_reduce_all_d(mg_dadd, g, n);
+            for (k = 0; k < n; k++) out[k] = fma(-mg_sleef_exp(x[k]), s, g[k]);
+        } else {
+            for (k = 0; k < n; k++) out[k] = g[k] * x[k];
+            s = mg_reduce_all_d(mg_dadd, out, n);
+            for (k = 0; k < n; k++) out[k] = (g[k] - s) * x[k];
+        }
+    }
     """
     void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) noexcept nogil
     void mg_softmax_row_f32(int which, const float* x, const float* g, float* out, Py_ssize_t n) noexcept nogil
+    void mg_sigmoid_f64(const double* x, double* out, Py_ssize_t n) noexcept nogil
+    void mg_softmax_row_f64(int which, const double* x, const double* g, double* out, Py_ssize_t n) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1102,6 +1226,8 @@ def unary(Py_ssize_t op, x, out) -> None:
     cdef Py_ssize_t n = Py_SIZE(xa)
     if code == c'f' and op == U_SIGMOID:
         mg_sigmoid_f32(<float*>_data(xa), <float*>_data(o), n)  # torch's kernel, bit for bit
+    elif code == c'd' and op == U_SIGMOID:
+        mg_sigmoid_f64(<double*>_data(xa), <double*>_data(o), n)
     elif code == c'f':
         _unary(op, <float*>_data(xa), <float*>_data(o), n)
     elif code == c'd':
@@ -1844,9 +1970,13 @@ cdef int _run_softmax_family(int which, x, grad, Py_ssize_t outer, Py_ssize_t n,
         _need_nonempty_lines(outer, n, inner, "max()")
     cdef Py_ssize_t row
     if _code(xa) == c'f' and inner == 1 and which != 4 and n > 0:
-        for row in range(outer):   # torch's float32 kernels over the last dimension, bit for bit
+        for row in range(outer):   # torch's kernels over the last dimension, bit for bit
             mg_softmax_row_f32(which, <float*>_data(xa) + row * n, <float*>_data(g) + row * n,
                                <float*>_data(o) + row * n, n)
+    elif _code(xa) == c'd' and inner == 1 and which != 4 and n > 0:
+        for row in range(outer):
+            mg_softmax_row_f64(which, <double*>_data(xa) + row * n, <double*>_data(g) + row * n,
+                               <double*>_data(o) + row * n, n)
     elif _code(xa) == c'f':
         _softmax_family(which, <float*>_data(xa), <float*>_data(g), outer, n, inner, <float*>_data(o))
     else:

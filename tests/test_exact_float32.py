@@ -1,4 +1,4 @@
-"""float32 results bit for bit against torch 2.13.0's CPU kernels (ATEN_CPU_CAPABILITY=avx2).
+"""float32 (and float64) results bit for bit against torch 2.13.0's CPU kernels (ATEN_CPU_CAPABILITY=avx2).
 
 Each function is swept over more than 100,000 float32 inputs: random bit patterns over the whole
 range (NaNs, infinities and subnormals among them), the ranges where the function bends, and the
@@ -11,6 +11,7 @@ the edges where exp overflows and underflows). The test counts the elements whos
   gives NaN throughout, but which NaN's payload survives depends on how the compiler ordered the
   operands, so there NaN payloads are not compared (the NaN positions are).
 - the gradients of sigmoid, tanh, softmax and log_softmax: 0 mismatches.
+- float64: sigmoid, softmax and log_softmax (last dimension) and the gradients, 0 mismatches.
 - exp, log and tanh: torch's build computes them with Intel MKL's VML (closed source), whose last
   bit is not the correctly rounded one for some inputs; minigrad returns the correctly rounded
   value. The test pins how often and by how much they differ: at most 1 ulp, rarely.
@@ -179,3 +180,78 @@ def test_mkl_functions_within_one_ulp(name):
             differ += 1
             assert abs(a - b) == 1 and (a ^ b) >> 31 == 0, (fa, fb)  # neighbours of the same sign
     assert differ <= MKL_SHARE[name] * len(values)
+
+
+# -- float64: the same kernels with 4 lanes, SLEEF's exp and log in double ---------------------------
+
+
+def sweep64(seed: str, n_random: int = 60_000) -> list[float]:
+    """float64 inputs: random bit patterns, uniform draws on interesting ranges, specials."""
+    rng = random.Random(seed)
+    values = array("d", array("Q", [rng.getrandbits(64) for _ in range(n_random)]).tobytes()).tolist()
+    for low, high, count in [(-20.0, 20.0, 25_000), (-750.0, 720.0, 10_000), (-1e-3, 1e-3, 5_000)]:
+        values += [rng.uniform(low, high) for _ in range(count)]
+    specials = [0.0, -0.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, 2.2250738585072014e-308,
+                1.7976931348623157e308, 709.78, 709.79, -708.4, -745.2, -1000.0, -1000.1, 18.7, -18.8]  # fmt: skip
+    return values + specials
+
+
+def bits64(values) -> array:
+    return array("Q", array("d", values).tobytes())
+
+
+def torch_bits64(t) -> array:
+    return array("Q", t.detach().contiguous().numpy().tobytes())
+
+
+def mismatches64(mine: array, theirs: array, nan_payloads: bool = True) -> int:
+    nan = 0x7FF0000000000000
+    return sum(
+        1
+        for a, b in zip(mine, theirs)
+        if a != b and (nan_payloads or not ((a & nan) == nan and a & 0xFFFFFFFFFFFFF and (b & nan) == nan))
+    )
+
+
+def test_sigmoid_float64():
+    values = sweep64("sigmoid64")
+    mine, theirs = array("Q"), array("Q")
+    for part in chunks(values, 9_999):  # 1249 blocks of 8 through SLEEF's exp, 7 through libm's
+        mine += bits64(mg.tensor(part, dtype=mg.float64).sigmoid().tolist())
+        theirs += torch_bits64(torch.tensor(part, dtype=torch.float64).sigmoid())
+    assert len(mine) > 100_000 and mismatches64(mine, theirs) == 0
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_last_dim_float64(name):
+    values = sweep64(name, n_random=70_000)
+    mine, theirs = array("Q"), array("Q")
+    start = 0
+    for n in [1, 2, 3, 4, 5, 8, 13, 64, 100]:
+        rows = 11_200 // n
+        part = values[start : start + rows * n]
+        start += rows * n
+        mine += bits64(getattr(mg.tensor(part, dtype=mg.float64).reshape(rows, n), name)(-1).reshape(-1).tolist())
+        theirs += torch_bits64(getattr(torch.tensor(part, dtype=torch.float64).reshape(rows, n), name)(-1))
+    assert len(mine) > 100_000
+    assert mismatches64(mine, theirs, nan_payloads=False) == 0
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sigmoid", "tanh"])
+def test_gradients_float64(name):
+    rng = random.Random(f"{name}-64")
+    rows, n = 300, 7
+    values = [rng.uniform(-20.0, 20.0) for _ in range(rows * n)]
+    weights = [rng.gauss(0.0, 1.0) for _ in values]
+    x = mg.tensor(values, dtype=mg.float64, requires_grad=True)
+    tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    if name in ("softmax", "log_softmax"):
+        y, ty = getattr(x.reshape(rows, n), name)(-1).reshape(-1), getattr(tx.reshape(rows, n), name)(-1).reshape(-1)
+    else:
+        y, ty = getattr(x, name)(), getattr(tx, name)()
+    (y * mg.tensor(weights, dtype=mg.float64)).sum().backward()
+    (ty * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    same_y = [a == b for a, b in zip(bits64(y.tolist()), torch_bits64(ty))]  # tanh's y is MKL's in torch
+    assert sum(same_y) > 0.95 * len(values)
+    pairs = [(a, b) for a, b, same in zip(bits64(x.grad.tolist()), torch_bits64(tx.grad), same_y) if same]
+    assert mismatches64(array("Q", [a for a, _ in pairs]), array("Q", [b for _, b in pairs])) == 0
