@@ -60,7 +60,7 @@ def _sigmoid(x: float) -> float:
 
 
 def _relu(x: float) -> float:
-    return 0 if x <= 0 else x  # NaN is not <= 0, so it passes through as in torch
+    return 0 if x < 0 else x  # NaN and -0.0 pass through, as in torch (max(0, x) keeps x on ties)
 
 
 def _div(a: float, b: float) -> float:
@@ -205,6 +205,9 @@ def unary(op: int, x: array, out: array) -> None:
     """out[i] = f(x[i]) for the unary op code (sigmoid as torch's kernel computes it)."""
     if op == SIGMOID and out.typecode in "fd":
         out[:] = array(out.typecode, _vec.sigmoid(x.tolist(), out.typecode))
+        return
+    if op == RSQRT and out.typecode == "f":  # 1 / sqrt(x) with sqrt rounded to float32 first, as torch
+        out[:] = array("f", [_div(1.0, v) for v in array("f", map(_sqrt, x))])
         return
     out[:] = array(out.typecode, map(UNARY[op], x))
 

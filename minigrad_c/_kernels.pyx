@@ -799,7 +799,7 @@ cdef inline double _sigmoid(double x) noexcept:
 
 
 cdef inline double _relu(double x) noexcept:
-    return 0.0 if x <= 0 else x
+    return 0.0 if x < 0 else x     # NaN and -0.0 pass through, as in torch
 
 
 cdef inline double _pow(double a, double b) noexcept:
@@ -1197,9 +1197,16 @@ def fill(out, value) -> None:
 
 cdef void _unary(Py_ssize_t op, const num_t* x, num_t* out, Py_ssize_t n) noexcept:
     cdef Py_ssize_t i
-    if num_t is float or num_t is double:
+    if num_t is float:
+        if op == U_RSQRT:          # 1 / sqrt(x) with sqrt rounded to float32 first, as torch
+            for i in range(n):
+                out[i] = <float>_unary_value(U_RECIPROCAL, <float>sqrt(x[i]) if x[i] >= 0 else NAN)
+        else:
+            for i in range(n):
+                out[i] = <float>_unary_value(op, x[i])
+    elif num_t is double:
         for i in range(n):
-            out[i] = <num_t>_unary_value(op, x[i])
+            out[i] = _unary_value(op, x[i])
     elif num_t is int64:
         for i in range(n):
             if op == U_NEG:
@@ -1207,7 +1214,7 @@ cdef void _unary(Py_ssize_t op, const num_t* x, num_t* out, Py_ssize_t n) noexce
             elif op == U_ABS:
                 out[i] = <long long>(0ULL - <unsigned long long>x[i]) if x[i] < 0 else x[i]
             else:
-                out[i] = 0 if x[i] <= 0 else x[i]
+                out[i] = 0 if x[i] < 0 else x[i]
     else:
         for i in range(n):
             out[i] = <unsigned char>(0U - x[i]) if op == U_NEG else x[i]
