@@ -17,7 +17,7 @@ import operator
 from array import array
 from collections.abc import Sequence
 
-from minigrad import _vec
+from minigrad import _sleef, _vec
 
 # ---------------------------------------------------------------------------------------------
 # Op codes
@@ -205,6 +205,9 @@ def unary(op: int, x: array, out: array) -> None:
     """out[i] = f(x[i]) for the unary op code (sigmoid as torch's kernel computes it)."""
     if op == SIGMOID and out.typecode in "fd":
         out[:] = array(out.typecode, _vec.sigmoid(x.tolist(), out.typecode))
+        return
+    if op in _FLOAT32_TORCH and out.typecode == "f":
+        out[:] = array("f", _FLOAT32_TORCH[op](x.tolist()))
         return
     if op == RSQRT and out.typecode == "f":  # 1 / sqrt(x) with sqrt rounded to float32 first, as torch
         out[:] = array("f", [_div(1.0, v) for v in array("f", map(_sqrt, x))])
@@ -767,6 +770,9 @@ def _erfinv(y: float) -> float:
         x = x - (math.erf(x) - y) / (_TWO_OVER_SQRT_PI * math.exp(-x * x))
     return x
 
+
+# float32 functions computed as torch's kernels do, bit for bit (the rest: libm in double, rounded once)
+_FLOAT32_TORCH = {EXPM1: _sleef.expm1f, LOG1P: _sleef.log1pf, EXP2: _vec.exp2}
 
 UNARY.update(
     {

@@ -117,11 +117,6 @@ def ilogb2k(d: Lanes) -> list[int]:
     return [((b >> 23) & 0xFF) - 0x7F for b in to_bits(d)]
 
 
-def mulsign(x: Lanes, y: Lanes) -> Lanes:
-    """x with its sign flipped where y's sign bit is set (``vmulsign_vf_vf_vf``)."""
-    return from_bits([a ^ (b & 0x80000000) for a, b in zip(to_bits(x), to_bits(y))])
-
-
 def select(mask: list[bool], a: Operand, b: Operand) -> Lanes:
     """a where mask else b (``vsel``)."""
     return [x if m else y for m, x, y in zip(mask, _lanes(a), _lanes(b))]
@@ -170,18 +165,8 @@ def df_add2_pf(x: Pair, y: Operand) -> Pair:
     return hi, add(add(sub(x[0], sub(hi, v)), sub(y, v)), x[1])
 
 
-def df_neg(x: Pair) -> Pair:
-    return [-v for v in x[0]], [-v for v in x[1]]
-
-
 def df_scale(x: Pair, s: float) -> Pair:
     return mul(x[0], s), mul(x[1], s)
-
-
-def df_mul_ff(x: Operand, y: Operand) -> Pair:
-    """dfmul_vf2_vf_vf."""
-    hi = mul(x, y)
-    return hi, fmapn(x, y, hi)
 
 
 def df_mul_pf(x: Pair | tuple[float, float], y: Lanes) -> Pair:
@@ -209,12 +194,6 @@ def df_div(n: Pair, d: Pair) -> Pair:
     u = fmapn(t, n[0], hi)
     lo = fmanp(d[1], t, fmanp(d[0], t, 1.0))
     return hi, fma(hi, lo, fma(n[1], t, u))
-
-
-def df_rec(d: Pair) -> Pair:
-    """dfrec_vf2_vf2: 1 / d."""
-    hi = div(1.0, d[0])
-    return hi, mul(hi, fmanp(d[1], hi, fmanp(d[0], hi, 1.0)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,43 +278,7 @@ def _df_add2_pp(x: Pair, y: Pair) -> Pair:
     return hi, add(add(sub(x[0], sub(hi, v)), sub(y[0], v)), add(x[1], y[1]))
 
 
-_TANH_ONE = f32(8.664339742)
-_ALL_ONES = from_bits([0xFFFFFFFF])[0]  # a NaN: SLEEF ORs a NaN input's mask into the result
-
-
-def tanhf(x: Lanes) -> Lanes:
-    """tanh x: ``Sleef_tanhf8_u10`` (xtanhf): (e - 1/e) / (e + 1/e) with e = e**|x| in double-float."""
-    y = [abs(v) for v in x]
-    d = _expk2f((y, [0.0] * len(y)))
-    e = df_rec(d)
-    d = df_div(df_add_pp(d, df_neg(e)), df_add_pp(d, e))
-    r = add(d[0], d[1])
-    r = [1.0 if abs(v) > _TANH_ONE or w != w else w for v, w in zip(x, r)]
-    r = mulsign(r, x)
-    return [_ALL_ONES if v != v else w for v, w in zip(x, r)]
-
-
-_LOG2E = f32(1.4426950408889634)  # 0x3fb8aa3b
-_LN2 = f32(0.6931471805599453)  # 0x3f317218
-_LN_FLT_MIN = f32(-87.33654475055310898657)  # 0xc2aeac50
-_LN_FLT_MAX = f32(88.72283905206835)  # 0x42b17218
-_EXP_U20_POLY = [f32(c) for c in (0.00828929059, 0.0418978221, 0.166676521, 0.499991506, 0.999999701, 1.0)]
-
-
-def exp_u20(x: Lanes) -> Lanes:
-    """e**x: torch's own fast ``Vectorized<float>::exp_u20`` (vec256_float.h, AVX2): clamp x,
-    n = floor(x log2 e + 1/2), r = x - n ln2, a degree-5 polynomial in r, times 2**(n-1) * 2."""
-    small = [v < _LN_FLT_MIN for v in x]
-    src = [_LN_FLT_MAX if not v <= _LN_FLT_MAX else v for v in x]  # min_ps(x, max): max where x is NaN
-    src = [_LN_FLT_MIN if not v >= _LN_FLT_MIN else v for v in src]
-    fx = [float(math.floor(v)) for v in fma(src, _LOG2E, 0.5)]
-    r = fmanp(fx, _LN2, src)
-    u: Operand = _EXP_U20_POLY[0]
-    for c in _EXP_U20_POLY[1:]:
-        u = fma(r, u, c)
-    two_n = pow2i([int(v) - 1 for v in fx])
-    two_n = select(small, 0.0, two_n)
-    return mul(mul(u, two_n), 2.0)
+_ALL_ONES = from_bits([0xFFFFFFFF])[0]  # the NaN that SLEEF's and torch's masks produce (all bits set)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,3 +379,68 @@ def _two_sum(x: float, y: float) -> tuple[float, float]:
     hi = x + y
     v = hi - x
     return hi, (x - (hi - v)) + (y - v)
+
+
+# ---------------------------------------------------------------------------------------------
+# float32 expm1, log1p and exp2 (Sleef_expm1f8_u10, Sleef_log1pf8_u10, Sleef_exp2f8_u10)
+# ---------------------------------------------------------------------------------------------
+
+_EXPM1_BIG = f32(88.72283172607421875)
+_EXPM1_SMALL = f32(-16.635532333438687426013570)
+
+
+def _negzero(v: float) -> bool:
+    return v == 0.0 and math.copysign(1.0, v) < 0
+
+
+def expm1f(a: Lanes) -> Lanes:
+    """e**a - 1: ``Sleef_expm1f8_u10`` (xexpm1f): the double-float e**a of tanhf, minus 1."""
+    d = df_add2_pf(_expk2f((a, [0.0] * len(a))), -1.0)
+    x = add(d[0], d[1])
+    return [INF if v > _EXPM1_BIG else -1.0 if v < _EXPM1_SMALL else -0.0 if _negzero(v) else r for v, r in zip(a, x)]
+
+
+_LOG1P_POLY = _LOG_POLY
+_BIG = f32(1e38)
+
+
+def log1pf(d: Lanes) -> Lanes:
+    """ln(1 + d): ``Sleef_log1pf8_u10`` (xlog1pf): m = (1 + d) 2**-e formed as fma(d, t, t - 1).
+    Above 1e38 (where the older SLEEF read here returns inf) torch's gives ln d: so does this."""
+    dp1 = add(d, 1.0)
+    small = [v < _FLT_MIN for v in dp1]
+    dp1 = select(small, mul(dp1, _TWO64), dp1)
+    e = ilogb2k(mul(dp1, f32(1.0 / 0.75)))
+    t = ldexp3([1.0] * len(d), [-v for v in e])
+    m = fma(d, t, sub(t, 1.0))
+    e = [v - 64 if s else v for v, s in zip(e, small)]
+    s = df_mul_pf(_LN2_PAIR, [float(v) for v in e])
+    x = df_div((m, [0.0] * len(m)), df_add_ff(2.0, m))
+    x2 = mul(x[0], x[0])
+    t = fma(_LOG1P_POLY[0], x2, _LOG1P_POLY[1])
+    t = fma(t, x2, _LOG1P_POLY[2])
+    s = df_add_pp(s, df_scale(x, 2.0))
+    s = df_add_pf(s, mul(mul(x2, x[0]), t))
+    r = add(s[0], s[1])
+    r = select([v > _BIG for v in d], logf(d), r)  # where 1 + d is d: ln d (what torch's SLEEF gives there)
+    return [
+        -0.0 if _negzero(v) else -INF if v == -1.0 else _ALL_ONES if -1.0 > v else INF if v == INF else w
+        for v, w in zip(d, r)
+    ]
+
+
+_EXP2_POLY = [f32(c) for c in (0.1535920892e-3, 0.1339262701e-2, 0.9618384764e-2, 0.5550347269e-1,
+                               0.2402264476e+0, 0.6931471825e+0)]  # fmt: skip
+
+
+def exp2f(d: Lanes) -> Lanes:
+    """2**d: ``Sleef_exp2f8_u10`` (xexp2f): d = q + s with q = rint(d), a polynomial in s, times 2**q."""
+    u = [float(round(v)) if math.isfinite(v) else v for v in d]
+    q = rint(u)
+    s = sub(d, u)
+    p: Operand = _EXP2_POLY[0]
+    for c in _EXP2_POLY[1:]:
+        p = fma(p, s, c)
+    p = fma(p, s, 1.0)
+    p = ldexp2(p, q)
+    return [INF if v >= 128 else 0.0 if v < -150 else r for v, r in zip(d, p)]

@@ -13,6 +13,7 @@ so the results are torch's bit for bit:
 - softmax and log_softmax over the last dimension (SoftMaxKernel.cpp, ``_vec_softmax_lastdim``,
   ``_vec_log_softmax_lastdim``) and their backward passes.
 - the backward passes of sigmoid and tanh (BinaryOpsKernel.cpp).
+- exp2 of float32 (``cpu_kernel_vec`` as sigmoid; expm1 and log1p are SLEEF's on every element).
 
 The C library's ``expf`` and ``exp`` (glibc) are correctly rounded in practice; ``expf`` is
 emulated by computing in double and rounding once, ``exp`` is Python's (the same libm).
@@ -138,6 +139,20 @@ def sigmoid(x: Lanes, typecode: str) -> Lanes:
     cut = n - n % (2 * A.width)
     e = A.exp([-v for v in x[:cut]]) + A.exp_libm([-v for v in x[cut:]])
     return A.div(1.0, A.add(e, 1.0))
+
+
+def exp2(x: Lanes) -> Lanes:
+    """torch.exp2 of a float32 contiguous buffer: SLEEF's exp2f on whole blocks of 16, the C library's
+    exp2f (correctly rounded in practice: exp2 in double, rounded once) on the rest."""
+    cut = len(x) - len(x) % 16
+    return S.exp2f(x[:cut]) + round_f32([_exp2_c(v) for v in x[cut:]])
+
+
+def _exp2_c(v: float) -> float:
+    try:
+        return math.exp2(v)
+    except OverflowError:
+        return math.inf
 
 
 def sigmoid_backward(y: Lanes, grad: Lanes, typecode: str) -> Lanes:

@@ -234,6 +234,132 @@ cdef extern from *:
         return r;
     }
 
+    /* expm1f, log1pf, exp2f: Sleef_expm1f8_u10, Sleef_log1pf8_u10, Sleef_exp2f8_u10 */
+    static inline mg_df mg_df_add2_pf(mg_df x, float y) {
+        mg_df r; float v;
+        r.x = x.x + y; v = r.x - x.x;
+        r.y = ((x.x - (r.x - v)) + (y - v)) + x.y;
+        return r;
+    }
+    static inline mg_df mg_df_add2_pp(mg_df x, mg_df y) {
+        mg_df r; float v;
+        r.x = x.x + y.x; v = r.x - x.x;
+        r.y = ((x.x - (r.x - v)) + (y.x - v)) + (x.y + y.y);
+        return r;
+    }
+    static inline mg_df mg_df_add_fp(float x, mg_df y) {
+        mg_df r;
+        r.x = x + y.x;
+        r.y = ((x - r.x) + y.x) + y.y;
+        return r;
+    }
+    static inline mg_df mg_df_add_ff(float x, float y) {
+        mg_df r;
+        r.x = x + y;
+        r.y = (x - r.x) + y;
+        return r;
+    }
+    static inline mg_df mg_df_mul_pp(mg_df x, mg_df y) {
+        mg_df r;
+        r.x = x.x * y.x;
+        r.y = fmaf(x.x, y.y, fmaf(x.y, y.x, fmaf(x.x, y.x, -r.x)));
+        return r;
+    }
+    static inline mg_df mg_df_squ(mg_df x) {
+        mg_df r;
+        r.x = x.x * x.x;
+        r.y = fmaf(x.x + x.x, x.y, fmaf(x.x, x.x, -r.x));
+        return r;
+    }
+
+    static mg_df mg_expk2f(float d) {  /* e**d as a double-float (expk2f of (d, 0)) */
+        mg_df s, t; float u, qf; int32_t q;
+        q = mg_rint(d * (float)1.442695040888963407359924681001892137426645954152985934135449406931);
+        qf = (float)q;
+        s.x = d; s.y = 0.0f;
+        s = mg_df_add2_pf(s, qf * -(float)0.693145751953125);
+        s = mg_df_add2_pf(s, qf * -(float)1.428606765330187045e-06);
+        u = (float)0.1980960224e-3;
+        u = fmaf(u, s.x, (float)0.1394256484e-2);
+        u = fmaf(u, s.x, (float)0.8333456703e-2);
+        u = fmaf(u, s.x, (float)0.4166637361e-1);
+        t = mg_df_add2_pf(mg_df_mul_pf(s, u), (float)0.166666659414234244790680580464);
+        t = mg_df_add2_pf(mg_df_mul_pp(s, t), 0.5f);
+        t = mg_df_add2_pp(s, mg_df_mul_pp(mg_df_squ(s), t));
+        t = mg_df_add_fp(1.0f, t);
+        t.x = mg_ldexp2(t.x, q);
+        t.y = mg_ldexp2(t.y, q);
+        if (d < -104) { t.x = 0.0f; t.y = 0.0f; }
+        return t;
+    }
+
+    static float mg_sleef_expm1f(float a) {
+        mg_df d = mg_df_add2_pf(mg_expk2f(a), -1.0f);
+        float x = d.x + d.y;
+        if (a > (float)88.72283172607421875) x = INFINITY;
+        if (a < (float)-16.635532333438687426013570) x = -1.0f;
+        if (a == 0 && signbit(a)) x = -0.0f;
+        return x;
+    }
+
+    static float mg_sleef_log1pf(float d) {
+        float dp1 = d + 1.0f, t, m, x2, r;
+        int small = dp1 < FLT_MIN;
+        int32_t e;
+        mg_df s, x, ln2, twice, den;
+        if (small) dp1 = dp1 * (float)18446744073709551616.0;
+        e = (int32_t)((mg_bits(dp1 * (float)(1.0 / 0.75)) >> 23) & 0xff) - 0x7f;
+        t = mg_float(mg_bits(1.0f) + ((uint32_t)(-e) << 23));
+        m = fmaf(d, t, t - 1.0f);
+        if (small) e -= 64;
+        ln2.x = (float)0.69314718246459960938; ln2.y = (float)-1.904654323148236017e-09;
+        s = mg_df_mul_pf(ln2, (float)e);
+        x.x = m; x.y = 0.0f;
+        den = mg_df_add_ff(2.0f, m);
+        x = mg_df_div(x, den);
+        x2 = x.x * x.x;
+        t = fmaf((float)0.3027294874, x2, (float)0.3996108174);
+        t = fmaf(t, x2, (float)0.6666694880);
+        twice.x = x.x * 2.0f; twice.y = x.y * 2.0f;
+        s = mg_df_add_pp(s, twice);
+        s = mg_df_add_pf(s, (x2 * x.x) * t);
+        r = s.x + s.y;
+        if (d > (float)1e38) r = mg_sleef_logf(d);  /* where 1 + d is d, torch's SLEEF gives ln d */
+        if (d == INFINITY) r = INFINITY;
+        if (-1.0f > d) r = mg_float(0xffffffffu);
+        if (d == -1.0f) r = -INFINITY;
+        if (d == 0 && signbit(d)) r = -0.0f;
+        return r;
+    }
+
+    static float mg_sleef_exp2f(float d) {
+        float u = nearbyintf(d), s;
+        int32_t q = mg_rint(u);
+        s = d - u;
+        u = (float)0.1535920892e-3;
+        u = fmaf(u, s, (float)0.1339262701e-2);
+        u = fmaf(u, s, (float)0.9618384764e-2);
+        u = fmaf(u, s, (float)0.5550347269e-1);
+        u = fmaf(u, s, (float)0.2402264476e+0);
+        u = fmaf(u, s, (float)0.6931471825e+0);
+        u = fmaf(u, s, 1.0f);
+        u = mg_ldexp2(u, q);
+        if (d >= 128) return INFINITY;
+        if (d < -150) return 0.0f;
+        return u;
+    }
+
+    static void mg_torch_unary_f32(int which, const float* x, float* out, Py_ssize_t n) {
+        /* which: 0 expm1, 1 log1p (SLEEF on every element), 2 exp2 (SLEEF on whole blocks of 16,
+         * the C library's exp2 on the rest) */
+        Py_ssize_t cut = n - n % 16, i;
+        for (i = 0; i < n; i++) {
+            if (which == 0) out[i] = mg_sleef_expm1f(x[i]);
+            else if (which == 1) out[i] = mg_sleef_log1pf(x[i]);
+            else out[i] = i < cut ? mg_sleef_exp2f(x[i]) : (float)exp2((double)x[i]);
+        }
+    }
+
     static inline float mg_fadd(float a, float b) { return a + b; }
     static inline float mg_fmaximum(float a, float b) {  /* vec::maximum: all-ones NaN if either is NaN */
         if (a != a || b != b) return mg_float(0xffffffffu);
@@ -420,6 +546,7 @@ cdef extern from *:
     void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) noexcept nogil
     void mg_softmax_row_f32(int which, const float* x, const float* g, float* out, Py_ssize_t n) noexcept nogil
     void mg_sigmoid_f64(const double* x, double* out, Py_ssize_t n) noexcept nogil
+    void mg_torch_unary_f32(int which, const float* x, float* out, Py_ssize_t n) noexcept nogil
     void mg_softmax_row_f64(int which, const double* x, const double* g, double* out, Py_ssize_t n) noexcept nogil
 
 
@@ -1235,6 +1362,8 @@ def unary(Py_ssize_t op, x, out) -> None:
         mg_sigmoid_f32(<float*>_data(xa), <float*>_data(o), n)  # torch's kernel, bit for bit
     elif code == c'd' and op == U_SIGMOID:
         mg_sigmoid_f64(<double*>_data(xa), <double*>_data(o), n)
+    elif code == c'f' and (op == U_EXPM1 or op == U_LOG1P or op == U_EXP2):
+        mg_torch_unary_f32(0 if op == U_EXPM1 else (1 if op == U_LOG1P else 2), <float*>_data(xa), <float*>_data(o), n)
     elif code == c'f':
         _unary(op, <float*>_data(xa), <float*>_data(o), n)
     elif code == c'd':

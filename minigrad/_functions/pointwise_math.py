@@ -31,7 +31,8 @@ def _no_grad_for(grad: Tensor) -> Tensor:
     return zeros_for(grad._shape, grad.dtype)
 
 
-# (derivative of y = f(x), written with x, y and the incoming gradient g)
+# (derivative of y = f(x), written with x, y and the incoming gradient g, in the order of torch's
+# derivatives.yaml so that float32 gradients round as torch's do)
 _DERIVATIVES = {
     "sin": lambda x, y, g: g * x.cos(),
     "cos": lambda x, y, g: g * -x.sin(),
@@ -43,12 +44,12 @@ _DERIVATIVES = {
     "cosh": lambda x, y, g: g * x.sinh(),
     "asinh": lambda x, y, g: g * (x * x + 1).rsqrt(),
     "acosh": lambda x, y, g: g * (x * x - 1).rsqrt(),
-    "atanh": lambda x, y, g: g * (1 / (-x * x + 1)),
+    "atanh": lambda x, y, g: g / (-x * x + 1),
     "log1p": lambda x, y, g: g / (x + 1),
     "expm1": lambda x, y, g: g * (y + 1),
     "log2": lambda x, y, g: g / (x * _LN2),
     "log10": lambda x, y, g: g / (x * _LN10),
-    "exp2": lambda x, y, g: g * (y * _LN2),
+    "exp2": lambda x, y, g: g * y * _LN2,
     "rsqrt": lambda x, y, g: -0.5 * g * (y * y * y),
     "reciprocal": lambda x, y, g: -g * (y * y),
     "erf": lambda x, y, g: _TWO_OVER_SQRT_PI * (-(x * x)).exp() * g,
@@ -203,14 +204,14 @@ class Remainder(_MathBinary):
 
 
 class Atan2(_MathBinary):
-    """z = atan2(a, b);  dz/da = b / (a^2 + b^2),  dz/db = -a / (a^2 + b^2)."""
+    """z = atan2(a, b);  dz/da = b / (a^2 + b^2),  dz/db = -a / (a^2 + b^2) (times 1 / (a^2 + b^2), as torch)."""
 
     op, floats_only = K.ATAN2, True
 
     @staticmethod
     def derivative(a, b, z, g):
-        r2 = a * a + b * b
-        return g * b / r2, g * -a / r2
+        recip = (a * a + b * b).reciprocal()
+        return g * b * recip, g * -a * recip
 
 
 class Hypot(_MathBinary):
