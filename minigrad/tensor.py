@@ -695,6 +695,48 @@ class Tensor:
     def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
         return self._inplace(self.nan_to_num(nan, posinf, neginf))
 
+    def fmod_(self, other: Any) -> Tensor:
+        return self._inplace(_math.fmod(self, other))
+
+    def remainder_(self, other: Any) -> Tensor:
+        return self._inplace(_math.remainder(self, other))
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        return self._inplace(_math.atan2(self, other))
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        return self._inplace(_math.hypot(self, other))
+
+    def copysign_(self, other: Any) -> Tensor:
+        return self._inplace(_math.copysign(self, other))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return self._inplace(_math.lerp(self, end, weight))
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return self._inplace(_math.logical_and(self, other))
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return self._inplace(_math.logical_or(self, other))
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return self._inplace(_math.logical_xor(self, other))
+
+    def logical_not_(self) -> Tensor:
+        return self._inplace(_math.logical_not(self))
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return self._inplace(self & other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return self._inplace(self | other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return self._inplace(self ^ other)
+
+    def bitwise_not_(self) -> Tensor:
+        return self._inplace(~self)
+
     def equal(self, other: Tensor) -> bool:
         return self._shape == other._shape and self._flat_values() == other._flat_values()
 

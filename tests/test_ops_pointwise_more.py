@@ -226,3 +226,28 @@ def test_gradcheck_binary(name):
         assert mg.autograd.gradcheck(lambda p, q, r: mg.lerp(p, q, r), (a, b, w))
     else:
         assert mg.autograd.gradcheck(lambda p, q: getattr(mg, name)(p, q), (a, b))
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("fmod_", (1.5,)), ("remainder_", (-1.5,)), ("copysign_", (-1.0,)), ("logical_and_", ("t",)),
+     ("logical_not_", ()), ("atan2_", ("t",)), ("hypot_", ("t",)), ("lerp_", ("t", 0.3))],
+)  # fmt: skip
+def test_binary_in_place(name, args):
+    values, other = [0.5, -2.5, 3.25], [1.0, -2.0, 0.5]
+    t, m = torch.tensor(values), mg.tensor(values)
+    t_args = [torch.tensor(other) if a == "t" else a for a in args]
+    m_args = [mg.tensor(other) if a == "t" else a for a in args]
+    assert getattr(m, name)(*m_args) is m and getattr(t, name)(*t_args) is t
+    assert m.tolist() == pytest.approx(t.tolist(), rel=1e-6)
+
+
+def test_bitwise_in_place():
+    t, m = torch.tensor([12, -7, 5]), mg.tensor([12, -7, 5])
+    for name, arg in [("bitwise_and_", 6), ("bitwise_or_", 1), ("bitwise_xor_", 3)]:
+        getattr(t, name)(arg)
+        getattr(m, name)(arg)
+        assert m.tolist() == t.tolist(), name
+    t.bitwise_not_()
+    m.bitwise_not_()
+    assert m.tolist() == t.tolist()
