@@ -87,7 +87,8 @@ def fma32(a: list[float] | float, b: list[float] | float, c: list[float] | float
     Each argument is a list of float32 values or one float32 value used for every element;
     at least one must be a list.
     """
-    wide = [x * y + z for x, y, z in zip(*(v if isinstance(v, list) else repeat(v) for v in (a, b, c)))]
+    lanes_a, lanes_b, lanes_c = (v if isinstance(v, list) else repeat(v) for v in (a, b, c))
+    wide = [x * y + z for x, y, z in zip(lanes_a, lanes_b, lanes_c)]
     out = round_f32(wide)
     for i in _maybe_on_float32_tie(wide):
         out[i] = _fma32_exact(*(v[i] if isinstance(v, list) else v for v in (a, b, c)))
