@@ -44,8 +44,8 @@ def _lanes(v: Operand):
     return v if isinstance(v, list) else repeat(v)
 
 
-def _quotient(a: float, b: float) -> float:
-    """IEEE a / b in double (Python raises on b == 0)."""
+def quotient(a: float, b: float) -> float:
+    """IEEE a / b in double: x/0 is +-inf, 0/0 is nan (Python would raise). The pure kernels' division too."""
     if b:
         return a / b
     if a != a or a == 0:
@@ -66,7 +66,7 @@ def mul(a: Operand, b: Operand) -> Lanes:
 
 
 def div(a: Operand, b: Operand) -> Lanes:
-    return round_f32([_quotient(x, y) for x, y in zip(_lanes(a), _lanes(b))])
+    return round_f32([quotient(x, y) for x, y in zip(_lanes(a), _lanes(b))])
 
 
 def fma(a: Operand, b: Operand, c: Operand) -> Lanes:
@@ -278,7 +278,7 @@ def _df_add2_pp(x: Pair, y: Pair) -> Pair:
     return hi, add(add(sub(x[0], sub(hi, v)), sub(y[0], v)), add(x[1], y[1]))
 
 
-_ALL_ONES = from_bits([0xFFFFFFFF])[0]  # the NaN that SLEEF's and torch's masks produce (all bits set)
+ALL_ONES = from_bits([0xFFFFFFFF])[0]  # the NaN that SLEEF's and torch's masks produce (all bits set)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ def log1pf(d: Lanes) -> Lanes:
     r = add(s[0], s[1])
     r = select([v > _BIG for v in d], logf(d), r)  # where 1 + d is d: ln d (what torch's SLEEF gives there)
     return [
-        -0.0 if _negzero(v) else -INF if v == -1.0 else _ALL_ONES if -1.0 > v else INF if v == INF else w
+        -0.0 if _negzero(v) else -INF if v == -1.0 else ALL_ONES if -1.0 > v else INF if v == INF else w
         for v, w in zip(d, r)
     ]
 

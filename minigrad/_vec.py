@@ -46,7 +46,7 @@ def _exp_c(v: float) -> float:
 def _maximum(a: float, b: float) -> float:
     """vec::maximum: _mm256_max_ps(a, b) (b on ties and NaN), then an all-ones NaN if either is NaN."""
     if a != a or b != b:
-        return S._ALL_ONES
+        return S.ALL_ONES
     return a if a > b else b
 
 
@@ -89,7 +89,7 @@ class _Float64:
     add = staticmethod(_pairwise(float.__add__))
     sub = staticmethod(_pairwise(float.__sub__))
     mul = staticmethod(_pairwise(float.__mul__))
-    div = staticmethod(_pairwise(lambda a, b: S._quotient(a, b)))
+    div = staticmethod(_pairwise(S.quotient))
 
     @staticmethod
     def fmanp(a: Lanes, b: Lanes, c: Lanes) -> Lanes:
