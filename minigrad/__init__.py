@@ -66,6 +66,30 @@ from minigrad._functions.pointwise import (
     tanh,
 )
 from minigrad._functions.pointwise import where as _where
+from minigrad._functions.pointwise_math import (  # more pointwise math (issue 14)
+    METHOD_FUNCTIONS,
+    atan2,
+    copysign,
+    fmax,
+    fmin,
+    fmod,
+    hypot,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    lerp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    maximum,
+    minimum,
+    nan_to_num,
+    remainder,
+    signbit,
+)
 from minigrad._functions.rearrange import flip, repeat_interleave
 from minigrad._functions.reduction import argmax, argmin, logsumexp, max, mean, min, sum  # noqa: A004
 from minigrad._functions.sampling import bernoulli, multinomial, normal, randint_like
@@ -95,6 +119,7 @@ from minigrad._shape import Size
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
+globals().update(METHOD_FUNCTIONS)  # torch.sin, torch.floor, ...: the Tensor methods as functions
 float = float32  # noqa: A001 - torch.float
 double = float64
 long = int64

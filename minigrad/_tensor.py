@@ -508,16 +508,190 @@ class Tensor:
     def ge(self, other: Any) -> Tensor:
         return _pointwise.compare(K.GE, self, other)
 
-    def __and__(self, other: Tensor) -> Tensor:
-        return _pointwise.binary_values(K.MINIMUM, _as_bool(self), _as_bool(other), bool_, bool_)
+    # -- more pointwise math (issue 14): minigrad._functions.pointwise_math ------------------------
+    def __and__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.BITAND, self, other)
 
-    def __or__(self, other: Tensor) -> Tensor:
-        return _pointwise.binary_values(K.MAXIMUM, _as_bool(self), _as_bool(other), bool_, bool_)
+    def __or__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.BITOR, self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.BITXOR, self, other)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.LSHIFT, self, other)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.RSHIFT, self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.BITAND, other, self)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.BITOR, other, self)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _math.bitwise(K.BITXOR, other, self)
 
     def __invert__(self) -> Tensor:
-        return _pointwise.compare(K.EQ, _as_bool(self), False)
+        return _math.bitwise_not(self)
 
-    logical_not = __invert__
+    def __mod__(self, other: Any) -> Tensor:
+        return _math.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _math.remainder(other, self)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._inplace(self & other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._inplace(self | other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._inplace(self ^ other)
+
+    bitwise_and = __and__
+    bitwise_or = __or__
+    bitwise_xor = __xor__
+    bitwise_not = __invert__
+    bitwise_left_shift = __lshift__
+    bitwise_right_shift = __rshift__
+
+    def logical_not(self) -> Tensor:
+        return _math.logical_not(self)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _math.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _math.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return _math.logical_xor(self, other)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return _math._round(self, decimals)
+
+    def square(self) -> Tensor:
+        x = _pointwise.to_dtype(self, _dtype.int64) if self.dtype is bool_ else self  # bools square to int64
+        return _pointwise.mul(x, x)
+
+    def sgn(self) -> Tensor:
+        return self.sign()
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return _math.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return _math.minimum(self, other)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        return _math.fmax(self, other)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        return _math.fmin(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        return _math.fmod(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        return _math.remainder(self, other)
+
+    def atan2(self, other: Tensor) -> Tensor:
+        return _math.atan2(self, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other: Tensor) -> Tensor:
+        return _math.hypot(self, other)
+
+    def copysign(self, other: Any) -> Tensor:
+        return _math.copysign(self, other)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return _math.lerp(self, end, weight)
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return _pointwise.clamp(self, min, None)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return _pointwise.clamp(self, None, max)
+
+    def isnan(self) -> Tensor:
+        return _math.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _math.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _math.isfinite(self)
+
+    def isposinf(self) -> Tensor:
+        return _math.isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return _math.isneginf(self)
+
+    def signbit(self) -> Tensor:
+        return _math.signbit(self)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        return _math.nan_to_num(self, nan, posinf, neginf)
+
+    def round_(self, decimals: int = 0) -> Tensor:
+        return self._inplace(self.round(decimals))
+
+    def clamp_min_(self, min: Any) -> Tensor:
+        return self._inplace(self.clamp_min(min))
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        return self._inplace(self.clamp_max(max))
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        return self._inplace(self.nan_to_num(nan, posinf, neginf))
+
+    def fmod_(self, other: Any) -> Tensor:
+        return self._inplace(_math.fmod(self, other))
+
+    def remainder_(self, other: Any) -> Tensor:
+        return self._inplace(_math.remainder(self, other))
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        return self._inplace(_math.atan2(self, other))
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        return self._inplace(_math.hypot(self, other))
+
+    def copysign_(self, other: Any) -> Tensor:
+        return self._inplace(_math.copysign(self, other))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return self._inplace(_math.lerp(self, end, weight))
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return self._inplace(_math.logical_and(self, other))
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return self._inplace(_math.logical_or(self, other))
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return self._inplace(_math.logical_xor(self, other))
+
+    def logical_not_(self) -> Tensor:
+        return self._inplace(_math.logical_not(self))
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return self._inplace(self & other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return self._inplace(self | other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return self._inplace(self ^ other)
+
+    def bitwise_not_(self) -> Tensor:
+        return self._inplace(~self)
 
     def equal(self, other: Tensor) -> bool:
         return self._shape == other._shape and self._flat_values() == other._flat_values()
@@ -1021,10 +1195,30 @@ def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)
 
 
-def _as_bool(x: Any) -> Any:
-    if isinstance(x, Tensor) and x.dtype is not bool_:
-        raise RuntimeError("minigrad supports logical &, | and ~ on bool tensors only")
-    return x
+def _unary_method(name: str) -> Any:
+    function = _math.UNARY_FUNCTIONS[name]
+
+    def method(self: Tensor) -> Tensor:
+        return function.apply(self)
+
+    def method_(self: Tensor) -> Tensor:
+        return self._inplace(function.apply(self))
+
+    method.__name__, method_.__name__ = name, name + "_"
+    method.__doc__ = method_.__doc__ = f"torch.Tensor.{name}: {function.__doc__}"
+    return method, method_
+
+
+def _add_math_methods() -> None:
+    """Tensor.sin, Tensor.sin_, ... for the unary functions of pointwise_math (round takes decimals)."""
+    for name in _math.UNARY_NAMES:
+        if name != "round":
+            method, method_ = _unary_method(name)
+            setattr(Tensor, name, method)
+            setattr(Tensor, name + "_", method_)
+    for alias, name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
+                        ("arccosh", "acosh"), ("arctanh", "atanh"), ("fix", "trunc"), ("negative", "neg")]:  # fmt: skip
+        setattr(Tensor, alias, getattr(Tensor, name))
 
 
 # The declared two-way link (ARCHITECTURE.md): the operations import this module, so they are
@@ -1032,6 +1226,7 @@ def _as_bool(x: Any) -> Any:
 from minigrad._functions import indexing as _indexing  # noqa: E402
 from minigrad._functions import linalg as _linalg  # noqa: E402
 from minigrad._functions import pointwise as _pointwise  # noqa: E402
+from minigrad._functions import pointwise_math as _math  # noqa: E402
 from minigrad._functions import rearrange as _rearrange  # noqa: E402
 from minigrad._functions import reduction as _reduction  # noqa: E402
 from minigrad._functions import reduction_more as _reduction_more  # noqa: E402
@@ -1087,3 +1282,5 @@ _OPERATORS = {
 for _name, _method in _OPERATORS.items():
     _method.__name__, _method.__qualname__ = _name, f"Tensor.{_name}"
     setattr(Tensor, _name, _method)
+
+_add_math_methods()

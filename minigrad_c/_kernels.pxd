@@ -6,7 +6,9 @@
 from cpython cimport array as carray
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport Py_SIZE
-from libc.math cimport INFINITY, NAN, exp, fabs, floor, isfinite, isinf, isnan, log, pow, sqrt, tanh
+from libc.math cimport (INFINITY, NAN, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, copysign, cos, cosh, erf,
+                        exp, exp2, expm1, fabs, floor, fma, fmaf, fmod, isfinite, isinf, isnan, log, log1p, log2,
+                        log10, nearbyint, pow, sin, sinh, sqrt, tan, tanh, trunc)
 from libc.string cimport memcpy, memset
 
 
@@ -19,10 +21,14 @@ cdef extern from "Python.h":
 # ---------------------------------------------------------------------------------------------
 
 cdef enum:
-    U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIGMOID, U_TANH, U_RELU, U_COUNT
+    U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIGMOID, U_TANH, U_RELU,
+    U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH, U_COSH, U_ASINH, U_ACOSH, U_ATANH,
+    U_LOG1P, U_EXPM1, U_LOG2, U_LOG10, U_EXP2, U_RSQRT, U_RECIPROCAL, U_ERF, U_ERFINV,
+    U_FLOOR, U_CEIL, U_ROUND, U_TRUNC, U_FRAC, U_SIGN, U_COUNT
 
 cdef enum:
-    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_COUNT
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE,
+    B_FMOD, B_REMAINDER, B_ATAN2, B_HYPOT, B_COPYSIGN, B_BITAND, B_BITOR, B_BITXOR, B_LSHIFT, B_RSHIFT, B_COUNT
 
 cdef enum:
     R_SUM, R_MAX, R_MIN

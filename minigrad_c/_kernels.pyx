@@ -29,6 +29,10 @@ documented:
   libm's in double, so the stored float32 values equal the pure kernel's unless a double lands
   that close to a float32 rounding boundary (which 2e7 sampled arguments never did); float64
   keeps libm;
+- sigmoid, softmax and log_softmax over the last dimension, and the backward passes of sigmoid,
+  tanh, softmax and log_softmax, compute in the buffers' precision as torch's AVX2 kernels do
+  (SLEEF's exp and log, fused multiply-adds, torch's lane order), in C here and step by step in
+  ``minigrad._vec`` for the pure kernels: the same bits;
 - strided views have at most 64 dimensions (as torch);
 - bad arguments that the pure kernels would silently accept (negative sizes, negative or
   out-of-range positions, mismatched lengths) raise here.

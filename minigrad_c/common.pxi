@@ -320,7 +320,7 @@ cdef inline double _sigmoid(double x) noexcept:
 
 
 cdef inline double _relu(double x) noexcept:
-    return 0.0 if x <= 0 else x
+    return 0.0 if x < 0 else x     # NaN and -0.0 pass through, as in torch
 
 
 cdef inline double _pow(double a, double b) noexcept:
@@ -358,7 +358,88 @@ cdef inline double _unary_value(Py_ssize_t op, double x) noexcept:
         return _sigmoid(x)
     if op == U_TANH:
         return tanh(x)
-    return _relu(x)
+    if op == U_RELU:
+        return _relu(x)
+    return _math_value(op, x)
+
+
+cdef double _erfinv(double y) noexcept:
+    """The inverse of erf, as the pure kernel (torch's calc_erfinv in double): a rational guess,
+    then two Newton steps."""
+    cdef double y_abs = fabs(y), z, num, dem, x
+    if not y_abs <= 1.0:
+        return NAN
+    if y_abs == 1.0:
+        return copysign(INFINITY, y)
+    if y_abs <= 0.7:
+        z = y * y
+        num = ((-0.140543331 * z + 0.914624893) * z + -1.645349621) * z + 0.886226899
+        dem = (((0.012229801 * z + -0.329097515) * z + 1.442710462) * z + -2.118377725) * z + 1.0
+        x = y * num / dem
+    else:
+        z = sqrt(-log((1.0 - y_abs) / 2.0))
+        num = ((1.641345311 * z + 3.429567803) * z + -1.624906493) * z + -1.970840454
+        dem = (1.637067800 * z + 3.543889200) * z + 1.0
+        x = copysign(num, y) / dem
+    cdef double two_over_sqrt_pi = 2.0 / sqrt(3.141592653589793)
+    x = x - (erf(x) - y) / (two_over_sqrt_pi * exp(-x * x))
+    x = x - (erf(x) - y) / (two_over_sqrt_pi * exp(-x * x))
+    return x
+
+
+cdef double _math_value(Py_ssize_t op, double x) noexcept:
+    """The op codes of issue 14, with libm as the pure kernels' math module."""
+    if op == U_SIN:
+        return sin(x)
+    if op == U_COS:
+        return cos(x)
+    if op == U_TAN:
+        return tan(x)
+    if op == U_ASIN:
+        return asin(x)
+    if op == U_ACOS:
+        return acos(x)
+    if op == U_ATAN:
+        return atan(x)
+    if op == U_SINH:
+        return sinh(x)
+    if op == U_COSH:
+        return cosh(x)
+    if op == U_ASINH:
+        return asinh(x)
+    if op == U_ACOSH:
+        return acosh(x)
+    if op == U_ATANH:
+        return atanh(x)
+    if op == U_LOG1P:
+        return log1p(x)
+    if op == U_EXPM1:
+        return expm1(x)
+    if op == U_LOG2:
+        return log2(x)
+    if op == U_LOG10:
+        return log10(x)
+    if op == U_EXP2:
+        return exp2(x)
+    if op == U_RSQRT:
+        return 1.0 / sqrt(x) if x >= 0 else NAN
+    if op == U_RECIPROCAL:
+        return 1.0 / x
+    if op == U_ERF:
+        return erf(x)
+    if op == U_ERFINV:
+        return _erfinv(x)
+    if op == U_FLOOR:
+        return floor(x)
+    if op == U_CEIL:
+        return ceil(x)
+    if op == U_ROUND:
+        return nearbyint(x)        # half to even in the default rounding mode
+    if op == U_TRUNC:
+        return trunc(x)
+    if op == U_FRAC:
+        return x - trunc(x)
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)   # sign: NaN and -0 give 0
 
 
 cdef inline double _arith_value(Py_ssize_t op, double a, double b) noexcept:
@@ -374,7 +455,40 @@ cdef inline double _arith_value(Py_ssize_t op, double a, double b) noexcept:
         return _pow(a, b)
     if op == B_MAXIMUM:
         return _maximum(a, b)
-    return _minimum(a, b)
+    if op == B_MINIMUM:
+        return _minimum(a, b)
+    return _float_math_value(op, a, b)
+
+
+cdef double _hypot(double a, double b) noexcept:
+    """As the pure kernel: big * sqrt(1 + (small/big)^2); inf wins over NaN."""
+    cdef double big, small, r
+    a = fabs(a)
+    b = fabs(b)
+    if a == INFINITY or b == INFINITY:
+        return INFINITY
+    if a != a or b != b:
+        return NAN
+    big, small = (a, b) if a >= b else (b, a)
+    if big == 0:
+        return 0.0
+    r = small / big
+    return big * sqrt(1.0 + r * r)
+
+
+cdef double _float_math_value(Py_ssize_t op, double a, double b) noexcept:
+    """fmod (sign of a), remainder (sign of b), atan2, hypot, copysign of doubles."""
+    cdef double r
+    if op == B_FMOD or op == B_REMAINDER:
+        r = fmod(a, b)
+        if op == B_REMAINDER and r != 0 and (b < 0) != (r < 0):
+            r = r + b
+        return r
+    if op == B_ATAN2:
+        return atan2(a, b)
+    if op == B_HYPOT:
+        return _hypot(a, b)
+    return copysign(a, b)
 
 
 cdef inline long long _int_pow(long long a, long long b) noexcept:
@@ -402,7 +516,33 @@ cdef inline long long _int_arith_value(Py_ssize_t op, long long a, long long b) 
         return _int_pow(a, b)
     if op == B_MAXIMUM:
         return a if a >= b else b
-    return a if a <= b else b
+    if op == B_MINIMUM:
+        return a if a <= b else b
+    return _int_math_value(op, a, b)
+
+
+cdef inline long long _int_math_value(Py_ssize_t op, long long a, long long b) noexcept:
+    """fmod, remainder (b != 0: checked before the loop), bitwise and, or, xor, and the shifts
+    (outside [0, 64) a left shift gives 0, a right shift the sign), as the pure kernels."""
+    cdef long long r
+    if op == B_FMOD or op == B_REMAINDER:
+        if b == -1:
+            return 0               # (LLONG_MIN % -1 would trap)
+        r = a % b                  # C: the sign of a
+        if op == B_REMAINDER and r != 0 and (r < 0) != (b < 0):
+            r += b
+        return r
+    if op == B_BITAND:
+        return a & b
+    if op == B_BITOR:
+        return a | b
+    if op == B_BITXOR:
+        return a ^ b
+    if op == B_LSHIFT:
+        return <long long>(<unsigned long long>a << b) if 0 <= b < 64 else 0
+    if b < 0:
+        return 0
+    return a >> (b if b < 63 else 63)
 
 
 cdef inline bint _compare_value(Py_ssize_t op, num_t a, num_t b) noexcept:
@@ -417,3 +557,421 @@ cdef inline bint _compare_value(Py_ssize_t op, num_t a, num_t b) noexcept:
     if op == B_GT:
         return a > b
     return a >= b
+
+
+# torch's float32/float64 kernels for sigmoid, the softmax family and exp2 (shared by pointwise.pxi and
+# softmax_loss.pxi)
+cdef extern from *:
+    """
+    /* torch's float32 kernels for sigmoid and the softmax family (ATEN_CPU_CAPABILITY=avx2), bit
+     * for bit: SLEEF's expf (xexpf) and logf (xlogf_u1) as in sleefsimdsp.c / df.h with every
+     * vmla a fused multiply-add, vec::reduce_all's lane order, and the loops of torch's kernels.
+     * The pure twins, with the same steps in the same order, are minigrad/_sleef.py and
+     * minigrad/_vec.py. The build has -ffp-contract=off, so fmaf is the only fused operation. */
+    #include <float.h>
+    #include <math.h>
+    #include <stdint.h>
+    #include <string.h>
+
+    static inline uint32_t mg_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+    static inline float mg_float(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+
+    static inline int32_t mg_rint(float v) {  /* cvtps2dq: nearest even; NaN and overflow give INT32_MIN */
+        if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
+        return (int32_t)nearbyintf(v);
+    }
+    static inline float mg_pow2i(int32_t q) { return mg_float(((uint32_t)q + 0x7fu) << 23); }
+    static inline float mg_ldexp2(float d, int32_t e) {
+        return (d * mg_pow2i(e >> 1)) * mg_pow2i(e - (e >> 1));
+    }
+
+    static float mg_sleef_expf(float d) {  /* Sleef_expf8_u10 */
+        int32_t q = mg_rint(d * (float)1.442695040888963407359924681001892137426645954152985934135449406931);
+        float qf = (float)q, s, u;
+        s = fmaf(qf, -(float)0.693145751953125, d);
+        s = fmaf(qf, -(float)1.428606765330187045e-06, s);
+        u = (float)0.000198527617612853646278381;
+        u = fmaf(u, s, (float)0.00139304355252534151077271);
+        u = fmaf(u, s, (float)0.00833336077630519866943359);
+        u = fmaf(u, s, (float)0.0416664853692054748535156);
+        u = fmaf(u, s, (float)0.166666671633720397949219);
+        u = fmaf(u, s, (float)0.5);
+        u = 1.0f + fmaf(s * s, u, s);
+        u = mg_ldexp2(u, q);
+        if (100 < d) return INFINITY;
+        if (d < -104) return 0.0f;
+        return u;
+    }
+
+    typedef struct { float x, y; } mg_df;  /* hi + lo */
+
+    static inline mg_df mg_df_add2_ff(float x, float y) {
+        mg_df r; float v;
+        r.x = x + y; v = r.x - x;
+        r.y = (x - (r.x - v)) + (y - v);
+        return r;
+    }
+    static inline mg_df mg_df_add_pp(mg_df x, mg_df y) {
+        mg_df r;
+        r.x = x.x + y.x;
+        r.y = (((x.x - r.x) + y.x) + x.y) + y.y;
+        return r;
+    }
+    static inline mg_df mg_df_add_pf(mg_df x, float y) {
+        mg_df r;
+        r.x = x.x + y;
+        r.y = ((x.x - r.x) + y) + x.y;
+        return r;
+    }
+    static inline mg_df mg_df_mul_pf(mg_df x, float y) {
+        mg_df r;
+        r.x = x.x * y;
+        r.y = fmaf(x.y, y, fmaf(x.x, y, -r.x));
+        return r;
+    }
+    static inline mg_df mg_df_div(mg_df n, mg_df d) {
+        mg_df q; float t = 1.0f / d.x, u, lo;
+        q.x = n.x * t;
+        u = fmaf(t, n.x, -q.x);
+        lo = fmaf(-d.y, t, fmaf(-d.x, t, 1.0f));
+        q.y = fmaf(q.x, lo, fmaf(n.y, t, u));
+        return q;
+    }
+
+    static float mg_sleef_logf(float d) {  /* Sleef_logf8_u10 (xlogf_u1) */
+        int small = d < FLT_MIN;
+        float dd = small ? d * (float)18446744073709551616.0 : d, m, x2, t, r;
+        int32_t e = (int32_t)((mg_bits(dd * (float)(1.0 / 0.75)) >> 23) & 0xff) - 0x7f;
+        mg_df s, x, ln2, twice;
+        m = mg_float(mg_bits(dd) + ((uint32_t)(-e) << 23));
+        if (small) e -= 64;
+        ln2.x = (float)0.69314718246459960938; ln2.y = (float)-1.904654323148236017e-09;
+        s = mg_df_mul_pf(ln2, (float)e);
+        x = mg_df_div(mg_df_add2_ff(-1.0f, m), mg_df_add2_ff(1.0f, m));
+        x2 = x.x * x.x;
+        t = fmaf((float)0.3027294874, x2, (float)0.3996108174);
+        t = fmaf(t, x2, (float)0.6666694880);
+        twice.x = x.x * 2.0f; twice.y = x.y * 2.0f;
+        s = mg_df_add_pp(s, twice);
+        s = mg_df_add_pf(s, (x2 * x.x) * t);
+        r = s.x + s.y;
+        if (d == INFINITY) r = INFINITY;
+        if (d < 0 || d != d) r = NAN;
+        if (d == 0) r = -INFINITY;
+        return r;
+    }
+
+    /* expm1f, log1pf, exp2f: Sleef_expm1f8_u10, Sleef_log1pf8_u10, Sleef_exp2f8_u10 */
+    static inline mg_df mg_df_add2_pf(mg_df x, float y) {
+        mg_df r; float v;
+        r.x = x.x + y; v = r.x - x.x;
+        r.y = ((x.x - (r.x - v)) + (y - v)) + x.y;
+        return r;
+    }
+    static inline mg_df mg_df_add2_pp(mg_df x, mg_df y) {
+        mg_df r; float v;
+        r.x = x.x + y.x; v = r.x - x.x;
+        r.y = ((x.x - (r.x - v)) + (y.x - v)) + (x.y + y.y);
+        return r;
+    }
+    static inline mg_df mg_df_add_fp(float x, mg_df y) {
+        mg_df r;
+        r.x = x + y.x;
+        r.y = ((x - r.x) + y.x) + y.y;
+        return r;
+    }
+    static inline mg_df mg_df_add_ff(float x, float y) {
+        mg_df r;
+        r.x = x + y;
+        r.y = (x - r.x) + y;
+        return r;
+    }
+    static inline mg_df mg_df_mul_pp(mg_df x, mg_df y) {
+        mg_df r;
+        r.x = x.x * y.x;
+        r.y = fmaf(x.x, y.y, fmaf(x.y, y.x, fmaf(x.x, y.x, -r.x)));
+        return r;
+    }
+    static inline mg_df mg_df_squ(mg_df x) {
+        mg_df r;
+        r.x = x.x * x.x;
+        r.y = fmaf(x.x + x.x, x.y, fmaf(x.x, x.x, -r.x));
+        return r;
+    }
+
+    static mg_df mg_expk2f(float d) {  /* e**d as a double-float (expk2f of (d, 0)) */
+        mg_df s, t; float u, qf; int32_t q;
+        q = mg_rint(d * (float)1.442695040888963407359924681001892137426645954152985934135449406931);
+        qf = (float)q;
+        s.x = d; s.y = 0.0f;
+        s = mg_df_add2_pf(s, qf * -(float)0.693145751953125);
+        s = mg_df_add2_pf(s, qf * -(float)1.428606765330187045e-06);
+        u = (float)0.1980960224e-3;
+        u = fmaf(u, s.x, (float)0.1394256484e-2);
+        u = fmaf(u, s.x, (float)0.8333456703e-2);
+        u = fmaf(u, s.x, (float)0.4166637361e-1);
+        t = mg_df_add2_pf(mg_df_mul_pf(s, u), (float)0.166666659414234244790680580464);
+        t = mg_df_add2_pf(mg_df_mul_pp(s, t), 0.5f);
+        t = mg_df_add2_pp(s, mg_df_mul_pp(mg_df_squ(s), t));
+        t = mg_df_add_fp(1.0f, t);
+        t.x = mg_ldexp2(t.x, q);
+        t.y = mg_ldexp2(t.y, q);
+        if (d < -104) { t.x = 0.0f; t.y = 0.0f; }
+        return t;
+    }
+
+    static float mg_sleef_expm1f(float a) {
+        mg_df d = mg_df_add2_pf(mg_expk2f(a), -1.0f);
+        float x = d.x + d.y;
+        if (a > (float)88.72283172607421875) x = INFINITY;
+        if (a < (float)-16.635532333438687426013570) x = -1.0f;
+        if (a == 0 && signbit(a)) x = -0.0f;
+        return x;
+    }
+
+    static float mg_sleef_log1pf(float d) {
+        float dp1 = d + 1.0f, t, m, x2, r;
+        int small = dp1 < FLT_MIN;
+        int32_t e;
+        mg_df s, x, ln2, twice, den;
+        if (small) dp1 = dp1 * (float)18446744073709551616.0;
+        e = (int32_t)((mg_bits(dp1 * (float)(1.0 / 0.75)) >> 23) & 0xff) - 0x7f;
+        t = mg_float(mg_bits(1.0f) + ((uint32_t)(-e) << 23));
+        m = fmaf(d, t, t - 1.0f);
+        if (small) e -= 64;
+        ln2.x = (float)0.69314718246459960938; ln2.y = (float)-1.904654323148236017e-09;
+        s = mg_df_mul_pf(ln2, (float)e);
+        x.x = m; x.y = 0.0f;
+        den = mg_df_add_ff(2.0f, m);
+        x = mg_df_div(x, den);
+        x2 = x.x * x.x;
+        t = fmaf((float)0.3027294874, x2, (float)0.3996108174);
+        t = fmaf(t, x2, (float)0.6666694880);
+        twice.x = x.x * 2.0f; twice.y = x.y * 2.0f;
+        s = mg_df_add_pp(s, twice);
+        s = mg_df_add_pf(s, (x2 * x.x) * t);
+        r = s.x + s.y;
+        if (d > (float)1e38) r = mg_sleef_logf(d);  /* where 1 + d is d, torch's SLEEF gives ln d */
+        if (d == INFINITY) r = INFINITY;
+        if (-1.0f > d) r = mg_float(0xffffffffu);
+        if (d == -1.0f) r = -INFINITY;
+        if (d == 0 && signbit(d)) r = -0.0f;
+        return r;
+    }
+
+    static float mg_sleef_exp2f(float d) {
+        float u = nearbyintf(d), s;
+        int32_t q = mg_rint(u);
+        s = d - u;
+        u = (float)0.1535920892e-3;
+        u = fmaf(u, s, (float)0.1339262701e-2);
+        u = fmaf(u, s, (float)0.9618384764e-2);
+        u = fmaf(u, s, (float)0.5550347269e-1);
+        u = fmaf(u, s, (float)0.2402264476e+0);
+        u = fmaf(u, s, (float)0.6931471825e+0);
+        u = fmaf(u, s, 1.0f);
+        u = mg_ldexp2(u, q);
+        if (d >= 128) return INFINITY;
+        if (d < -150) return 0.0f;
+        return u;
+    }
+
+    static void mg_torch_unary_f32(int which, const float* x, float* out, Py_ssize_t n) {
+        /* which: 0 expm1, 1 log1p (SLEEF on every element), 2 exp2 (SLEEF on whole blocks of 16,
+         * the C library's exp2 on the rest) */
+        Py_ssize_t cut = n - n % 16, i;
+        for (i = 0; i < n; i++) {
+            if (which == 0) out[i] = mg_sleef_expm1f(x[i]);
+            else if (which == 1) out[i] = mg_sleef_log1pf(x[i]);
+            else out[i] = i < cut ? mg_sleef_exp2f(x[i]) : (float)exp2((double)x[i]);
+        }
+    }
+
+    static inline float mg_fadd(float a, float b) { return a + b; }
+    static inline float mg_fmaximum(float a, float b) {  /* vec::maximum: all-ones NaN if either is NaN */
+        if (a != a || b != b) return mg_float(0xffffffffu);
+        return a > b ? a : b;
+    }
+
+    static float mg_reduce_all(float (*op)(float, float), const float* data, Py_ssize_t n) {
+        /* vec::reduce_all over 8 lanes: blocks lane-wise (a short last block updates only its
+         * lanes), then lanes (i, i^4), (i, i^2), (0, 1); fewer than 8 elements left to right. */
+        float acc[8], v[8], w[8], a;
+        Py_ssize_t d, j, k;
+        if (n < 8) {
+            a = data[0];
+            for (j = 1; j < n; j++) a = op(a, data[j]);
+            return a;
+        }
+        memcpy(acc, data, sizeof acc);
+        for (d = 8; d < n; d += 8) {
+            k = n - d < 8 ? n - d : 8;
+            for (j = 0; j < k; j++) acc[j] = op(acc[j], data[d + j]);
+        }
+        for (j = 0; j < 8; j++) v[j] = op(acc[j], acc[j ^ 4]);
+        for (j = 0; j < 8; j++) w[j] = op(v[j], v[j ^ 2]);
+        return op(w[0], w[1]);
+    }
+
+    static void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) {
+        /* cpu_kernel_vec: SLEEF's exp on whole blocks of 16, the C library's expf on the rest */
+        Py_ssize_t cut = n - n % 16, i;
+        for (i = 0; i < n; i++) {
+            float e = i < cut ? mg_sleef_expf(-x[i]) : (float)exp(-(double)x[i]);
+            out[i] = 1.0f / (e + 1.0f);
+        }
+    }
+
+    /* one row of n of the softmax family over the last dimension; which: 0 log_softmax,
+     * 1 its backward, 2 softmax, 3 its backward (x is then y, the forward's output) */
+    static void mg_softmax_row_f32(int which, const float* x, const float* g, float* out, Py_ssize_t n) {
+        Py_ssize_t k;
+        float m, s;
+        if (which == 0 || which == 2) {
+            m = mg_reduce_all(mg_fmaximum, x, n);
+            for (k = 0; k < n; k++) out[k] = mg_sleef_expf(x[k] - m);
+            s = mg_reduce_all(mg_fadd, out, n);
+            if (which == 0) {
+                s = mg_sleef_logf(s);
+                for (k = 0; k < n; k++) out[k] = (x[k] - m) - s;
+            } else {
+                s = 1.0f / s;
+                for (k = 0; k < n; k++) out[k] = out[k] * s;
+            }
+        } else if (which == 1) {
+            s = mg_reduce_all(mg_fadd, g, n);
+            for (k = 0; k < n; k++) out[k] = fmaf(-mg_sleef_expf(x[k]), s, g[k]);
+        } else {
+            for (k = 0; k < n; k++) out[k] = g[k] * x[k];
+            s = mg_reduce_all(mg_fadd, out, n);
+            for (k = 0; k < n; k++) out[k] = (g[k] - s) * x[k];
+        }
+    }
+
+    /* float64: Sleef_expd4_u10 (xexp) and Sleef_logd4_u10 (xlog_u1), 4 lanes, and the generic
+     * vec_reduce_all (its lanes left to right): the pure twins are _sleef.expd, _sleef.logd and
+     * _vec._Float64. */
+    static inline uint64_t mg_bits_d(double f) { uint64_t u; memcpy(&u, &f, sizeof u); return u; }
+    static inline double mg_double(uint64_t u) { double f; memcpy(&f, &u, sizeof f); return f; }
+    static inline double mg_pow2i_d(int32_t q) {
+        return mg_double((uint64_t)(((uint32_t)q + 0x3ffu) << 20) << 32);
+    }
+    static inline int32_t mg_rint_d(double v) {
+        if (!(v >= -2147483648.0 && v < 2147483648.0)) return INT32_MIN;
+        return (int32_t)v;   /* v is already an integer */
+    }
+
+    static double mg_sleef_exp(double d) {
+        double u = nearbyint(d * 1.442695040888963407359924681001892137426645954152985934135449406931);
+        int32_t q = mg_rint_d(u);
+        double s, s2, s4, s8, high, low;
+        s = fma(u, -0.69314718055966295651160180568695068359375, d);
+        s = fma(u, -0.28235290563031577122588448175013436025525412068e-12, s);
+        s2 = s * s; s4 = s2 * s2; s8 = s4 * s4;
+        high = fma(s2, fma(s, 0.2755762628169491192e-6, 0.2755723402025388239e-5),
+                   fma(s, 0.2480158687479686264e-4, 0.1984126989855865850e-3));
+        low = fma(s4, high, fma(s2, fma(s, 0.1388888888914497797e-2, 0.8333333333314938210e-2),
+                                fma(s, 0.4166666666666602598e-1, 0.1666666666666669072e+0)));
+        u = fma(s8, fma(s, 0.2081276378237164457e-8, 0.2511210703042288022e-7), low);
+        u = fma(u, s, 0.5);
+        u = fma(u, s, 1.0);
+        u = fma(u, s, 1.0);
+        u = (u * mg_pow2i_d(q >> 1)) * mg_pow2i_d(q - (q >> 1));
+        if (d > 709.78271114955742909217217426) return INFINITY;
+        if (d < -1000) return 0.0;
+        return u;
+    }
+
+    static double mg_sleef_log(double d) {
+        int small = d < DBL_MIN;
+        double dd = small ? d * 18446744073709551616.0 : d, m, t, nx, ny, dx, dy, v, xx, xy, u, lo;
+        double x2, x4, x8, ef, sx, sy, hi, r;
+        int32_t e = (int32_t)((mg_bits_d(dd * (1.0 / 0.75)) >> 52) & 0x7ff) - 0x3ff;
+        m = mg_double(mg_bits_d(dd) + ((uint64_t)(int64_t)(-e) << 52));
+        if (small) e -= 64;
+        nx = -1.0 + m; v = nx - -1.0; ny = (-1.0 - (nx - v)) + (m - v);
+        dx = 1.0 + m; v = dx - 1.0; dy = (1.0 - (dx - v)) + (m - v);
+        t = 1.0 / dx;
+        xx = nx * t;
+        u = fma(t, nx, -xx);
+        lo = fma(-dy, t, fma(-dx, t, 1.0));
+        xy = fma(xx, lo, fma(ny, t, u));
+        x2 = xx * xx; x4 = x2 * x2; x8 = x4 * x4;
+        t = fma(x8, fma(x4, 0.1532076988502701353, fma(x2, 0.1525629051003428716, 0.1818605932937785996)),
+                fma(x4, fma(x2, 0.2222214519839380009, 0.2857142932794299317),
+                    fma(x2, 0.3999999999635251990, 0.6666666666667333541)));
+        ef = (double)e;
+        sx = 0.693147180559945286226764 * ef;
+        sy = fma(2.319046813846299558417771e-17, ef, fma(0.693147180559945286226764, ef, -sx));
+        hi = sx + 2.0 * xx;
+        sy = (((sx - hi) + 2.0 * xx) + sy) + 2.0 * xy;
+        sx = hi;
+        v = (x2 * xx) * t;
+        hi = sx + v;
+        sy = ((sx - hi) + v) + sy;
+        r = hi + sy;
+        if (d == INFINITY) r = INFINITY;
+        if (d < 0 || d != d) r = NAN;
+        if (d == 0) r = -INFINITY;
+        return r;
+    }
+
+    static inline double mg_dadd(double a, double b) { return a + b; }
+    static inline double mg_dmaximum(double a, double b) {
+        if (a != a || b != b) return mg_double(0xffffffffffffffffull);
+        return a > b ? a : b;
+    }
+
+    static double mg_reduce_all_d(double (*op)(double, double), const double* data, Py_ssize_t n) {
+        double acc[4], a;
+        Py_ssize_t d, j, k;
+        if (n < 4) {
+            a = data[0];
+            for (j = 1; j < n; j++) a = op(a, data[j]);
+            return a;
+        }
+        memcpy(acc, data, sizeof acc);
+        for (d = 4; d < n; d += 4) {
+            k = n - d < 4 ? n - d : 4;
+            for (j = 0; j < k; j++) acc[j] = op(acc[j], data[d + j]);
+        }
+        return op(op(op(acc[0], acc[1]), acc[2]), acc[3]);
+    }
+
+    static void mg_sigmoid_f64(const double* x, double* out, Py_ssize_t n) {
+        Py_ssize_t cut = n - n % 8, i;
+        for (i = 0; i < n; i++) {
+            double e = i < cut ? mg_sleef_exp(-x[i]) : exp(-x[i]);
+            out[i] = 1.0 / (e + 1.0);
+        }
+    }
+
+    static void mg_softmax_row_f64(int which, const double* x, const double* g, double* out, Py_ssize_t n) {
+        Py_ssize_t k;
+        double m, s;
+        if (which == 0 || which == 2) {
+            m = mg_reduce_all_d(mg_dmaximum, x, n);
+            for (k = 0; k < n; k++) out[k] = mg_sleef_exp(x[k] - m);
+            s = mg_reduce_all_d(mg_dadd, out, n);
+            if (which == 0) {
+                s = mg_sleef_log(s);
+                for (k = 0; k < n; k++) out[k] = (x[k] - m) - s;
+            } else {
+                s = 1.0 / s;
+                for (k = 0; k < n; k++) out[k] = out[k] * s;
+            }
+        } else if (which == 1) {
+            s = mg_reduce_all_d(mg_dadd, g, n);
+            for (k = 0; k < n; k++) out[k] = fma(-mg_sleef_exp(x[k]), s, g[k]);
+        } else {
+            for (k = 0; k < n; k++) out[k] = g[k] * x[k];
+            s = mg_reduce_all_d(mg_dadd, out, n);
+            for (k = 0; k < n; k++) out[k] = (g[k] - s) * x[k];
+        }
+    }
+    """
+    void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) noexcept nogil
+    void mg_softmax_row_f32(int which, const float* x, const float* g, float* out, Py_ssize_t n) noexcept nogil
+    void mg_sigmoid_f64(const double* x, double* out, Py_ssize_t n) noexcept nogil
+    void mg_torch_unary_f32(int which, const float* x, float* out, Py_ssize_t n) noexcept nogil
+    void mg_softmax_row_f64(int which, const double* x, const double* g, double* out, Py_ssize_t n) noexcept nogil

@@ -6,12 +6,24 @@
 
 NEG, EXP, LOG, SQRT, ABS, SIGMOID, TANH, RELU = range(8)
 ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE = range(13)
+# more pointwise math (issue 14)
+SIN, COS, TAN, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH = range(8, 19)
+LOG1P, EXPM1, LOG2, LOG10, EXP2, RSQRT, RECIPROCAL, ERF, ERFINV = range(19, 28)
+FLOOR, CEIL, ROUND, TRUNC, FRAC, SIGN = range(28, 34)
+FMOD, REMAINDER, ATAN2, HYPOT, COPYSIGN, BITAND, BITOR, BITXOR, LSHIFT, RSHIFT = range(13, 23)
 
 cdef void _unary(Py_ssize_t op, const num_t* x, num_t* out, Py_ssize_t n) noexcept:
     cdef Py_ssize_t i
-    if num_t is float or num_t is double:
+    if num_t is float:
+        if op == U_RSQRT:          # 1 / sqrt(x) with sqrt rounded to float32 first, as torch
+            for i in range(n):
+                out[i] = <float>_unary_value(U_RECIPROCAL, <float>sqrt(x[i]) if x[i] >= 0 else NAN)
+        else:
+            for i in range(n):
+                out[i] = <float>_unary_value(op, x[i])
+    elif num_t is double:
         for i in range(n):
-            out[i] = <num_t>_unary_value(op, x[i])
+            out[i] = _unary_value(op, x[i])
     elif num_t is int64:
         for i in range(n):
             if op == U_NEG:
@@ -19,7 +31,7 @@ cdef void _unary(Py_ssize_t op, const num_t* x, num_t* out, Py_ssize_t n) noexce
             elif op == U_ABS:
                 out[i] = <long long>(0ULL - <unsigned long long>x[i]) if x[i] < 0 else x[i]
             else:
-                out[i] = 0 if x[i] <= 0 else x[i]
+                out[i] = 0 if x[i] < 0 else x[i]
     else:
         for i in range(n):
             out[i] = <unsigned char>(0U - x[i]) if op == U_NEG else x[i]
@@ -36,7 +48,13 @@ def unary(Py_ssize_t op, x, out) -> None:
     if (code == c'q' or code == c'B') and op != U_NEG and op != U_ABS and op != U_RELU:
         raise TypeError(f"unary op code {op} needs floats, got typecode {chr(code)!r}")
     cdef Py_ssize_t n = Py_SIZE(xa)
-    if code == c'f':
+    if code == c'f' and op == U_SIGMOID:
+        mg_sigmoid_f32(<float*>_data(xa), <float*>_data(o), n)  # torch's kernel, bit for bit
+    elif code == c'd' and op == U_SIGMOID:
+        mg_sigmoid_f64(<double*>_data(xa), <double*>_data(o), n)
+    elif code == c'f' and (op == U_EXPM1 or op == U_LOG1P or op == U_EXP2):
+        mg_torch_unary_f32(0 if op == U_EXPM1 else (1 if op == U_LOG1P else 2), <float*>_data(xa), <float*>_data(o), n)
+    elif code == c'f':
         _unary(op, <float*>_data(xa), <float*>_data(o), n)
     elif code == c'd':
         _unary(op, <double*>_data(xa), <double*>_data(o), n)
@@ -63,12 +81,13 @@ cdef void _unary_backward(Py_ssize_t op, const real_t* x, const real_t* y, const
         elif op == U_ABS:
             v = x[i]
             out[i] = <real_t>(g * <double>((v > 0) - (v < 0)))
-        elif op == U_SIGMOID:
-            v = y[i]
-            out[i] = <real_t>(g * v * (1.0 - v))
-        elif op == U_TANH:
-            v = y[i]
-            out[i] = <real_t>(g * (1.0 - v * v))
+        elif op == U_SIGMOID:        # in the buffers' precision, in torch's order
+            out[i] = (grad[i] * (<real_t>1 - y[i])) * y[i]
+        elif op == U_TANH:           # torch's compiler contracts 1 - y*y to a fused multiply-add
+            if real_t is float:
+                out[i] = grad[i] * fmaf(-y[i], y[i], 1.0)
+            else:
+                out[i] = grad[i] * fma(-y[i], y[i], 1.0)
         else:
             out[i] = <real_t>(g if x[i] > 0 else 0.0)
 
@@ -77,9 +96,12 @@ def unary_backward(Py_ssize_t op, x, y, grad, out) -> None:
     """out = grad * f'(x), written with the input x or the output y, whichever is simpler.
 
     neg: -g   exp: g*y   log: g/x   sqrt: g/(2y)   abs: g*sign(x)
-    sigmoid: g*y*(1-y)   tanh: g*(1-y^2)   relu: g*[x>0]
+    sigmoid: (g*(1-y))*y   tanh: g*fma(-y, y, 1)   relu: g*[x>0]
+
+    sigmoid and tanh round each step to the buffers' precision, in torch's order (its kernels
+    contract 1 - y*y to one fused multiply-add).
     """
-    if not 0 <= op < U_COUNT:
+    if not 0 <= op <= U_RELU:
         raise ValueError(f"unknown unary op code {op}")
     cdef carray.array xa = _array(x, "x"), ya = _array(y, "y"), g = _array(grad, "grad"), o = _array(out, "out")
     _floating(o, "out")
@@ -128,19 +150,26 @@ cdef int _check_binary_op(Py_ssize_t op, carray.array a, carray.array out) excep
     """The op code is known and out's typecode fits it (bool bytes for a comparison)."""
     if not 0 <= op < B_COUNT:
         raise ValueError(f"unknown binary op code {op}")
-    if op >= B_EQ:
+    if B_EQ <= op <= B_GE:
         if _code(out) != c'B':
             raise TypeError(f"a comparison writes bools: out must have typecode 'B', not {chr(_code(out))!r}")
         return 0
     _same_code(a, "a", out, "out")
-    if op == B_DIV and _code(a) != c'f' and _code(a) != c'd':
-        raise TypeError(f"DIV needs floats, got typecode {chr(_code(a))!r}")
+    if (op == B_DIV or op == B_ATAN2 or op == B_HYPOT or op == B_COPYSIGN) and _code(a) != c'f' and _code(a) != c'd':
+        raise TypeError(f"binary op code {op} needs floats, got typecode {chr(_code(a))!r}")
+    if B_BITAND <= op <= B_RSHIFT and (_code(a) == c'f' or _code(a) == c'd'):
+        raise TypeError(f"binary op code {op} needs integers or bools, got typecode {chr(_code(a))!r}")
     return 0
 
 
 cdef int _binary_run(Py_ssize_t op, const num_t* a, Py_ssize_t a_step, const num_t* b, Py_ssize_t b_step,
                      void* out, Py_ssize_t n) except -1:
-    if op >= B_EQ:
+    cdef Py_ssize_t i
+    if (num_t is int64 or num_t is uint8) and (op == B_FMOD or op == B_REMAINDER):
+        for i in range(n):
+            if b[i * b_step] == 0:
+                raise ZeroDivisionError("integer modulo by zero")
+    if B_EQ <= op <= B_GE:
         _compare(op, a, a_step, b, b_step, <unsigned char*>out, n)
     else:
         _arith(op, a, a_step, b, b_step, <num_t*>out, n)
@@ -203,7 +232,7 @@ cdef void _binary_scalar_real(Py_ssize_t op, const real_t* a, double scalar, bin
     cdef unsigned char* flags = <unsigned char*>out
     for i in range(n):
         v = a[i]
-        if op >= B_EQ:
+        if B_EQ <= op <= B_GE:
             flags[i] = _compare_value(op, scalar, v) if reverse else _compare_value(op, v, scalar)
         else:
             values[i] = <real_t>(_arith_value(op, scalar, v) if reverse else _arith_value(op, v, scalar))

@@ -91,7 +91,16 @@ cdef int _run_softmax_family(int which, x, grad, Py_ssize_t outer, Py_ssize_t n,
     _need(g, Py_SIZE(xa), "grad")
     if which == 0 or which == 2 or which == 4:
         _need_nonempty_lines(outer, n, inner, "max()")
-    if _code(xa) == c'f':
+    cdef Py_ssize_t row
+    if _code(xa) == c'f' and inner == 1 and which != 4 and n > 0:
+        for row in range(outer):   # torch's kernels over the last dimension, bit for bit
+            mg_softmax_row_f32(which, <float*>_data(xa) + row * n, <float*>_data(g) + row * n,
+                               <float*>_data(o) + row * n, n)
+    elif _code(xa) == c'd' and inner == 1 and which != 4 and n > 0:
+        for row in range(outer):
+            mg_softmax_row_f64(which, <double*>_data(xa) + row * n, <double*>_data(g) + row * n,
+                               <double*>_data(o) + row * n, n)
+    elif _code(xa) == c'f':
         _softmax_family(which, <float*>_data(xa), <float*>_data(g), outer, n, inner, <float*>_data(o))
     else:
         _softmax_family(which, <double*>_data(xa), <double*>_data(g), outer, n, inner, <double*>_data(o))

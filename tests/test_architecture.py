@@ -17,6 +17,7 @@ import pytest
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minigrad"
 
 LAYERS = [  # (layer, module prefixes), bottom first: as ARCHITECTURE.md's table
+    ("torch's last bits", ["minigrad._float32", "minigrad._sleef", "minigrad._vec"]),
     ("kernels", ["minigrad._kernels"]),
     ("backend", ["minigrad._backend"]),
     ("basics", ["minigrad._dtype", "minigrad._device", "minigrad._shape", "minigrad.random", "minigrad._printing",

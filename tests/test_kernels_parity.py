@@ -146,7 +146,7 @@ def case_fill(rng):
 
 def case_unary(rng):
     tc = rng.choice("fdfdq")
-    op = rng.randrange(8) if tc in "fd" else rng.choice([P.NEG, P.ABS, P.RELU])
+    op = rng.randrange(P.SIGN + 1) if tc in "fd" else rng.choice([P.NEG, P.ABS, P.RELU])  # every op code
     x = values(rng, tc, rng.randint(0, 12), special=0.15)
     return op, x, zeros(tc, len(x))
 
@@ -162,7 +162,8 @@ def case_unary_backward(rng):
     return op, x if uses_x else array(tc), array(tc) if uses_x else y, values(rng, tc, n, 0.1), zeros(tc, n)
 
 
-FLOAT_ARITH = [P.ADD, P.SUB, P.MUL, P.DIV, P.POW, P.MAXIMUM, P.MINIMUM]
+FLOAT_ARITH = [P.ADD, P.SUB, P.MUL, P.DIV, P.POW, P.MAXIMUM, P.MINIMUM,
+               P.FMOD, P.REMAINDER, P.ATAN2, P.HYPOT, P.COPYSIGN]  # fmt: skip
 POW_BASES = [0.0, -0.0, -2.0, 3.0, 1e30, -1e30, 1e200, -1e200, math.inf, -math.inf, math.nan, -0.5, 1.0, -1.0]
 POW_EXPONENTS = [-1.0, -2.0, -3.0, 2.0, 3.0, 11.0, 0.5, -0.5, math.inf, -math.inf, 0.0, math.nan]
 COMPARISONS = [P.EQ, P.NE, P.LT, P.LE, P.GT, P.GE]
@@ -174,8 +175,9 @@ def binary_op(rng, tc: str) -> int:
     if tc in "fd":
         return rng.choice(FLOAT_ARITH)
     if tc == "q":
-        return rng.choice([P.ADD, P.SUB, P.MUL, P.MAXIMUM, P.MINIMUM])
-    return rng.choice([P.ADD, P.MUL, P.MAXIMUM, P.MINIMUM])
+        return rng.choice([P.ADD, P.SUB, P.MUL, P.MAXIMUM, P.MINIMUM,
+                           P.FMOD, P.REMAINDER, P.BITAND, P.BITOR, P.BITXOR, P.LSHIFT, P.RSHIFT])  # fmt: skip
+    return rng.choice([P.ADD, P.MUL, P.MAXIMUM, P.MINIMUM, P.BITAND, P.BITOR, P.BITXOR])
 
 
 def case_binary(rng):

@@ -426,8 +426,9 @@ def test_norms_are_torchs_bit_for_bit(name, shape, dtype):
 def test_norm_leftover_rule_is_needed():
     """Rows whose leftover past the eight lanes is four or more (whole groups of four unfused, the
     rest fused) equal torch's; a plain in-order fused sum of the same rows does not."""
+    from minigrad._float32 import _fma32_exact
+    from minigrad._float32 import f32 as _f32
     from minigrad._functions import reduce_order
-    from minigrad.random import _f32, _fma32_exact
 
     rng = random.Random(0)
     disagreements = 0

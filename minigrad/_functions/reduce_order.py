@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import math
 
-from minigrad.random import _f32, _fma32_exact, _fma64
+from minigrad._float32 import _fma32_exact
+from minigrad._float32 import f32 as _f32
+from minigrad._float32 import fma64 as _fma64
 
 
 def _same(v: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from minigrad import _sleef
+
 INF = math.inf
 NAN = math.nan
 
@@ -35,16 +37,10 @@ def _sigmoid(x: float) -> float:
 
 
 def _relu(x: float) -> float:
-    return 0 if x <= 0 else x  # NaN is not <= 0, so it passes through as in torch
+    return 0 if x < 0 else x  # NaN and -0.0 pass through, as in torch (max(0, x) keeps x on ties)
 
 
-def _div(a: float, b: float) -> float:
-    """IEEE division: x/0 is +-inf, 0/0 is nan (Python would raise)."""
-    if b:
-        return a / b
-    if a != a or a == 0:
-        return NAN
-    return math.copysign(INF, a) * math.copysign(1.0, b)
+_div = _sleef.quotient  # IEEE division: x/0 is +-inf, 0/0 is nan (Python would raise)
 
 
 def _pow(a: float, b: float) -> float:

@@ -8,6 +8,7 @@ import math
 import operator
 from array import array
 
+from minigrad import _vec
 from minigrad._kernels.common import INF, NAN, _exp, _fsum
 from minigrad._kernels.indexing import fill
 
@@ -33,7 +34,11 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = x - logsumexp(x) along the middle dimension, computed stably.
 
     A line whose max is infinite is NaN throughout, as in torch (which computes x - max: inf - inf).
+    Over the last dimension (inner == 1) this is torch's vectorised kernel, bit for bit.
     """
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.log_softmax_lastdim(x.tolist(), n, out.typecode))
+        return
     for s, line in _columns(x, outer, n, inner):
         lse = _logsumexp_line(line)
         if lse == INF or lse == -INF:
@@ -44,6 +49,9 @@ def log_softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = g - exp(y) * sum(g) along the line, where y = log_softmax(x)."""
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.log_softmax_backward_lastdim(y.tolist(), grad.tolist(), n, out.typecode))
+        return
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
         total = _fsum(g)
@@ -51,7 +59,11 @@ def log_softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, 
 
 
 def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
-    """out = exp(x - max) / sum(exp(x - max)) along the middle dimension."""
+    """out = exp(x - max) / sum(exp(x - max)) along the middle dimension (over the last
+    dimension: torch's vectorised kernel, bit for bit)."""
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.softmax_lastdim(x.tolist(), n, out.typecode))
+        return
     for s, line in _columns(x, outer, n, inner):
         m = max(line)
         exps = [_exp(v - m) for v in line]
@@ -61,6 +73,9 @@ def softmax(x: array, outer: int, n: int, inner: int, out: array) -> None:
 
 def softmax_backward(y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
     """out = y * (g - sum(g * y)) along the line, where y = softmax(x)."""
+    if inner == 1 and n:
+        out[:] = array(out.typecode, _vec.softmax_backward_lastdim(y.tolist(), grad.tolist(), n, out.typecode))
+        return
     for s, line in _columns(y, outer, n, inner):
         g = grad[s]
         dot = _fsum(list(map(operator.mul, g, line)))

@@ -12,9 +12,10 @@ from __future__ import annotations
 from array import array
 
 from minigrad._dtype import float64
+from minigrad._float32 import fma32 as _fma32
+from minigrad._float32 import fma64 as _fma64
 from minigrad._functions.pointwise import round_scalar
 from minigrad._tensor import Tensor
-from minigrad.random import _fma32, _fma64
 
 
 def _fma(double: bool, a: list[float] | float, b: list[float] | float, c: list[float] | float) -> list[float]:

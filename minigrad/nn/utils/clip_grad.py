@@ -27,9 +27,10 @@ from collections.abc import Iterable
 
 from minigrad import _creation
 from minigrad._dtype import float64, promote_types
+from minigrad._float32 import _fma32_exact
+from minigrad._float32 import fma64 as _fma64
 from minigrad._tensor import Tensor
 from minigrad.autograd.grad_mode import no_grad
-from minigrad.random import _fma32_exact, _fma64
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 
