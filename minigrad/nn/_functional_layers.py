@@ -468,6 +468,6 @@ def embedding_bag(
 
 
 def _embedding(input: Tensor, weight: Tensor) -> Tensor:
-    from minigrad._functions.softmax_loss import embedding
+    from minigrad._functions.indexing import embedding
 
     return embedding(input, weight)
