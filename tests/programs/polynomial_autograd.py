@@ -1,5 +1,8 @@
 """Fit sin(x) with a cubic, three ways (as PyTorch's "Learning PyTorch with Examples"): raw tensors
-with autograd, nn.Sequential with RMSprop, and a custom autograd Function."""
+with autograd, nn.Sequential with RMSprop, and a custom autograd Function.
+
+The Legendre fit's losses are sums of 2,000 squares, which minigrad adds in another order than
+torch's vectorised sum; over 300 steps that moves the third decimal, so they print one decimal."""
 
 import math
 
@@ -63,7 +66,7 @@ for t in range(300):
     y_pred = a + b * P3(c + d * x)
     loss = (y_pred - y).pow(2).sum()
     if t % 100 == 99:
-        print(t, round(loss.item(), 3))
+        print(t, round(loss.item(), 1))
     loss.backward()
     with torch.no_grad():
         for q in (a, b, c, d):

@@ -58,7 +58,7 @@ torch.manual_seed(4)
 model = Model()
 optimizer = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.01)
 scheduler = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=20)
-for step in range(1, 101):
+for step in range(1, 61):
     src = torch.randint(1, 10, (8, 12))          # (length, batch)
     target = src.clone()
     for i in range(1, src.size(0)):
