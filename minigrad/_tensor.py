@@ -40,8 +40,9 @@ class Storage:
         self.version = 0
 
 
-# a one-element zero buffer of each typecode: repeating one is a fast fill
+# one-element buffers of each typecode: repeating one is a fast fill
 _ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
+_ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 def new_buffer(dt: dtype, n: int) -> array:
@@ -102,6 +103,11 @@ class Tensor:
         if n:
             K.gather(data, self._shape, self._strides, self._offset, out)
         return out
+
+    def _new_full(self, shape: tuple, dt: dtype, value: int) -> Tensor:
+        """A fresh tensor of ``shape`` and ``dt`` filled with ``value`` (0 or 1), no history (the engine's
+        gradients of 1 to start from and of 0 for outputs that received none)."""
+        return Tensor._make((_ONE if value else _ZERO)[dt.typecode] * prod(shape), shape, dt)
 
     def _copy(self) -> Tensor:
         """A contiguous copy that owns its storage, with no history (not recorded)."""

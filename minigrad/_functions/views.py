@@ -169,17 +169,14 @@ class Cat(Function):
     """y = the inputs joined along ``dim``;  each input's gradient is its slice of dy."""
 
     @staticmethod
-    def forward(ctx, dim, *tensors):
+    def forward(ctx, dim, sizes, *tensors):
+        # sizes: each input's length along dim (None: left out), from the checks in cat()
         dt = result_type(list(tensors))
-        joined = [(i, t) for i, t in enumerate(tensors) if not _skipped_by_cat(t)]
-        ctx.sizes = sizes = [None] * len(tensors)  # each input's length along dim (None: left out)
+        ctx.dim, ctx.sizes = dim, sizes
+        joined = [(i, t) for i, t in enumerate(tensors) if sizes[i] is not None]
         if not joined:
-            ctx.dim = dim
             return Tensor._make(new_buffer(dt, 0), (0,), dt)
         first = joined[0][1]._shape
-        ctx.dim = dim = normalize_dim(dim, len(first))
-        for i, t in joined:
-            sizes[i] = t._shape[dim]
         shape = first[:dim] + (sum([sizes[i] for i, _ in joined]),) + first[dim + 1 :]
         out = new_buffer(dt, prod(shape))
         strides = contiguous_strides(shape)
@@ -200,7 +197,7 @@ class Cat(Function):
                 continue
             pieces.append(narrowed(grad, ctx.dim, start, size))
             start += size
-        return (None, *pieces)
+        return (None, None, *pieces)
 
 
 def _check_cat_shape(first: tuple, shape: tuple, dim: int, i: int) -> None:
@@ -322,13 +319,17 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         if not t._shape:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    joined = [(i, t) for i, t in enumerate(tensors) if not _skipped_by_cat(t)]
-    if joined:
-        first = joined[0][1]._shape
-        d = normalize_dim(dim, len(first))
-        for i, t in joined:
-            _check_cat_shape(first, t._shape, d, i)
-    return Cat.apply(dim, *tensors)
+    sizes: list = [None] * len(tensors)  # each input's length along dim (None: left out)
+    first = None
+    for i, t in enumerate(tensors):
+        if _skipped_by_cat(t):
+            continue
+        if first is None:
+            first = t._shape
+            dim = normalize_dim(dim, len(first))
+        _check_cat_shape(first, t._shape, dim, i)
+        sizes[i] = t._shape[dim]
+    return Cat.apply(dim, tuple(sizes), *tensors)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -342,7 +343,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"and {list(t._shape)} at entry {i}"
             )
     dim = normalize_dim(dim, len(first._shape) + 1)
-    return Cat.apply(dim, *[unsqueeze(t, dim) for t in tensors])
+    return Cat.apply(dim, (1,) * len(tensors), *[unsqueeze(t, dim) for t in tensors])
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:

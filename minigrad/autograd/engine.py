@@ -41,8 +41,7 @@ the length of a ``with`` block. Empty by default, which costs one check per node
 class Accumulate:
     """The mode of ``backward()``: every node runs, and leaves add what reaches them into ``.grad``."""
 
-    def start(self, roots: list[Node], dependencies: dict[Node, int]) -> None:
-        """Called once the graph is counted, before any node runs."""
+    prunes = False  # whether the mode skips nodes (start, keeps, runs): the loop asks only if so
 
     def keeps(self, node: Node) -> bool:
         """Whether the gradients arriving at ``node`` are used (hooks, capture, backward)."""
@@ -62,12 +61,15 @@ class Capture(Accumulate):
     """The mode of ``autograd.grad``: the gradient arriving at each chosen edge is kept in
     ``grads``, no leaf is touched, and only the nodes with a path to a chosen edge run."""
 
+    prunes = True
+
     def __init__(self, edges: list[tuple[Node, int]]) -> None:
         self.grads: dict[tuple[Node, int], TensorLike | None] = dict.fromkeys(edges)
         self.targets = {node for node, _ in edges}
         self.leading: set[Node] = set()
 
     def start(self, roots: list[Node], dependencies: dict[Node, int]) -> None:
+        """Called once the graph is counted, before any node runs."""
         self.leading = _nodes_leading_to(self.targets, roots, dependencies)
 
     def keeps(self, node: Node) -> bool:
@@ -82,6 +84,9 @@ class Capture(Accumulate):
                 self.grads[node, output_nr] = grad
 
 
+_ACCUMULATE = Accumulate()
+
+
 def run_backward(
     roots: list[tuple[Node, int, TensorLike]], retain_graph: bool, mode: Accumulate | None = None
 ) -> None:
@@ -92,13 +97,15 @@ def run_backward(
     nodes the newest runs first. A ready node's gradients pass its tensor hooks, go to the mode,
     then (if the mode runs it) through its backward, and on along its edges.
     """
-    mode = mode or Accumulate()
+    mode = mode or _ACCUMULATE
+    prunes, receive = mode.prunes, mode.receive
     buffers: dict[Node, list] = {}  # node -> the gradient arrived so far for each of its outputs
     for node, output_nr, grad in roots:
         _deliver(buffers, node, output_nr, grad)
     root_nodes = list(buffers)
     dependencies = _count_dependencies(root_nodes)
-    mode.start(root_nodes, dependencies)
+    if prunes:
+        mode.start(root_nodes, dependencies)
     call_backward = _call_backward_detecting_anomaly if anomaly.state.enabled else _call_backward
     ready = [(-node._sequence_nr, node) for node in root_nodes if node not in dependencies]
     heapify(ready)  # the newest ready node first
@@ -109,14 +116,14 @@ def run_backward(
         while ready:
             node = heappop(ready)[1]
             grads = buffers.pop(node, None)  # None: no gradient reached this node
-            if grads is not None and not mode.keeps(node):
+            if prunes and grads is not None and not mode.keeps(node):
                 grads = None
             if grads is not None:
                 if node._pre_hooks or node._retained:
                     _run_tensor_hooks(node, grads)
-                mode.receive(node, grads)
+                receive(node, grads)
             edges = node.next_functions  # () for a leaf's AccumulateGrad
-            if grads is None or not edges or not mode.runs(node):
+            if grads is None or not edges or (prunes and not mode.runs(node)):
                 input_grads = (None,) * len(edges)
             else:
                 input_grads = call_backward(node, grads)
@@ -216,7 +223,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
     if node.materialize_grads and len(grads) > 1 and any(g is None for g in grads):
         present = next(g for g in grads if g is not None)
         grads = [
-            present.new_zeros(meta[0], dtype=meta[1]) if g is None and meta is not None else g
+            present._new_full(*meta, 0) if g is None and meta is not None else g
             for g, meta in zip(grads, node._output_meta)
         ]
     result = node._function.backward(node, *grads)
@@ -234,7 +241,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
         grad = result[i]
         if edges[i] is None or grad is None:
             continue
-        if not is_tensor_like(grad):
+        if not hasattr(grad, "_sum_to_shape"):  # protocol.is_tensor_like, inlined: once per gradient
             raise TypeError(
                 f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
                 f"(got {type(grad).__name__})"
@@ -274,7 +281,7 @@ def _root_gradient(tensor: TensorLike, gradient: Any, index: int, name: str) -> 
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if not tensor.dtype.is_floating_point:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {tensor.dtype}")
-        return tensor.new_ones(tensor._shape)
+        return tensor._new_full(tensor._shape, tensor.dtype, 1)
     if not is_tensor_like(gradient):
         raise TypeError(f"{name} must be a Tensor or None, but got {type(gradient).__name__}")
     if gradient._shape != tensor._shape:
@@ -344,7 +351,7 @@ def grad(
     for x, edge in zip(inputs, edges):
         g = capture.grads[edge]
         if g is None and materialize_grads:
-            g = x.new_zeros(x._shape)
+            g = x._new_full(x._shape, x.dtype, 0)
         elif g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
