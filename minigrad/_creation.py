@@ -14,7 +14,7 @@ from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._device import check_device
 from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64, wrap_int
-from minigrad._shape import as_shape
+from minigrad._shape import as_shape, dense_layout
 from minigrad._tensor import Tensor, new_buffer
 
 
@@ -161,18 +161,31 @@ def _check_sizes(shape: tuple) -> None:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
 
 
+def _like(t: Tensor, make: Any, requires_grad: bool = False) -> Tensor:
+    """``make(shape)``, laid out in memory as t is when t is a dense permutation of a row-major
+    block (torch's ``preserve_format``: ``zeros_like(x.t())`` has ``x.t()``'s strides, and a fill
+    of it visits the elements in memory order), else row-major; a leaf."""
+    order = dense_layout(t._shape, t._strides)
+    if order is None:
+        made = make(t._shape)
+    else:
+        inverse = sorted(range(len(order)), key=order.__getitem__)
+        made = make(tuple(t._shape[d] for d in order)).permute(*inverse)
+    return made.requires_grad_() if requires_grad else made
+
+
 def zeros_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    return zeros(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
+    return _like(t, lambda shape: zeros(shape, dtype=dtype or t.dtype, device=device), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    return ones(t._shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
+    return _like(t, lambda shape: ones(shape, dtype=dtype or t.dtype, device=device), requires_grad)
 
 
 def full_like(
     t: Tensor, fill_value: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
-    return full(t._shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
+    return _like(t, lambda shape: full(shape, fill_value, dtype=dtype or t.dtype, device=device), requires_grad)
 
 
 def empty_like(t: Tensor, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
@@ -310,7 +323,7 @@ def randperm(
 
 
 def rand_like(t: Tensor, dtype: dtype | None = None, device: Any = None) -> Tensor:
-    return rand(t._shape, dtype=dtype or t.dtype, device=device)
+    return _like(t, lambda shape: rand(shape, dtype=dtype or t.dtype, device=device))
 
 
 def randn_like(t: Tensor, dtype: dtype | None = None, device: Any = None) -> Tensor:

@@ -46,6 +46,20 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return strides
 
 
+def dense_layout(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The dims from outermost to innermost in memory when a view covers a block of memory
+    without gaps or overlaps but not in row-major order (a transpose, a permute), else None:
+    the order in which torch's ``*_like`` functions lay out their result (``preserve_format``)
+    and in which its fills visit the elements."""
+    if is_contiguous(shape, strides):
+        return None
+    order = tuple(sorted(range(len(shape)), key=lambda d: -strides[d]))  # stable: ties keep dim order
+    sizes = tuple(shape[d] for d in order)
+    if is_contiguous(sizes, tuple(strides[d] for d in order)):
+        return order
+    return None
+
+
 def is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
     """True when the strides are row-major (dimensions of size 1 may have any stride) or there are no elements."""
     expected = 1
