@@ -14,6 +14,7 @@ from array import array
 from math import prod
 from typing import Any
 
+from minigrad import _overlap
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, int64
 from minigrad._shape import broadcast_shapes, contiguous_strides
@@ -360,7 +361,11 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """x[index] = value, in place (recorded as an ``IndexPut`` when grad is tracked)."""
     index = _normalize_index(x, index)
-    tracked = grad_mode.state.enabled and (x._requires_grad or getattr(value, "_requires_grad", False))
+    if _has_advanced(index):
+        _overlap.check_index_put(x, value)
+    else:
+        _overlap.check_elementwise(x._view(*_basic(x._shape, x._strides, x._offset, index)[:3]), value)
+    tracked = grad_mode.state.enabled and (x.requires_grad or getattr(value, "requires_grad", False))
     if tracked:
         shape, positions = positions_for(x._shape, contiguous_strides(x._shape), 0, index)
         x._inplace(IndexPut.apply(x, value, shape, positions))
