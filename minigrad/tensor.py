@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from math import prod
 from typing import Any
 
-from minigrad import _dtype, _overlap, _printing
+from minigrad import _alloc, _dtype, _overlap, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
@@ -43,7 +43,9 @@ _ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 def new_buffer(dt: dtype, n: int) -> array:
-    """A zero-filled buffer of n elements of dtype dt."""
+    """A zero-filled buffer of n elements of dtype dt (torch's error at once if it cannot fit)."""
+    if n * dt.itemsize > _alloc.MEMORY:
+        _alloc.check(n, dt.itemsize)
     return _ZERO[dt.typecode] * n
 
 
@@ -897,6 +899,7 @@ def scalar_tensor(value: Any, dt: dtype) -> Tensor:
 
 
 def ones_like(t: Tensor) -> Tensor:
+    _alloc.check(t.numel(), t.dtype.itemsize)
     return Tensor._make(_ONE[t.dtype.typecode] * t.numel(), t._shape, t.dtype)
 
 

@@ -233,6 +233,13 @@ cdef void* _alloc(Py_ssize_t count, size_t size) except NULL:
     return p
 
 
+cdef carray.array _unaliased(carray.array a, carray.array out):
+    """a, or a copy of it when it is out: a loop that writes out must not change the positions
+    (or values) it was checked against, or read what it already wrote (the pure kernels read
+    every input before writing)."""
+    return carray.copy(a) if a is out else a
+
+
 cdef int _check_positions(carray.array positions, Py_ssize_t length, str name) except -1:
     """Every position must index a buffer of `length` elements."""
     cdef const long long* pos = <const long long*>_data(positions)
@@ -670,6 +677,7 @@ def take(src, positions, out) -> None:
     if _code(p) != c'q':
         raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
     _same_code(s, "src", o, "out")
+    s, p = _unaliased(s, o), _unaliased(p, o)
     _need(o, Py_SIZE(p), "out")
     _check_positions(p, Py_SIZE(s), "src")
     cdef const long long* pos = <const long long*>_data(p)
@@ -704,6 +712,7 @@ def put(dst, positions, src, bint accumulate) -> None:
     if _code(p) != c'q':
         raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
     _same_code(d, "dst", s, "src")
+    p = _unaliased(p, d)
     _need(s, Py_SIZE(p), "src")
     _check_positions(p, Py_SIZE(d), "dst")
     cdef const long long* pos = <const long long*>_data(p)
@@ -2157,6 +2166,7 @@ def gather_rows(src, Py_ssize_t width, indices, out) -> None:
     """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
     cdef carray.array s = _array(src, "src"), ix = _array(indices, "indices"), o = _array(out, "out")
     _same_code(s, "src", o, "out")
+    s, ix = _unaliased(s, o), _unaliased(ix, o)
     cdef Py_ssize_t rows = _row_count(s, width, "src"), n = Py_SIZE(ix), k
     _need(o, _mul(n, width), "out")
     _check_rows(ix, rows, width, False, 0)
