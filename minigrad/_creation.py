@@ -199,9 +199,11 @@ def linspace(start: float, end: float, steps: int, dtype: dtype | None = None, r
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     _alloc.check_shape((steps,), (dtype or get_default_dtype()).itemsize, "linspace")
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0  # (one step: just start, as torch)
     half = steps // 2
     values = [start + i * step if i < half else end - (steps - 1 - i) * step for i in range(steps)]
+    if steps == 1:
+        values = [start]
     dt = dtype or get_default_dtype()
     return _finish(Tensor._make(_buffer(values, dt), (steps,), dt), requires_grad)
 
