@@ -25,14 +25,33 @@ MEMORY = _physical_memory()
 """Bytes of RAM: no single buffer can be larger (torch's allocator fails there too)."""
 
 
+LARGE = 2**28
+"""Buffers above this many bytes are also checked against the memory available right now."""
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return MEMORY
+
+
 def check(n: int, itemsize: int) -> None:
-    """Raise torch's RuntimeError if ``n`` elements of ``itemsize`` bytes cannot be allocated."""
+    """Raise torch's RuntimeError if ``n`` elements of ``itemsize`` bytes cannot be allocated
+    (more than the machine's memory, or than is free now: filling it would only swap)."""
     nbytes = n * itemsize
-    if nbytes > MEMORY:
+    if nbytes > MEMORY or (nbytes > LARGE and nbytes > _available_memory()):
         raise RuntimeError(
             "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you "
             f"tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate memory)"
         )
+
+
+def check_int64(value: int) -> int:
+    """An int argument torch reads as a C long long (an index, a length, a count)."""
+    if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return value
 
 
 def check_shape(shape: tuple, itemsize: int, function: str) -> None:

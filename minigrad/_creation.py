@@ -184,9 +184,13 @@ def arange(
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    if any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in (start, end, step)):
+    if any(isinstance(v, int) and not -(2**64) < v < 2**64 for v in (start, end, step)):
         raise OverflowError("int too big to convert")
+    if any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in (start, end, step)):
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
     n = math.ceil((end - start) / step)
+    if n >= 2**63:
+        raise RuntimeError("invalid size, possible overflow?")
     dt = dtype or _infer_dtype([start, end, step])
     _alloc.check_shape((n,), dt.itemsize, "arange")
     values = [start + i * step for i in range(n)]
@@ -210,6 +214,7 @@ def linspace(start: float, end: float, steps: int, dtype: dtype | None = None, r
 
 def eye(n: int, m: int | None = None, dtype: dtype | None = None, requires_grad: bool = False) -> Tensor:
     m = n if m is None else m
+    _alloc.check_int64(n), _alloc.check_int64(m)
     for name, size in (("n", n), ("m", m)):
         if size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
@@ -238,6 +243,7 @@ def rand(
     shape = as_shape(size)
     dt = _float_dtype(dtype, "check_uniform_bounds")
     _alloc.check_shape(shape, dt.itemsize, "rand")
+    _check_sizes(shape)
     gen = generator or _random.default_generator
     values = gen.uniform(prod(shape), 0.0, 1.0, double=dt is float64)
     return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
@@ -250,6 +256,7 @@ def randn(
     shape = as_shape(size)
     dt = _float_dtype(dtype, "normal_kernel_cpu")
     _alloc.check_shape(shape, dt.itemsize, "randn")
+    _check_sizes(shape)
     gen = generator or _random.default_generator
     values = gen.normal(prod(shape), 0.0, 1.0, double=dt is float64)
     return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)

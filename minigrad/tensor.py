@@ -44,7 +44,7 @@ _ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt (torch's error at once if it cannot fit)."""
-    if n * dt.itemsize > _alloc.MEMORY:
+    if n * dt.itemsize > _alloc.LARGE:
         _alloc.check(n, dt.itemsize)
     return _ZERO[dt.typecode] * n
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import float32, int64
+from minigrad._dtype import bool_, float32, int64, scalar_type_name
 from minigrad._functions.pointwise import cast
 from minigrad._functions.shape import expanded, reshaped
 from minigrad._shape import normalize_dim
@@ -181,6 +181,11 @@ def sum(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False
 
 
 def mean(x: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {scalar_type_name(x.dtype)}"
+        )
     return Mean.apply(x, _dims(x, dim), keepdim)
 
 
@@ -232,10 +237,14 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False, other: Tensor 
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if x.dtype is bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     return _arg_extreme(x, dim, keepdim, K.MAX)
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if x.dtype is bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     return _arg_extreme(x, dim, keepdim, K.MIN)
 
 

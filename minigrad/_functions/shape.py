@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from math import prod
 
+from minigrad._alloc import check_int64
 from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
 from minigrad._functions.indexing import getitem
@@ -22,7 +23,14 @@ def as_shape(args: Sequence) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
-    return tuple([int(a) for a in args])
+    shape = tuple([int(a) for a in args])
+    for i, size in enumerate(shape):
+        if not -(2**63) <= size < 2**63:
+            raise TypeError(
+                f"argument 'size' failed to unpack the object at pos {i + 1} with error "
+                '"Overflow when unpacking long long"'
+            )
+    return shape
 
 
 class View(Function):
@@ -163,6 +171,8 @@ class Expand(Function):
                     f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, shape))}].  "
                     f"Tensor sizes: [{', '.join(map(str, x._shape))}]"
                 )
+        if prod(sizes) >= 2**63:
+            raise RuntimeError("numel: integer multiplication overflow")
         ctx.input_shape = x._shape
         return x._view(tuple(sizes), tuple(strides), x._offset)
 
@@ -259,6 +269,8 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
 
 
 def permute(x: Tensor, *dims: int) -> Tensor:
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     return Permute.apply(x, as_shape(dims))
 
 
@@ -303,6 +315,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     n = len(x._shape)
     if n == 0:
+        normalize_dim(start_dim, 0), normalize_dim(end_dim, 0)
         return reshape(x, (1,))
     start, end = normalize_dim(start_dim, n), normalize_dim(end_dim, n)
     if start > end:
@@ -328,17 +341,20 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     first = tensors[0]
+    dim = normalize_dim(dim, len(first._shape) + 1)
     for i, t in enumerate(tensors):
         if t._shape != first._shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(first._shape)} at entry 0 "
                 f"and {list(t._shape)} at entry {i}"
             )
-    dim = normalize_dim(dim, len(first._shape) + 1)
     return Cat.apply(dim, *[unsqueeze(t, dim) for t in tensors])
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    check_int64(start), check_int64(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     n = len(x._shape)
     if n == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -356,6 +372,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def select(x: Tensor, dim: int, index: int) -> Tensor:
+    check_int64(index)
     n = len(x._shape)
     if n == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -367,12 +384,16 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
 
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    if isinstance(split_size_or_sections, int):
+        check_int64(split_size_or_sections)
     if not x._shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
+    if isinstance(split_size_or_sections, int) and check_int64(split_size_or_sections) < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size_or_sections}")
     dim = normalize_dim(dim, len(x._shape))
     size = x._shape[dim]
     if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+        step = check_int64(split_size_or_sections)
         if step < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
         if step == 0 and size:
@@ -397,6 +418,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    check_int64(chunks)
     if not x._shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:

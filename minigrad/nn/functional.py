@@ -95,10 +95,12 @@ def embedding(
     """
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("minigrad's embedding does not support max_norm, scale_grad_by_freq or sparse")
-    if padding_idx is not None:
+    if padding_idx is not None and padding_idx != 0:  # (torch's own assert, before the weight's rank)
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     return _nn.embedding(input, weight, padding_idx)
 
 
