@@ -213,3 +213,13 @@ def test_minigrad_fails_and_succeeds_where_torch_does(seed):
     counts, problems = fuzz(seed, CASES)
     assert counts["cases"] == CASES
     assert not problems, f"{len(problems)} of {CASES} cases differ: {dict(counts)}\n" + "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_over_a_zero_length_sequence_is_refused_as_in_torch(batch_first):
+    from conftest import check_raises
+
+    shape = (1, 0, 2) if batch_first else (0, 1, 2)
+    check_raises(lambda: torch.nn.LSTM(2, 3, batch_first=batch_first)(torch.zeros(shape)),
+                 lambda: mg.nn.LSTM(2, 3, batch_first=batch_first)(mg.zeros(shape)),
+                 "Expected sequence length to be larger than 0 in RNN", exact=True)

@@ -178,6 +178,8 @@ class LSTM(Module):
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
                 f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})"
             )
+        if input.shape[0] == 0:  # (time-major here)
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
