@@ -183,3 +183,71 @@ def test_module_float_and_cpu():
     assert layer.cpu() is layer
     ref = torch.nn.Linear(2, 3).double().float()
     assert str(ref.weight.dtype) == "torch." + layer.weight.dtype.name
+
+
+# -- survivors of the mutation run (autograd.grad, the modified-version error, overlap) ------------
+
+
+def test_autograd_grad_errors_match_torch():
+    def unused(lib):
+        x, y = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        lib.autograd.grad((x * 2).sum(), [x, y])
+
+    def not_requiring(lib):
+        x = lib.ones(2, requires_grad=True)
+        lib.autograd.grad((x * 2).sum(), [lib.ones(2)])
+
+    def bad_grad_output(lib):
+        x = lib.ones(2, requires_grad=True)
+        lib.autograd.grad((x * 2).sum(), [x], grad_outputs=[lib.ones(3)])
+
+    from conftest import check_raises
+
+    check_raises(lambda: unused(torch), lambda: unused(mg), exact=True)
+    check_raises(lambda: not_requiring(torch), lambda: not_requiring(mg), exact=True)
+    check_raises(lambda: bad_grad_output(torch), lambda: bad_grad_output(mg), "Mismatch in shape: grad_output[0]")
+    x = mg.ones(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match=r"create_graph=True"):
+        mg.autograd.grad((x * 2).sum(), [x], create_graph=True)
+
+
+def test_autograd_grad_retain_graph():
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.exp() * 3).sum()
+        first = lib.autograd.grad(y, [x], retain_graph=True)[0]
+        assert lib.autograd.grad(y, [x])[0].tolist() == first.tolist()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            lib.autograd.grad(y, [x])
+
+
+def test_the_modified_by_an_inplace_operation_message_names_the_tensor_and_versions():
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+        a = x * 2
+        b = a * a
+        a.add_(1)
+        b.sum().backward()
+
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError) as info:
+            run(lib)
+        message = str(info.value)
+        assert "FloatTensor [2]], which is output 0 of Add" in message
+        assert "is at version 1; expected version 0 instead." in message and "Hint: enable anomaly detection" in message
+
+
+def test_overlap_of_two_dense_layouts_of_one_span_and_of_empty_tensors():
+    from conftest import check_raises
+
+    def transposed(lib):
+        x = lib.arange(6.0)
+        x.view(2, 3).copy_(x.view(3, 2).t())  # same elements, other order: partial overlap
+
+    def empty(lib):
+        x = lib.arange(6.0)
+        x.view(3, 2)[1:1].copy_(x[1:3])  # nothing is written: fine
+        return x
+
+    check_raises(lambda: transposed(torch), lambda: transposed(mg), "refer to a single memory location", exact=True)
+    assert empty(mg).tolist() == empty(torch).tolist()

@@ -296,13 +296,13 @@ def grad(
     capture: dict = {edge: None for edge in edges}
     run_backward(roots, retain_graph=bool(retain_graph), capture=capture)
     result = []
-    for x, edge in zip(inputs, edges):
+    for index, (x, edge) in enumerate(zip(inputs, edges)):
         g = capture[edge]
         if g is None and materialize_grads:
             g = _tensor.zeros_for(x._shape, x.dtype)
         elif g is None and not allow_unused:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {index} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
         result.append(g)

@@ -24,7 +24,6 @@ from math import prod
 from typing import Any
 
 from minigrad._backend import kernels as K
-from minigrad.autograd import grad_mode
 from minigrad.autograd.function import Function, Node, _link
 
 
@@ -98,12 +97,9 @@ def refresh(view: Any) -> None:
     if not base._requires_grad:
         return
     node = _node(AsStrided, base, view)
-    with grad_mode.enable_grad():
-        node.needs_input_grad = (True, False)
-        _link(node, (base, view), (True, False), view)
+    _link(node, (base, view), (True, False), view)
     if view._retains_grad:
         node._retain_grad(0, view)
-    view._view_version = view._storage.version
 
 
 def write_through_view(view: Any, result: Any) -> None:
