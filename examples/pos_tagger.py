@@ -7,14 +7,22 @@
 Without ``--train``/``--dev``/``--data`` the UD English-EWT treebank is used (fetched once
 into ``~/.cache/minigrad/ud-ewt`` from the ``decomp==0.3.2`` wheel); ``--data-dir`` takes any
 UD treebank directory (``*train*.conllu``, ``*dev*.conllu``, ``*test*.conllu``), and the
-file options take any CoNLL-U files. ``tag`` reads one whitespace-tokenised sentence per line.
+file options take any CoNLL-U files. ``tag`` reads one whitespace-tokenised sentence per line
+and prints each batch as soon as it is tagged.
+
+Options are checked when parsed; a missing or damaged model, an unreadable file or undecodable
+input ends with one line on stderr saying what is wrong (exit status 1), and a closed output pipe
+(``| head -1``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tagger.checkpoint import load_checkpoint
@@ -42,8 +50,6 @@ def command_train(args: argparse.Namespace) -> None:
     dev_set = read_conllu(split_path(args, "dev", args.dev))
     if args.max_sentences:
         train_set = train_set[: args.max_sentences]
-    if args.token_loss and not args.crf:
-        raise SystemExit("--token-loss adds to a CRF's loss: use it with --crf")
     mg.manual_seed(args.seed)
     config = TaggerConfig(word_dim=args.word_dim, char_dim=args.char_dim, char_features=args.char_features,
                           hidden=args.hidden, layers=args.layers, dropout=args.dropout, crf=args.crf,
@@ -83,15 +89,51 @@ def command_eval(args: argparse.Namespace) -> None:
 
 def command_tag(args: argparse.Namespace) -> None:
     model, vocabs = load_checkpoint(args.model)
-    lines = [line.split() for line in sys.stdin]
+    lines: list[list[str]] = []
+    raw = getattr(sys.stdin, "buffer", None)  # UTF-8 whatever the locale, undecodable bytes refused
+    stream = io.TextIOWrapper(raw, encoding="utf-8") if raw is not None else sys.stdin
+    for line in stream:  # streamed: each batch of sentences is printed once it is tagged
+        lines.append(line.split())
+        if sum(1 for words in lines if words) == args.batch_size:
+            _print_tagged(model, vocabs, lines, args)
+            lines = []
+    _print_tagged(model, vocabs, lines, args)
+
+
+def _print_tagged(model: Tagger, vocabs: Vocabularies, lines: list[list[str]], args: argparse.Namespace) -> None:
     sentences = [words for words in lines if words]
-    tags = iter(tag_sentences(model, vocabs, sentences, args.batch_size, args.decoder))
+    tags = iter(tag_sentences(model, vocabs, sentences, args.batch_size, args.decoder) if sentences else [])
     for words in lines:
         print(" ".join(f"{w}/{t}" for w, t in zip(words, next(tags))) if words else "")
+    sys.stdout.flush()
+
+
+def _checked(kind: type, minimum: float, inclusive: bool = True, maximum: float | None = None) -> Callable:
+    """An argparse type: a number of ``kind`` at least (or above) ``minimum`` and below ``maximum``."""
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if value != value or (value < minimum if inclusive else value <= minimum) or (
+                maximum is not None and value >= maximum):
+            bound = f">= {minimum}" if inclusive else f"> {minimum}"
+            upper = f" and < {maximum}" if maximum is not None else ""
+            raise argparse.ArgumentTypeError(f"must be {bound}{upper}, got {text}")
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+POSITIVE = _checked(int, 1)
+NON_NEGATIVE = _checked(int, 0)
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    main = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=formatter)
     commands = main.add_subparsers(dest="command", required=True)
 
     def data_options(p: argparse.ArgumentParser) -> None:
@@ -102,53 +144,90 @@ def parser() -> argparse.ArgumentParser:
                        help="how a CRF model picks tags: the best sequence (viterbi) or each word's most probable "
                             "tag (posterior); a softmax model always takes each word's best tag")
 
-    t = commands.add_parser("train", help="train a tagger, keeping the best model on dev")
+    t = commands.add_parser("train", help="train a tagger, keeping the best model on dev", formatter_class=formatter)
     t.add_argument("--model", required=True, help="checkpoint path (.safetensors); a .json sidecar goes next to it")
     data_options(t)
     t.add_argument("--train", help="training CoNLL-U file")
     t.add_argument("--dev", help="development CoNLL-U file (early stopping)")
     t.add_argument("--crf", action="store_true", help="a linear-chain CRF on top of the BiLSTM")
-    t.add_argument("--token-loss", type=float, default=0.0,
+    t.add_argument("--token-loss", type=_checked(float, 0.0), default=0.0,
                    help="with --crf: add this weight times the per-word cross-entropy of the emission scores to the "
                         "CRF's loss")
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=1e-2)
-    t.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-    t.add_argument("--seed", type=int, default=1)
-    t.add_argument("--patience", type=int, default=3, help="stop after this many epochs without dev improvement")
-    t.add_argument("--log-every", type=int, default=50, help="a progress line every N batches")
+    t.add_argument("--epochs", type=POSITIVE, default=10, help="passes over the training set")
+    t.add_argument("--batch-size", type=POSITIVE, default=64, help="sentences per training step")
+    t.add_argument("--lr", type=_checked(float, 0.0, inclusive=False), default=1e-2, help="learning rate")
+    t.add_argument("--optimizer", choices=["adam", "sgd"], default="adam", help="optimizer")
+    t.add_argument("--seed", type=int, default=1, help="seed of the weights and of the batch order")
+    t.add_argument("--patience", type=POSITIVE, default=3, help="stop after this many epochs without dev improvement")
+    t.add_argument("--log-every", type=POSITIVE, default=50, help="a progress line every N batches")
     t.add_argument("--resume", action="store_true", help="continue from <model>.resume.safetensors")
-    t.add_argument("--max-sentences", type=int, help="train on the first N sentences only (quick runs)")
+    t.add_argument("--max-sentences", type=POSITIVE, help="train on the first N sentences only (quick runs)")
     defaults = TaggerConfig()
-    t.add_argument("--word-dim", type=int, default=defaults.word_dim)
-    t.add_argument("--char-dim", type=int, default=defaults.char_dim)
-    t.add_argument("--char-features", type=int, default=defaults.char_features)
-    t.add_argument("--hidden", type=int, default=defaults.hidden, help="LSTM units per direction")
-    t.add_argument("--layers", type=int, default=defaults.layers)
-    t.add_argument("--dropout", type=float, default=defaults.dropout)
-    t.add_argument("--min-freq", type=int, default=2, help="rarer training words share the <unk> embedding")
+    t.add_argument("--word-dim", type=POSITIVE, default=defaults.word_dim, help="word embedding size")
+    t.add_argument("--char-dim", type=POSITIVE, default=defaults.char_dim, help="character embedding size")
+    t.add_argument("--char-features", type=POSITIVE, default=defaults.char_features,
+                   help="character CNN filters")
+    t.add_argument("--hidden", type=POSITIVE, default=defaults.hidden, help="LSTM units per direction")
+    t.add_argument("--layers", type=POSITIVE, default=defaults.layers, help="stacked BiLSTM layers")
+    t.add_argument("--dropout", type=_checked(float, 0.0, maximum=1.0), default=defaults.dropout,
+                   help="dropout probability")
+    t.add_argument("--min-freq", type=POSITIVE, default=2, help="rarer training words share the <unk> embedding")
     t.set_defaults(handler=command_train)
 
-    e = commands.add_parser("eval", help="accuracy and per-tag precision/recall on a CoNLL-U file")
-    e.add_argument("--model", required=True)
+    e = commands.add_parser("eval", help="accuracy and per-tag precision/recall on a CoNLL-U file",
+                            formatter_class=formatter)
+    e.add_argument("--model", required=True, help="checkpoint written by train")
     data_options(e)
     e.add_argument("--data", help="CoNLL-U file to score (default: the test split)")
-    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--batch-size", type=POSITIVE, default=64, help="sentences tagged at once")
     decoder_option(e)
     e.set_defaults(handler=command_eval)
 
-    g = commands.add_parser("tag", help="tag sentences read from stdin, one per line, printing word/TAG")
-    g.add_argument("--model", required=True)
-    g.add_argument("--batch-size", type=int, default=64)
+    g = commands.add_parser("tag", help="tag sentences read from stdin, one per line, printing word/TAG",
+                            formatter_class=formatter)
+    g.add_argument("--model", required=True, help="checkpoint written by train")
+    g.add_argument("--batch-size", type=POSITIVE, default=64, help="sentences tagged (and printed) at once")
     decoder_option(g)
     g.set_defaults(handler=command_tag)
     return main
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run a command; a problem with the user's files or input exits with one line on stderr."""
     args = parser().parse_args(argv)
-    args.handler(args)
+    if args.command == "train" and args.token_loss and not args.crf:
+        parser().error("--token-loss adds to a CRF's loss: use it with --crf")
+    try:
+        args.handler(args)
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nothing more to flush)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(_fail("interrupted"))
+    except UnicodeDecodeError as exc:
+        sys.exit(_fail(f"the input is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at position "
+                       f"{exc.start}): convert it to UTF-8 first"))
+    except (ValueError, OSError) as exc:
+        sys.exit(_fail(_explain(exc, args)))
+
+
+def _explain(exc: Exception, args: argparse.Namespace) -> str:
+    """One line saying what went wrong and what to do."""
+    model = getattr(args, "model", None)
+    names_model = model is not None and getattr(exc, "filename", None) is not None and Path(exc.filename) == Path(model)
+    if isinstance(exc, OSError) and names_model:
+        what = "does not exist" if isinstance(exc, FileNotFoundError) else (
+            "is a directory" if isinstance(exc, IsADirectoryError) else f"cannot be read ({exc.strerror})")
+        todo = "give the path of a .safetensors checkpoint" if args.command != "train" else "choose another path"
+        return f"the model {model} {what}: {todo} (train one with: pos_tagger.py train --model PATH)"
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+    return f"{exc}".splitlines()[0]
+
+
+def _fail(message: str) -> int:
+    print(f"pos_tagger.py: error: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

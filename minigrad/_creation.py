@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from math import prod
 from typing import Any
 
+from minigrad import _alloc
 from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._device import check_device
@@ -129,15 +130,17 @@ def full(
     shape = as_shape(size)
     _check_sizes(shape)
     dt = dtype or _infer_dtype([fill_value])
+    _alloc.check_shape(shape, dt.itemsize, "full")
     return _finish(Tensor._make(array(dt.typecode, _buffer([fill_value], dt)) * prod(shape), shape, dt), requires_grad)
 
 
 def zeros(*size: Any, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     check_device(device)
     shape = as_shape(size)
+    dt = dtype or get_default_dtype()
+    _alloc.check_shape(shape, dt.itemsize, "zeros")
     if any(s < 0 for s in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")
-    dt = dtype or get_default_dtype()
     return _finish(Tensor._make(new_buffer(dt, prod(shape)), shape, dt), requires_grad)
 
 
@@ -210,8 +213,15 @@ def arange(
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if any(isinstance(v, int) and not -(2**64) < v < 2**64 for v in (start, end, step)):
+        raise OverflowError("int too big to convert")
+    if any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in (start, end, step)):
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
     n = math.ceil((end - start) / step)
+    if n >= 2**63:
+        raise RuntimeError("invalid size, possible overflow?")
     dt = dtype or _infer_dtype([start, end, step])
+    _alloc.check_shape((n,), dt.itemsize, "arange")
     values = [start + i * step for i in range(n)]
     return _finish(Tensor._make(_buffer(values, dt), (n,), dt), requires_grad)
 
@@ -220,11 +230,16 @@ def linspace(
     start: float, end: float, steps: int, dtype: dtype | None = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
     check_device(device)
+    if not -(2**63) <= steps < 2**63:
+        raise ValueError("Overflow when unpacking long long")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    _alloc.check_shape((steps,), (dtype or get_default_dtype()).itemsize, "linspace")
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0  # (one step: just start, as torch)
     half = steps // 2
     values = [start + i * step if i < half else end - (steps - 1 - i) * step for i in range(steps)]
+    if steps == 1:
+        values = [start]
     dt = dtype or get_default_dtype()
     return _finish(Tensor._make(_buffer(values, dt), (steps,), dt), requires_grad)
 
@@ -234,10 +249,12 @@ def eye(
 ) -> Tensor:
     check_device(device)
     m = n if m is None else m
+    _alloc.check_int64(n), _alloc.check_int64(m)
     for name, size in (("n", n), ("m", m)):
         if size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     dt = dtype or get_default_dtype()
+    _alloc.check_shape((n, m), dt.itemsize, "eye")
     data = new_buffer(dt, n * m)
     for i in range(min(n, m)):
         data[i * m + i] = 1
@@ -265,6 +282,8 @@ def rand(
     check_device(device)
     shape = as_shape(size)
     dt = _float_dtype(dtype, "check_uniform_bounds")
+    _alloc.check_shape(shape, dt.itemsize, "rand")
+    _check_sizes(shape)
     gen = generator or _random.default_generator
     values = gen.uniform(prod(shape), 0.0, 1.0, double=dt is float64)
     return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
@@ -281,6 +300,8 @@ def randn(
     check_device(device)
     shape = as_shape(size)
     dt = _float_dtype(dtype, "normal_kernel_cpu")
+    _alloc.check_shape(shape, dt.itemsize, "randn")
+    _check_sizes(shape)
     gen = generator or _random.default_generator
     values = gen.normal(prod(shape), 0.0, 1.0, double=dt is float64)
     return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
@@ -303,8 +324,9 @@ def randint(
         low, high, size = 0, low, high
     shape = as_shape((size,) if isinstance(size, int) else size)
     gen = generator or _random.default_generator
-    values = gen.randint(prod(shape), int(low), int(high))
     dt = dtype or int64
+    _alloc.check_shape(shape, dt.itemsize, "randint")
+    values = gen.randint(prod(shape), int(low), int(high))
     return _finish(Tensor._make(_buffer(values, dt), shape, dt), requires_grad)
 
 
@@ -319,6 +341,7 @@ def randperm(
     check_device(device)
     gen = generator or _random.default_generator
     dt = dtype or int64
+    _alloc.check_shape((n,), max(dt.itemsize, 8), "randperm")
     return _finish(Tensor._make(_buffer(gen.randperm(n), dt), (n,), dt), requires_grad)
 
 

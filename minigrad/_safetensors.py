@@ -21,10 +21,11 @@ import math
 import os
 import struct
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from stat import S_ISREG
+from typing import Any, BinaryIO
 
-from minigrad._atomic import atomic_write
+from minigrad import _alloc
+from minigrad._atomic import atomic_write, remove_stale_temporaries
 
 __all__ = ["DTYPES", "load_file", "save_file"]
 
@@ -60,7 +61,7 @@ def save_file(tensors: Mapping[str, TensorRecord], path: str | os.PathLike[str],
     if not isinstance(tensors, Mapping):
         raise TypeError(f"tensors must be a dict of name -> (dtype, shape, data), got {type(tensors).__name__}")
     records = {name: _check_tensor(name, record) for name, record in tensors.items()}
-    order = sorted(records, key=lambda name: (-DTYPES[records[name][0]][1], name))
+    order = file_order(records)
     header: dict[str, Any] = {METADATA_KEY: dict(metadata)} if metadata else {}
     buffers = []
     offset = 0
@@ -74,6 +75,11 @@ def save_file(tensors: Mapping[str, TensorRecord], path: str | os.PathLike[str],
     with atomic_write(path) as file:
         for chunk in (_LENGTH.pack(len(header_bytes)), header_bytes, *buffers):
             file.write(chunk)
+
+
+def file_order(records: Mapping[str, TensorRecord]) -> list[str]:
+    """The names in the order their data is written: largest item size first, then by name."""
+    return sorted(records, key=lambda name: (-DTYPES[records[name][0]][1], name))
 
 
 def _check_tensor(name: Any, record: Any) -> TensorRecord:
@@ -114,15 +120,22 @@ def _is_size(value: Any) -> bool:
 
 def load_file(path: str | os.PathLike[str]) -> tuple[dict[str, TensorRecord], dict[str, str]]:
     """Read a safetensors file: ``({name: (dtype, shape, data)}, metadata)``, tensors in file
-    order. Anything malformed raises ``ValueError`` naming the file and the problem."""
-    contents = Path(path).read_bytes()
-    return _Parser(str(path), contents).parse()
+    order. Anything malformed raises ``ValueError`` naming the file and the problem, having read
+    no more than the header's length and the data it describes (never a whole ``/dev/zero``).
+
+    Temporaries left beside ``path`` by writers killed mid-save are removed first.
+    """
+    remove_stale_temporaries(path)
+    with open(path, "rb") as file:
+        return _Parser(str(path), file).parse()
 
 
 class _Parser:
-    def __init__(self, source: str, contents: bytes) -> None:
+    def __init__(self, source: str, file: BinaryIO) -> None:
         self.source = source
-        self.contents = contents
+        self.file = file
+        stat = os.fstat(file.fileno())
+        self.size = stat.st_size if S_ISREG(stat.st_mode) else None  # None: a pipe or device, size unknown
 
     def error(self, reason: str) -> ValueError:
         return ValueError(f"{self.source}: not a valid safetensors file: {reason}")
@@ -130,30 +143,44 @@ class _Parser:
     def parse(self) -> tuple[dict[str, TensorRecord], dict[str, str]]:
         header, buffer_start = self._read_header()
         metadata = self._metadata(header.pop(METADATA_KEY, {}))
-        buffer_len = len(self.contents) - buffer_start
+        buffer_len = None if self.size is None else self.size - buffer_start
         entries = sorted((self._entry(name, info, buffer_len) for name, info in header.items()),
                          key=lambda entry: entry[3])
+        needed = max([end for *_, (_, end) in entries], default=0)
+        if buffer_len is None:  # read what the header describes, and one byte more to find extra data
+            if needed > _alloc.MEMORY:
+                raise self.error(f"the header describes {needed} bytes of data, more than this machine's memory")
+            buffer = self.file.read(needed + 1)
+            buffer_len = len(buffer)
+            for name, _, _, offsets in entries:
+                self._check_in_buffer(name, list(offsets), buffer_len)
+        else:
+            buffer = self.file.read(buffer_len)
         self._check_layout(entries, buffer_len)
         tensors = {}
         for name, dtype, shape, (begin, end) in entries:
-            tensors[name] = (dtype, shape, self.contents[buffer_start + begin:buffer_start + end])
+            tensors[name] = (dtype, shape, buffer[begin:end])
         return tensors, metadata
 
     def _read_header(self) -> tuple[dict[str, Any], int]:
-        if len(self.contents) < _LENGTH.size:
-            raise self.error(f"the file has {len(self.contents)} bytes, too few for the 8-byte header length")
-        (header_len,) = _LENGTH.unpack_from(self.contents)
+        head = self.file.read(_LENGTH.size)
+        if len(head) < _LENGTH.size:
+            raise self.error(f"the file has {len(head)} bytes, too few for the 8-byte header length")
+        (header_len,) = _LENGTH.unpack(head)
         if header_len > MAX_HEADER_BYTES:
             raise self.error(f"header length {header_len} exceeds the limit of {MAX_HEADER_BYTES} bytes")
-        if _LENGTH.size + header_len > len(self.contents):
-            raise self.error(f"header length {header_len} runs past the end of the {len(self.contents)}-byte file")
-        raw = self.contents[_LENGTH.size:_LENGTH.size + header_len]
+        raw = self.file.read(header_len)
+        if len(raw) < header_len:
+            raise self.error(f"header length {header_len} runs past the end of the "
+                             f"{_LENGTH.size + len(raw)}-byte file")
         try:
             header = json.loads(raw.decode("utf-8"), object_pairs_hook=self._no_duplicate_keys)
         except UnicodeDecodeError as exc:
             raise self.error(f"header is not UTF-8 ({exc.reason} at byte {exc.start})") from None
         except json.JSONDecodeError as exc:
             raise self.error(f"header is not valid JSON ({exc.msg} at character {exc.pos})") from None
+        except RecursionError:
+            raise self.error("header nests JSON values too deeply") from None
         if not isinstance(header, dict):
             raise self.error(f"header is a JSON {type(header).__name__}, expected an object")
         return header, _LENGTH.size + header_len
@@ -171,14 +198,14 @@ class _Parser:
             raise self.error(f"{METADATA_KEY} must map strings to strings, got {metadata!r}")
         return metadata
 
-    def _entry(self, name: str, info: Any, buffer_len: int) -> tuple[str, str, tuple[int, ...], tuple[int, int]]:
+    def _entry(self, name: str, info: Any, buffer_len: int | None) -> tuple[str, str, tuple[int, ...], tuple[int, int]]:
         if not isinstance(info, dict):
             raise self.error(f"tensor {name!r}: expected an object, got {info!r}")
         missing = [key for key in ("dtype", "shape", "data_offsets") if key not in info]
         if missing:
             raise self.error(f"tensor {name!r}: missing {', '.join(missing)}")
         code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-        if code not in _BY_CODE:
+        if not isinstance(code, str) or code not in _BY_CODE:
             raise self.error(f"tensor {name!r} has unsupported dtype {code!r} "
                              f"(minigrad reads {', '.join(_BY_CODE)})")
         dtype, itemsize = _BY_CODE[code]
@@ -189,14 +216,18 @@ class _Parser:
             raise self.error(f"tensor {name!r} has invalid data_offsets {offsets!r} (expected [begin, end], "
                              "0 <= begin <= end)")
         begin, end = offsets
-        if end > buffer_len:
-            raise self.error(f"tensor {name!r} data_offsets {offsets} are out of range for the "
-                             f"{buffer_len}-byte data buffer")
+        if buffer_len is not None:
+            self._check_in_buffer(name, offsets, buffer_len)
         expected = math.prod(shape) * itemsize
         if end - begin != expected:
             raise self.error(f"tensor {name!r} data_offsets {offsets} span {end - begin} bytes but {code} of "
                              f"shape {shape} needs {expected}")
         return name, dtype, tuple(shape), (begin, end)
+
+    def _check_in_buffer(self, name: str, offsets: list, buffer_len: int) -> None:
+        if offsets[1] > buffer_len:
+            raise self.error(f"tensor {name!r} data_offsets {offsets} are out of range for the "
+                             f"{buffer_len}-byte data buffer")
 
     def _check_layout(self, entries: list[tuple[str, str, tuple[int, ...], tuple[int, int]]],
                       buffer_len: int) -> None:

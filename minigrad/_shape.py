@@ -24,7 +24,14 @@ def as_shape(args: Sequence) -> tuple[int, ...]:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
-    return tuple([int(a) for a in args])
+    shape = tuple([int(a) for a in args])
+    for i, size in enumerate(shape):
+        if not -(2**63) <= size < 2**63:
+            raise TypeError(
+                f"argument 'size' failed to unpack the object at pos {i + 1} with error "
+                '"Overflow when unpacking long long"'
+            )
+    return shape
 
 
 _ROW_MAJOR: dict[tuple, tuple] = {}  # shape -> contiguous_strides(shape), for the shapes seen lately

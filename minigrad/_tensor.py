@@ -22,7 +22,7 @@ from functools import partial
 from math import prod
 from typing import Any
 
-from minigrad import _device, _dtype, _printing
+from minigrad import _alloc, _device, _dtype, _overlap, _printing
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import Size, contiguous_strides, is_contiguous, normalize_dim, sum_to_dims
@@ -46,7 +46,9 @@ _ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 def new_buffer(dt: dtype, n: int) -> array:
-    """A zero-filled buffer of n elements of dtype dt."""
+    """A zero-filled buffer of n elements of dtype dt (torch's error at once if it cannot fit)."""
+    if n * dt.itemsize > _alloc.LARGE:
+        _alloc.check(n, dt.itemsize)
     return _ZERO[dt.typecode] * n
 
 
@@ -61,11 +63,13 @@ class Tensor:
         "dtype",
         "_requires_grad",
         "grad",
-        "grad_fn",
+        "_grad_fn",
         "_output_nr",
         "_hooks",
         "_accumulator",
         "_retains_grad",
+        "_base",
+        "_view_version",
         "__weakref__",
     )
 
@@ -222,7 +226,21 @@ class Tensor:
     # -- autograd API -------------------------------------------------------------------------
 
     @property
+    def grad_fn(self) -> Any:
+        """The node that made this tensor (None for a leaf). A view whose storage was written in
+        place since it was made gets its history regenerated over its base's first."""
+        if self._base is not None and self._view_version != self._storage.version:
+            _view_history.refresh(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        self._grad_fn = node
+
+    @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_version != self._storage.version:
+            _view_history.refresh(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -861,8 +879,10 @@ class Tensor:
             self._check_inplace_leaf(recorded=True)
             node._keep_original(self)  # the op may have saved self, which is about to change
         self._write(_pointwise.cast(result, self.dtype)._values())
-        if node is not None:
-            self.grad_fn, self._output_nr, self._requires_grad = node, result._output_nr, True
+        if node is not None and self._base is not None:
+            _view_history.write_through_view(self, result)  # (self's own history follows from its base's)
+        elif node is not None:
+            self._grad_fn, self._output_nr, self._requires_grad = node, result._output_nr, True
             if self._retains_grad:
                 node._retain_grad(self._output_nr, self)
         return self
@@ -871,6 +891,7 @@ class Tensor:
         """self += alpha * other. Unrecorded, between floating tensors of one shape and dtype, it
         is one fused kernel (``K.axpy``, rounded once, as torch's vectorised add): an optimizer's
         update."""
+        _overlap.check_elementwise(self, other)
         if isinstance(other, Tensor) and self._fusable_update(other):
             scale = alpha if alpha == 1 else _pointwise.round_scalar(alpha, self.dtype)  # (1 is exact in any dtype)
             K.axpy(self._storage.data, scale, other._values())
@@ -881,7 +902,7 @@ class Tensor:
     def _fusable_update(self, other: Tensor) -> bool:
         """Whether ``self += alpha * other`` may run as one kernel on self's whole storage: nothing
         to record, floating tensors of one shape and dtype, self owning its storage row-major."""
-        if grad_mode.state.enabled and (self._requires_grad or other._requires_grad):
+        if grad_mode.state.enabled and (self.requires_grad or other.requires_grad):
             return False
         return (
             self._shape == other._shape
@@ -893,15 +914,19 @@ class Tensor:
         )
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        _overlap.check_elementwise(self, other)
         return self._inplace(_pointwise.sub(self, other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
+        _overlap.check_elementwise(self, other)
         return self._inplace(_pointwise.mul(self, other))
 
     def div_(self, other: Any) -> Tensor:
+        _overlap.check_elementwise(self, other)
         return self._inplace(_pointwise.div(self, other))
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        _overlap.check_elementwise(self, min, max)
         return self._inplace(_pointwise.clamp(self, min, max))
 
     def zero_(self) -> Tensor:
@@ -913,13 +938,16 @@ class Tensor:
 
     def copy_(self, src: Tensor) -> Tensor:
         """Copy src's values (broadcast and converted to self's dtype) into self; src gets the gradient."""
+        _overlap.check_elementwise(self, src)
         return self._inplace(_pointwise.copy(self, src))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        _overlap.check_internal(self)
         self._check_inplace_leaf()
         return _creation().uniform_(self, a, b, generator)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        _overlap.check_internal(self)
         self._check_inplace_leaf()
         return _creation().normal_(self, mean, std, generator)
 
@@ -1006,28 +1034,20 @@ class Tensor:
     def _check_inplace_leaf(self, recorded: bool = False) -> None:
         """Refuse, while grad mode is on, an in-place change that would make gradients wrong.
 
-        A leaf that requires grad may not change (torch's rule); nor may a view that has a
-        history, since minigrad does not rewrite the history of the tensor it views. Ops that
-        autograd does not record (the random fills ``uniform_``, ``normal_``, ``bernoulli_``...:
-        ``recorded=False``) may not change any tensor that has a history.
+        A leaf that requires grad may not change, nor may a view of one (torch's rules). Ops that
+        autograd does not record (``uniform_``, ``normal_``: ``recorded=False``) may not change
+        any tensor that has a history.
         """
-        if not self._requires_grad or not grad_mode.state.enabled:
+        if not grad_mode.state.enabled:
+            return
+        base = self._base
+        if base is not None and base._requires_grad and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if not self.requires_grad:
             return
         node = self.grad_fn
         if node is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if node._view_of is not None:
-            while node._view_of is not None and node.next_functions[node._view_of] is not None:
-                node = node.next_functions[node._view_of][0]  # down to the node of the viewed tensor
-            if hasattr(node, "variable"):  # an AccumulateGrad: the viewed tensor is a leaf
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
-                )
-            raise RuntimeError(
-                f"minigrad cannot modify in place a view ({self.grad_fn.name()}) of a tensor that requires grad: "
-                "the viewed tensor's gradient would be wrong. Modify a clone() instead, or build the new "
-                "tensor out of place (minigrad.where, minigrad.cat)."
-            )
         if not recorded:
             raise RuntimeError(
                 "this in-place operation (a random fill: uniform_, normal_, bernoulli_, exponential_, random_) "
@@ -1161,11 +1181,13 @@ def _init_view(t: Tensor, storage: Storage, shape: tuple, strides: tuple, offset
     t.dtype = dt
     t._requires_grad = False
     t.grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = 0
     t._hooks = None
     t._accumulator = None
     t._retains_grad = False
+    t._base = None  # for a view made by an op: the tensor it views (see autograd/views.py)
+    t._view_version = 0
 
 
 _OPERANDS = (Tensor, int, float)  # what the operator dunders accept; anything else gets NotImplemented
@@ -1242,6 +1264,7 @@ from minigrad._functions import shape_more as _shape_more  # noqa: E402
 from minigrad._functions import softmax_loss as _softmax_loss  # noqa: E402
 from minigrad._functions import sorting as _sorting  # noqa: E402
 from minigrad._functions import views as _views  # noqa: E402
+from minigrad.autograd import views as _view_history  # noqa: E402
 
 
 def _operator(function: Callable, reflected: bool = False, operands: tuple = _OPERANDS) -> Callable:

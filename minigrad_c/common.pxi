@@ -78,6 +78,13 @@ cdef void* _alloc(Py_ssize_t count, size_t size) except NULL:
     return p
 
 
+cdef carray.array _unaliased(carray.array a, carray.array out):
+    """a, or a copy of it when it is out: a loop that writes out must not change the positions
+    (or values) it was checked against, or read what it already wrote (the pure kernels read
+    every input before writing)."""
+    return carray.copy(a) if a is out else a
+
+
 cdef int _check_positions(carray.array positions, Py_ssize_t length, str name) except -1:
     """Every position must index a buffer of `length` elements."""
     cdef const long long* pos = <const long long*>_data(positions)

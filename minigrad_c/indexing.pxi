@@ -88,6 +88,7 @@ def take(src, positions, out) -> None:
     if _code(p) != c'q':
         raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
     _same_code(s, "src", o, "out")
+    s, p = _unaliased(s, o), _unaliased(p, o)
     _need(o, Py_SIZE(p), "out")
     _check_positions(p, Py_SIZE(s), "src")
     cdef const long long* pos = <const long long*>_data(p)
@@ -128,6 +129,7 @@ def put(dst, positions, src, bint accumulate) -> None:
     if _code(p) != c'q':
         raise TypeError(f"positions must have typecode 'q', not {chr(_code(p))!r}")
     _same_code(d, "dst", s, "src")
+    p = _unaliased(p, d)
     _need(s, Py_SIZE(p), "src")
     _check_positions(p, Py_SIZE(d), "dst")
     cdef const long long* pos = <const long long*>_data(p)
@@ -220,6 +222,7 @@ def gather_rows(src, Py_ssize_t width, indices, out) -> None:
     """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
     cdef carray.array s = _array_any(src, "src"), ix = _array_any(indices, "indices"), o = _array_any(out, "out")
     _same_code(s, "src", o, "out")
+    s, ix = _unaliased(s, o), _unaliased(ix, o)
     cdef Py_ssize_t rows = _row_count(s, width, "src"), n = Py_SIZE(ix), k
     _need(o, _mul(n, width), "out")
     _check_rows(ix, rows, width, False, 0)

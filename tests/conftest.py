@@ -26,7 +26,7 @@ import minigrad as mg
 # result depends on the vector width, e.g. the lanes of a float32 norm). Set before torch loads.
 os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 
-# Tolerances: (rtol, atol relative to the largest magnitude in the reference tensor).
+# Tolerances, per element: |minigrad - torch| <= atol + rtol * |torch| for each element.
 TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-13)}
 
 
@@ -77,8 +77,16 @@ def make_pair(values: list, shape: tuple, dtype: str, requires_grad: bool, layou
     return t_leaf, m_leaf, t_x, m_x
 
 
-def assert_same(m_out: Any, t_out: Any, dtype: str = "float32", rtol: float | None = None, atol: float | None = None):
-    """minigrad tensor ``m_out`` equals torch tensor ``t_out``: shape, dtype and values."""
+def assert_same(
+    m_out: Any,
+    t_out: Any,
+    dtype: str = "float32",
+    rtol: float | None = None,
+    atol: float | None = None,
+    exact: bool = False,
+):
+    """minigrad tensor ``m_out`` equals torch tensor ``t_out``: shape, dtype and values, each
+    element within its own tolerance (``exact``: bit for bit, NaN equal to NaN)."""
     torch = _torch()
     assert isinstance(m_out, mg.Tensor), f"expected a minigrad Tensor, got {type(m_out).__name__}"
     assert tuple(m_out.shape) == tuple(t_out.shape), f"shape {tuple(m_out.shape)} != torch {tuple(t_out.shape)}"
@@ -88,11 +96,13 @@ def assert_same(m_out: Any, t_out: Any, dtype: str = "float32", rtol: float | No
     if not t_out.dtype.is_floating_point:
         assert torch.equal(got, expected), f"\nminigrad {got}\ntorch    {expected}"
         return
+    if exact:
+        same = (got == expected) & (torch.signbit(got) == torch.signbit(expected)) | (got.isnan() & expected.isnan())
+        assert bool(same.all()), f"not bit-exact:\nminigrad {got.tolist()}\ntorch    {expected.tolist()}"
+        return
     default_rtol, default_atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
     rtol = default_rtol if rtol is None else rtol
-    finite = expected[torch.isfinite(expected)]
-    scale = max(1.0, finite.abs().max().item()) if finite.numel() else 1.0
-    atol = (default_atol if atol is None else atol) * scale
+    atol = default_atol if atol is None else atol
     torch.testing.assert_close(got, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
@@ -114,12 +124,13 @@ def check_op(
     rtol: float | None = None,
     atol: float | None = None,
     values: Sequence[list] | None = None,
+    exact: bool = False,
 ) -> None:
     """Run ``fn`` on torch tensors and ``mg_fn`` (default ``fn``) on minigrad tensors of ``shapes``.
 
     Compares every output (shape, dtype, values) and, when ``grad``, the gradient of
     ``sum_k sum(out_k * w_k)`` with respect to each input. ``values`` overrides the random
-    inputs (one flat list per shape).
+    inputs (one flat list per shape). ``exact`` compares the outputs bit for bit.
     """
     torch = _torch()
     rng = random.Random(seed)
@@ -132,7 +143,7 @@ def check_op(
     m_out = _as_list(mg_fn(*[p[3] for p in pairs]))
     assert len(m_out) == len(t_out), f"{len(m_out)} outputs, torch has {len(t_out)}"
     for m, t in zip(m_out, t_out):
-        assert_same(m, t, dtype, rtol, atol)
+        assert_same(m, t, dtype, rtol, atol, exact)
     if not grad:
         return
     t_loss, m_loss = 0.0, 0.0

@@ -20,7 +20,8 @@ LAYERS = [  # (layer, module prefixes), bottom first: as ARCHITECTURE.md's table
     ("torch's last bits", ["minigrad._float32", "minigrad._sleef", "minigrad._vec"]),
     ("kernels", ["minigrad._kernels"]),
     ("backend", ["minigrad._backend"]),
-    ("basics", ["minigrad._dtype", "minigrad._device", "minigrad._shape", "minigrad.random", "minigrad._printing",
+    ("basics", ["minigrad._dtype", "minigrad._device", "minigrad._alloc", "minigrad._overlap", "minigrad._shape",
+                "minigrad.random", "minigrad._printing",
                 "minigrad._atomic", "minigrad._safetensors"]),  # fmt: skip
     ("autograd", ["minigrad.autograd"]),
     ("tensor", ["minigrad._tensor"]),

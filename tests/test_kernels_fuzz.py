@@ -296,6 +296,7 @@ def fuzz(seed: int = 1234, random_rounds: int = 4000) -> dict:
                     except Exception:
                         continue
                     report["not_raised"].append(f"{name}[{v}] argument {i} ({kind}) = {bad!r}")
+    report["aliased_calls"] = aliased_calls(C, calls)
     rng = random.Random(seed)
     names = sorted(calls)
     for _ in range(random_rounds):
@@ -313,6 +314,8 @@ def fuzz(seed: int = 1234, random_rounds: int = 4000) -> dict:
                     trial[i] = Shrinker(buffers, args[i] if isinstance(args[i], (int, float)) else 1)
             elif roll < 0.3:
                 trial[i] = rng.choice([0, 1, -1, 2**31, -(2**31), HUGE, -HUGE, 10**6, 0.0, float("nan")])
+            elif roll < 0.38 and isinstance(args[i], array):  # one buffer passed twice
+                trial[i] = rng.choice([a for a in trial if isinstance(a, array)])
             elif roll < 0.45 and isinstance(args[i], array):
                 trial[i] = array(rng.choice("fdqB"), [rng.randint(0, 3) for _ in range(rng.randint(0, 40))])
             else:
@@ -324,6 +327,29 @@ def fuzz(seed: int = 1234, random_rounds: int = 4000) -> dict:
             pass
         report["random_calls"] += 1
     return report
+
+
+def aliased_calls(C, calls: dict) -> int:
+    """Every valid call again with one buffer argument passed in the place of another (an output
+    that is also an input, positions that are also the destination, ...): a kernel checks its
+    arguments before its loop, so a loop that rewrote what it had checked could go out of bounds.
+    Only survival is required here; the results of the index kernels are tested below."""
+    count = 0
+    for name, variants in sorted(calls.items()):
+        for _, args in variants:
+            places = [i for i, a in enumerate(args) if isinstance(a, array)]
+            for i in places:
+                for j in places:
+                    if i == j:
+                        continue
+                    trial = [a[:] if isinstance(a, array) else a for a in args]
+                    trial[j] = trial[i]
+                    try:
+                        getattr(C, name)(*trial)
+                    except Exception:
+                        pass
+                    count += 1
+    return count
 
 
 @pytest.fixture(scope="module")
@@ -343,6 +369,32 @@ def report() -> dict:
 def test_fuzzing_survives_and_covers_every_kernel(report):
     assert report["kernels"] == public_kernels(), "add valid calls for every kernel to valid_calls()"
     assert report["random_calls"] > 1000
+
+
+def test_aliased_buffers_were_tried(report):
+    assert report["aliased_calls"] > 100
+
+
+@pytest.mark.parametrize("backend", ["python", "cython"])
+def test_index_kernels_read_their_positions_before_writing_into_the_same_buffer(backend):
+    K = P if backend == "python" else _core()
+    if K is None:
+        pytest.skip("the Cython core minigrad_c is not built")
+    a = q(1, 0)
+    K.put(a, a, q(10**15, 0), False)  # positions [1, 0] as given: dst[1] = 10**15, dst[0] = 0
+    assert a.tolist() == [0, 10**15]
+    a = q(1, 0)
+    K.put(a, a, q(7, 8), True)  # dst[1] += 7, then dst[0] += 8 (not dst[7])
+    assert a.tolist() == [1 + 8, 0 + 7]
+    a = q(2, 0, 1)
+    K.take(a, a, a)  # out = src[positions] with all three the same buffer
+    assert a.tolist() == [1, 2, 0]
+    a = q(1, 0)
+    K.gather_rows(a, 1, a, a)  # rows of one element: out[k] = src[indices[k]]
+    assert a.tolist() == [0, 1]
+    b = q(1, 1, 0, 0)
+    K.gather_rows(b, 2, q(1, 0), b)
+    assert b.tolist() == [0, 0, 1, 1]
 
 
 def test_valid_calls_are_valid(report):

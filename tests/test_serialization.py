@@ -132,6 +132,7 @@ def test_pytorch_reads_our_files(tmp_path):
 def test_we_read_pytorch_files(tmp_path):
     torch = pytest.importorskip("torch")
     st_torch = pytest.importorskip("safetensors.torch")
+    pytest.importorskip("numpy")  # safetensors.torch.save_file converts through numpy
     generator = torch.Generator().manual_seed(0)
     state = {"w": torch.randn(3, 4, generator=generator), "ids": torch.arange(5),
              "w64": torch.randn(2, dtype=torch.float64, generator=generator), "on": torch.tensor([True, False])}
@@ -146,6 +147,7 @@ def test_we_read_pytorch_files(tmp_path):
 def test_load_rejects_dtypes_minigrad_lacks(tmp_path):
     torch = pytest.importorskip("torch")
     st_torch = pytest.importorskip("safetensors.torch")
+    pytest.importorskip("numpy")  # safetensors.torch.save_file converts through numpy
     path = tmp_path / "half.safetensors"
     st_torch.save_file({"w": torch.ones(2, dtype=torch.float16)}, str(path))
     with pytest.raises(ValueError, match="unsupported dtype 'F16'"):

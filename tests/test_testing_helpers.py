@@ -459,3 +459,27 @@ def test_run_command_explains_a_missing_script(tmp_path, capsys):
         main(["run", str(tmp_path / "missing.py")])
     assert info.value.code == 2
     assert "python -m minigrad.testing run: no such script: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["import minigrad as torch\nprint(torch.ones(2))\n", "from minigrad import nn\nprint(1)\n",
+     "import minigrad.nn.functional as F\nprint(2)\n"],
+)
+def test_run_refuses_a_script_that_imports_minigrad_instead_of_torch(tmp_path, capsys, source):
+    from minigrad.testing.__main__ import main
+
+    pytest.importorskip("torch")
+    script = tmp_path / "script.py"
+    script.write_text(source)
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(script)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "imports minigrad, not torch" in err and "agree with themselves" in err
+
+
+def test_run_accepts_a_script_that_imports_both(tmp_path):
+    pytest.importorskip("torch")
+    result = run_in_process(tmp_path, "import torch\nimport minigrad\nprint(1.5)\n")
+    assert result.exit_code == 0

@@ -8,7 +8,9 @@ crash mid-save leaves the previous checkpoint; PyTorch opens it with
 
 ``model.json`` (the same name, ``.json``) is for people and tools: the configuration, the tag set,
 the vocabulary sizes, the training history and the sha256 of the weights file it describes.
-Loading needs only the safetensors file.
+Loading needs only the safetensors file; when the sidecar is there, loading checks the weights
+file against its sha256 and refuses a file that does not match (corrupt, or replaced without its
+sidecar).
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ def save_checkpoint(path: str | os.PathLike[str], model: Tagger, vocabs: Vocabul
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]:
     """The model (in eval mode) and vocabularies saved at ``path``. A file that is not a
-    tagger checkpoint raises ``ValueError`` saying why."""
+    tagger checkpoint, or one that does not match its sidecar's sha256, raises ``ValueError``
+    saying why."""
     state, metadata = load_with_metadata(path)
+    _check_sidecar_sha256(Path(path))
     if METADATA_KEY not in metadata:
         raise ValueError(f"{path}: a safetensors file, but not a minigrad POS tagger checkpoint "
                          f"(its metadata has no {METADATA_KEY!r} entry)")
@@ -75,3 +79,22 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Tagger, Vocabularies]
         raise ValueError(f"{path}: the weights do not fit the model the metadata describes: {exc}") from None
     model.eval()
     return model, vocabs
+
+
+def _check_sidecar_sha256(path: Path) -> None:
+    """The weights file must have the sha256 its sidecar records (when there is a sidecar)."""
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return
+    try:
+        expected = json.loads(sidecar.read_text(encoding="utf-8"))["weights_sha256"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{sidecar}: damaged sidecar ({type(exc).__name__}: {exc}); delete it to load "
+                         f"{path.name} unchecked") from None
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != expected:
+        raise ValueError(f"{path}: the file's sha256 does not match the one recorded in {sidecar.name}: the "
+                         "checkpoint is corrupt or was replaced; restore it or train again")

@@ -15,6 +15,8 @@ from array import array
 from math import prod
 from typing import Any
 
+from minigrad import _overlap
+from minigrad._alloc import check_int64
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, int64
 from minigrad._shape import broadcast_shapes, contiguous_strides
@@ -64,6 +66,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple:
             item = item if isinstance(item, Tensor) else _index_tensor(item)
             if item.dtype.is_floating_point:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            raise ValueError("Overflow when unpacking long long")
         elif not (item is None or item is Ellipsis or isinstance(item, (int, slice))):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
@@ -130,6 +134,7 @@ def _mask_to_indices(mask: Tensor, shape: tuple, dim: int) -> list[Tensor]:
 
 def _check_bounds(i: int, size: int, dim: int) -> int:
     if not -size <= i < size:
+        check_int64(i)
         raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
     return i + size if i < 0 else i
 
@@ -361,7 +366,11 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """x[index] = value, in place (recorded as an ``IndexPut`` when grad is tracked)."""
     index = _normalize_index(x, index)
-    tracked = grad_mode.state.enabled and (x._requires_grad or getattr(value, "_requires_grad", False))
+    if _has_advanced(index):
+        _overlap.check_index_put(x, value)
+    else:
+        _overlap.check_elementwise(x._view(*_basic(x._shape, x._strides, x._offset, index)[:3]), value)
+    tracked = grad_mode.state.enabled and (x.requires_grad or getattr(value, "requires_grad", False))
     if tracked:
         shape, positions = positions_for(x._shape, contiguous_strides(x._shape), 0, index)
         x._inplace(IndexPut.apply(x, value, shape, positions))
@@ -389,7 +398,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     size = x._shape[dim] if x._shape else 1
     for i in index._values():
         if not 0 <= i < size:
-            if dim == 1:  # torch's dim-1 kernel words it so
+            if dim == 1 or (not x.numel() and x.dim() > 1):  # torch's dim-1 and empty-input kernels word it so
                 raise RuntimeError(f"INDICES element is out of DATA bounds, id={i} axis_dim={size}")
             raise IndexError("index out of range in self")
     if not x._shape:
@@ -403,9 +412,11 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
     if not isinstance(index, Tensor) or index.dtype is not int64:
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    dim = normalize_dim(dim, x.dim())
+    if not index.numel():  # nothing to pick: torch skips every other check
+        return Take.apply(x, index._shape, array("q"))
     if index.dim() != x.dim():
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    dim = normalize_dim(dim, x.dim())
     for d, (a, b) in enumerate(zip(index._shape, x._shape)):
         if d != dim and a > b:
             raise RuntimeError(

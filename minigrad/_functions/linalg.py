@@ -7,7 +7,7 @@ from __future__ import annotations
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import kernel_dtype, scalar_type_name
+from minigrad._dtype import bool_, kernel_dtype, scalar_type_name
 from minigrad._functions.pointwise import binary_values, cast
 from minigrad._functions.views import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
@@ -232,6 +232,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     da, db = a.dim(), b.dim()
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    if a.dtype is bool_ and b.dtype is bool_:
+        kernel = "dot" if da == 1 and db == 1 else ("addmv_impl_cpu" if da == 2 and db == 1 else "addmm_impl_cpu_")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if da == 1 and db == 1:
         return dot(a, b)
     if da == 2 and db == 1:

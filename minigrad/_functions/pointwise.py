@@ -389,7 +389,8 @@ class ToDtype(Function):
 
 
 class Fill(Function):
-    """y = every element set to a number;  y does not depend on x: dx = 0."""
+    """y = every element set to a number (or a 0-d tensor's value);  y does not depend on x: dx = 0;
+    dvalue = sum(dy)."""
 
     @staticmethod
     def forward(ctx, x, value):
@@ -400,7 +401,8 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (zeros_for(grad._shape, grad.dtype) if ctx.needs_input_grad[0] else None), None
+        grad_x = zeros_for(grad._shape, grad.dtype) if ctx.needs_input_grad[0] else None
+        return grad_x, (grad.sum() if ctx.needs_input_grad[1] else None)
 
 
 class Copy(Function):

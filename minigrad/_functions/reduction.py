@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from math import prod
 
 from minigrad._backend import kernels as K
-from minigrad._dtype import dtype, float32, int64, kernel_dtype, scalar_type_name
+from minigrad._dtype import bool_, dtype, float32, int64, kernel_dtype, scalar_type_name
 from minigrad._functions.pointwise import cast
 from minigrad._functions.views import expanded, reshaped
 from minigrad._shape import normalize_dim
@@ -240,10 +240,14 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False, other: Tensor 
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if x.dtype is bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     return _arg_extreme(x, dim, keepdim, K.MAX)
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if x.dtype is bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     return _arg_extreme(x, dim, keepdim, K.MIN)
 
 

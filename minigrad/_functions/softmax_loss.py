@@ -108,11 +108,22 @@ class NllLoss(Function):
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
-    return LogSoftmax.apply(x, normalize_dim(dim, x.dim()))
+    dim = normalize_dim(dim, x.dim())
+    _check_floating(x, dim, "log_softmax")
+    return LogSoftmax.apply(x, dim)
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
-    return Softmax.apply(x, normalize_dim(dim, x.dim()))
+    dim = normalize_dim(dim, x.dim())
+    _check_floating(x, dim, "softmax")
+    return Softmax.apply(x, dim)
+
+
+def _check_floating(x: Tensor, dim: int, name: str) -> None:
+    """torch's error for an integer or bool input (its kernel's name depends on the dim)."""
+    if not x.dtype.is_floating_point and x.numel():
+        kernel = f"{name}_lastdim_kernel_impl" if dim == max(x.dim() - 1, 0) else f"{name}_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(x.dtype)}\'')
 
 
 def nll_loss(

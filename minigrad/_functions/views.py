@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from math import prod
 
+from minigrad._alloc import check_int64
 from minigrad._backend import kernels as K
 from minigrad._dtype import result_type
 from minigrad._functions.indexing import getitem
@@ -150,6 +151,8 @@ def _expand_geometry(x: Tensor, shape: tuple) -> tuple[tuple, tuple]:
                 f"non-singleton dimension {i}.  Target sizes: [{', '.join(map(str, shape))}].  "
                 f"Tensor sizes: [{', '.join(map(str, x._shape))}]"
             )
+    if prod(sizes) >= 2**63:
+        raise RuntimeError("numel: integer multiplication overflow")
     return tuple(sizes), tuple(strides)
 
 
@@ -243,6 +246,8 @@ def reshape(x: Tensor, *shape: int) -> Tensor:
 
 
 def permute(x: Tensor, *dims: int) -> Tensor:
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     n = len(x._shape)
     dims = tuple([normalize_dim(d, n) for d in as_shape(dims)])
     if len(dims) != n:
@@ -298,6 +303,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     n = len(x._shape)
     if n == 0:
+        normalize_dim(start_dim, 0), normalize_dim(end_dim, 0)
         return reshape(x, (1,))
     start, end = normalize_dim(start_dim, n), normalize_dim(end_dim, n)
     if start > end:
@@ -336,6 +342,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     first = tensors[0]
+    dim = normalize_dim(dim, len(first._shape) + 1)
     for i, t in enumerate(tensors):
         if t._shape != first._shape:
             raise RuntimeError(
@@ -347,6 +354,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    check_int64(start), check_int64(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     n = len(x._shape)
     if n == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -364,6 +374,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def select(x: Tensor, dim: int, index: int) -> Tensor:
+    check_int64(index)
     n = len(x._shape)
     if n == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -375,12 +386,16 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
 
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    if isinstance(split_size_or_sections, int):
+        check_int64(split_size_or_sections)
     if not x._shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
+    if isinstance(split_size_or_sections, int) and check_int64(split_size_or_sections) < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size_or_sections}")
     dim = normalize_dim(dim, len(x._shape))
     size = x._shape[dim]
     if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+        step = check_int64(split_size_or_sections)
         if step < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
         if step == 0 and size:
@@ -405,6 +420,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    check_int64(chunks)
     if not x._shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:

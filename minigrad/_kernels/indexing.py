@@ -54,7 +54,12 @@ def take(src: array, positions: array, out: array) -> None:
 
 
 def put(dst: array, positions: array, src: array, accumulate: bool) -> None:
-    """dst[positions[i]] = src[i], or += when accumulate (repeated positions then add up)."""
+    """dst[positions[i]] = src[i], or += when accumulate (repeated positions then add up).
+
+    Positions are read before any write, even when they are dst itself.
+    """
+    if positions is dst:
+        positions = positions[:]
     if accumulate:
         for p, v in zip(positions, src):
             dst[p] += v
@@ -69,7 +74,14 @@ def fill(out: array, value: float) -> None:
 
 
 def gather_rows(src: array, width: int, indices: array, out: array) -> None:
-    """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup)."""
+    """out[k, :] = src[indices[k], :] for rows of ``width`` elements (an embedding lookup).
+
+    src and indices are read as they were before any write, even when one of them is out.
+    """
+    if src is out:
+        src = src[:]
+    if indices is out:
+        indices = indices[:]
     for k, i in enumerate(indices):
         out[k * width : (k + 1) * width] = src[i * width : (i + 1) * width]
 

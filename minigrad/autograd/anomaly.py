@@ -3,7 +3,8 @@
 While it is on, ``Function.apply`` stores the Python stack of every node it records, and the
 engine checks every gradient a backward returns: a NaN raises ``RuntimeError`` naming the node
 and the place in your code where it was created. An error raised inside a backward also gets
-that place appended. It makes every op slower; turn it on to debug, not to train.
+that place appended. It makes every op slower; turn it on to debug, not to train. As in torch, the mode is one switch
+for the whole process (grad mode, by contrast, is per thread).
 """
 
 from __future__ import annotations

@@ -348,13 +348,13 @@ def grad(
     capture = Capture(edges)
     run_backward(roots, retain_graph=bool(retain_graph), mode=capture)
     result = []
-    for x, edge in zip(inputs, edges):
+    for index, (x, edge) in enumerate(zip(inputs, edges)):
         g = capture.grads[edge]
         if g is None and materialize_grads:
             g = x._new_full(x._shape, x.dtype, 0)
         elif g is None and not allow_unused:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {index} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
         result.append(g)

@@ -54,7 +54,6 @@ class Node:
     _released = False  # saved values freed by a backward pass
     _dirty: tuple = ()
     _non_differentiable: tuple = ()
-    _view_of: int | None = None  # the input whose storage this node's output views
     _pre_hooks: dict[int, list] | None = None  # output_nr -> hooks registered on that tensor
     _retained: dict[int, weakref.ref] | None = None  # output_nr -> tensor that called retain_grad()
     _trace: str | None = None  # where the node was created (anomaly mode only)
@@ -179,12 +178,26 @@ class Function:
         ctx.needs_input_grad = needs  # as in torch, whether or not grad mode is on
         if not _state.enabled:  # no_grad, or inside a backward: nothing is recorded
             return cls.forward(ctx, *args)
+        if _view_gained_history(args, needs):  # (reading requires_grad refreshed it: ask again)
+            needs = ctx.needs_input_grad = tuple([getattr(a, "_requires_grad", False) is True for a in args])
         _state.enabled = False
         try:
             outputs = cls.forward(ctx, *args)
         finally:
             _state.enabled = True
-        return _link(ctx, args, needs, outputs) if True in needs else outputs
+        if True in needs:
+            return _link(ctx, args, needs, outputs)
+        note_views(args, outputs)
+        return outputs
+
+
+def _view_gained_history(args: tuple, needs: tuple) -> bool:
+    """Whether an input that seemed not to need a gradient is a view whose base got a history
+    through an in-place write since the view was made (see ``views``)."""
+    for a, need in zip(args, needs):
+        if not need and getattr(a, "_base", None) is not None and a.requires_grad:
+            return True
+    return False
 
 
 def gradient_edge(tensor: Any) -> tuple[Node, int]:
@@ -237,21 +250,39 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
     return outs if isinstance(outputs, tuple) else outs[0]
 
 
+def note_views(args: tuple, outputs: Any) -> None:
+    """Give every output that shares an input's storage (and is not that input) its base."""
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        storage = getattr(out, "_storage", None)
+        if storage is None:
+            continue
+        for a in args:
+            if getattr(a, "_storage", None) is storage and a is not out:
+                mark_view(out, a)
+                break
+
+
+def mark_view(view: Any, of: Any) -> None:
+    """``view`` shares ``of``'s storage: remember the base, and that its history is right now."""
+    view._base = of if of._base is None else of._base
+    view._view_version = view._storage.version
+
+
 def _link_output(ctx: Node, args: tuple, out: Any, i: int) -> Any:
     """Make ``out`` output ``i`` of ``ctx`` (when it can carry a gradient); returns the output."""
     if not hasattr(out, "_storage") or not out.dtype.is_floating_point or _is_among(out, ctx._non_differentiable):
         return out
-    for k, a in enumerate(args):
-        if getattr(a, "_storage", None) is out._storage:  # out is input k, or a view of it
+    for a in args:
+        if getattr(a, "_storage", None) is out._storage:  # out is input a, or a view of it
             if out is a and _is_among(out, ctx._dirty):
                 _check_dirty(out)
                 break
             if out is a:  # returned unchanged: the output is a new view of it, as in torch
                 out = _alias(out)
-            ctx._view_of = k
+            mark_view(out, a)
             break
     out._requires_grad = True
-    out.grad_fn = ctx
+    out._grad_fn = ctx
     out._output_nr = i
     return out
 
@@ -298,7 +329,7 @@ def _is_minigrad(module: str | None) -> bool:
 
 def _check_dirty(tensor: Any) -> None:
     """An input that forward modified in place becomes an output of the node (a new version)."""
-    if tensor.grad_fn is None and tensor._requires_grad:
+    if tensor._grad_fn is None and tensor._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
     tensor._storage.version += 1
 

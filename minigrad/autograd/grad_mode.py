@@ -2,18 +2,22 @@
 """Grad mode: whether operations record the graph (``no_grad``, ``enable_grad``, ...).
 
 Each is a context manager and, like torch's, also a decorator: ``@no_grad()`` or ``@no_grad``.
-Blocks nest: leaving one restores the mode that was on when it was entered.
+Blocks nest: leaving one restores the mode that was on when it was entered. Grad mode belongs to
+the thread that sets it, as torch's does: ``no_grad`` in one thread leaves every other thread
+recording, and a new thread starts with recording on.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
 
-class _GradMode:
-    """The one switch ``Function.apply`` reads before recording a node."""
+class _GradMode(threading.local):
+    """The one switch ``Function.apply`` reads before recording a node, one per thread (the class
+    attribute is each thread's starting value)."""
 
     enabled = True
 

@@ -100,10 +100,12 @@ def embedding(
     """
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("minigrad's embedding does not support scale_grad_by_freq or sparse")
-    if padding_idx is not None:
+    if padding_idx is not None and padding_idx != 0:  # (torch's own assert, before the weight's rank)
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     if max_norm is not None:
         from minigrad.nn._functional_layers import embedding_renorm_
 

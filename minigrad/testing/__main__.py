@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     try:
         result = run_both(options.script, options.args, atol=options.atol, rtol=options.rtol, timeout=options.timeout)
-    except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
+    except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as error:
         parser.exit(2, f"{parser.prog} run: {error}\n")
     print(result.report())
     return result.exit_code

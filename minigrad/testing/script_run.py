@@ -4,11 +4,13 @@ and the first line of output where their numbers differ.
 Both runs are subprocesses of the same Python. The minigrad run is the script with its torch
 imports rewritten (see ``swap``). Each output line is reduced to the numbers in it, read as
 decimals exactly as printed; text around them (such as ``grad_fn=<...>`` names) is ignored.
-Line by line, the numbers must agree within ``atol + rtol * |torch's number|``.
+Line by line, the numbers must agree within ``atol + rtol * |torch's number|``. A script that
+imports minigrad rather than torch is refused (it would only be compared with itself).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
@@ -133,6 +135,7 @@ def run_both(
         raise FileNotFoundError(f"no such script: {str(script)!r}")
     if importlib.util.find_spec("torch") is None:
         raise RuntimeError(f"the reference run needs PyTorch, which is not installed for {sys.executable}")
+    _check_imports_torch(script)
     args = list(args or [])
     env = dict(os.environ, PYTHONHASHSEED="0")  # the same set and dict orders in both runs
     reference = _run([sys.executable, str(script), *args], env, timeout)
@@ -145,6 +148,26 @@ def run_both(
         if difference is not None and candidate.returncode != 0 and difference.candidate is None:
             difference = None  # the output stopped because the run failed: the failure says it better
     return RunResult(str(script), reference, candidate, difference, atol, rtol)
+
+
+def _check_imports_torch(script: Path) -> None:
+    """A script that imports minigrad and not torch would run on minigrad twice and always agree
+    with itself: refuse it, saying what to write instead."""
+    try:
+        tree = ast.parse(script.read_bytes(), filename=str(script))
+    except (SyntaxError, ValueError):
+        return  # the runs report it
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.add(node.module.split(".")[0])
+    if "minigrad" in imported and "torch" not in imported:
+        raise ValueError(
+            f"{script} imports minigrad, not torch: both runs would run minigrad and agree with themselves. "
+            "Write the script with torch's imports (import torch, torch.nn, ...): the minigrad run swaps them"
+        )
 
 
 def _run(command: list[str], env: dict[str, str], timeout: float | None) -> subprocess.CompletedProcess:
