@@ -394,6 +394,7 @@ class Fill(Function):
 
     @staticmethod
     def forward(ctx, x, value):
+        value = value.item() if isinstance(value, Tensor) else value
         value = value if x.dtype.is_floating_point else (bool(value) if x.dtype is bool_ else int(value))
         if x.dtype in NARROW_INTS and wrap_int(value, x.dtype) != value:
             raise RuntimeError(f"value cannot be converted to type {x.dtype.name}_t without overflow")
@@ -520,13 +521,11 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
 
 def fill(x: Tensor, value: Any) -> Tensor:
     """A tensor like x with every element ``value`` (a number or a 0-d tensor): ``x.fill_``'s result."""
-    if isinstance(value, Tensor):
-        if value._shape:
-            raise RuntimeError(
-                f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
-            )
-        value = value.item()
-    return Fill.apply(x, value)
+    if isinstance(value, Tensor) and value._shape:
+        raise RuntimeError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
+        )
+    return Fill.apply(x, value)  # a 0-d tensor value stays one: it gets the gradient
 
 
 def copy(x: Tensor, src: Tensor) -> Tensor:
