@@ -183,13 +183,12 @@ def sum(x: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: dtype | No
 def mean(x: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: dtype | None = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
-    dims = _dims(x, dim)
-    if not x.dtype.is_floating_point:
+    if not x.dtype.is_floating_point:  # (torch checks the dtype before the dims)
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {scalar_type_name(x.dtype)}"
         )
-    return Mean.apply(x, dims, keepdim)
+    return Mean.apply(x, _dims(x, dim), keepdim)
 
 
 def _extreme(x: Tensor, dim: int | None, keepdim: bool, op: int, other: Tensor | None) -> object:
