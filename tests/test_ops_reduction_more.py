@@ -380,18 +380,15 @@ def test_median_and_mode_indices_among_ties_are_torchs(seed):
                 assert_same(g, e)
 
 
-def test_introsort_sorts_and_its_heapsort_fallback_too():
-    from minigrad._functions import introsort as S
+def test_std_sort_order_sorts():
+    from minigrad._functions.sorting import std_sort_order
 
     rng = random.Random(0)
     for _ in range(50):
         xs = [rng.randint(0, 20) for _ in range(rng.randint(0, 120))]
-        ys = xs[:]
-        S.introsort(ys, lambda a, b: a < b)
-        assert ys == sorted(xs)
-        zs = xs[:]
-        S._heap_sort(zs, 0, len(zs), lambda a, b: a < b)
-        assert zs == sorted(xs)
+        order = std_sort_order(xs, lambda a, b: a < b)
+        assert sorted(order) == list(range(len(xs)))
+        assert [xs[i] for i in order] == sorted(xs)
 
 
 # -- norms bit for bit: torch's summation order (minigrad/_functions/reduce_order.py; AVX2 kernels) --

@@ -20,9 +20,9 @@ from typing import Any
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float64, int64, kernel_dtype, scalar_type_name, uint8, wrap_int
 from minigrad._functions import reduce_order
-from minigrad._functions.introsort import introsort
 from minigrad._functions.pointwise import cast, compare
 from minigrad._functions.reduction import _dims, _reduced_shape, split_at, sum_values
+from minigrad._functions.sorting import std_sort_order
 from minigrad._functions.views import expanded, reshaped
 from minigrad._shape import normalize_dim
 from minigrad._tensor import Tensor, new_buffer
@@ -549,8 +549,7 @@ def _mode_index(row: list) -> int:
     """Where torch's mode says the most frequent value (the smallest of equally frequent ones) is:
     torch sorts (value, position) pairs by value with std::sort, which is not stable, and reports
     the position that ends last in the value's run."""
-    pairs = list(zip(row, range(len(row))))
-    introsort(pairs, lambda a, b: a[0] < b[0])
+    pairs = [(row[i], i) for i in std_sort_order(row, lambda a, b: a < b)]
     best, best_count, count = 0, 0, 0
     for k, (value, _) in enumerate(pairs):
         count += 1

@@ -244,6 +244,15 @@ class _Line:
                 right = hi - 1
 
 
+def std_sort_order(values: list, less: Compare) -> list[int]:
+    """The positions of ``values`` in the order ``std::sort(first, last, less)`` leaves them:
+    libstdc++'s introsort, which is not stable, so equal values come out in its own order (as in
+    torch's kernels that call it, e.g. ``mode``)."""
+    line = _Line(list(values), less)
+    line.sort(0, len(values))
+    return line.i
+
+
 def _stable_order(values: list, comp: Compare) -> list[int]:
     """``std::stable_sort``: equal values keep their order."""
     key = functools.cmp_to_key(lambda a, b: -1 if comp(a, b) else (1 if comp(b, a) else 0))
