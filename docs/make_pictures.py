@@ -13,16 +13,22 @@ picture of the diamond's page in the middle of its backward pass:
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import minigrad
-import minigrad.nn.functional as F
-from minigrad import nn, viz
-from minigrad._functions.recurrent import lstm_layer_composed
+# The pictures show the pure kernels' numbers, the reference, whichever core is built (the
+# Cython core's float32 LSTM sums agree with them within a bound, not bit for bit).
+os.environ["MINIGRAD_NO_EXTENSIONS"] = "1"
+os.environ.pop("MINIGRAD_REQUIRE_EXTENSIONS", None)
+
+import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
+from minigrad import nn, viz  # noqa: E402
+from minigrad._functions.recurrent import lstm_layer_composed  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent / "images"
 PAGES = Path(__file__).resolve().parent / "html"

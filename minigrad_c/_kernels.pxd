@@ -37,6 +37,7 @@ cdef enum:
     MAX_DIMS = 64      # the most dimensions a strided view may have
     FSUM_CAP = 2100    # > 2098: nonoverlapping partials of doubles occupy distinct bit positions
     MATMUL_BLOCKED_AT = 4096  # multiply-adds from which packing for the blocked product pays
+    MATMUL_ROWS = 128  # rows of a the blocked product converts and multiplies at a time
 
 ctypedef long long int64
 ctypedef unsigned char uint8
@@ -48,6 +49,10 @@ ctypedef fused num_t:
     uint8
 
 ctypedef fused real_t:
+    float
+    double
+
+ctypedef fused work_t:  # the arithmetic of a matrix product (_gemm): independent of real_t
     float
     double
 

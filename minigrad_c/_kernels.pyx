@@ -24,6 +24,11 @@ documented:
   bound or fill value) raise before the loop;
 - on Python 3.12+ the built-in ``sum`` of the pure kernels is compensated (Neumaier), so the
   pure sums in ``reduce_dim``, ``matmul`` and the recurrent kernels may differ in the last bits;
+- the LSTM kernels' float32 matrix products are float32 sums with fused multiply-adds, as
+  torch's (``_gemm_in_dtype`` in products.pxi), and carry the walk's gradients in float32: within
+  a documented bound of the pure kernel's double sums, not bit for bit
+  (tests/test_kernels_parity.py ``lstm_agrees``), and no further from torch's numbers
+  (tests/test_lstm_fidelity.py). matmul and the GRU and RNN kernels keep double sums;
 - the recurrent kernels' float32 gates (LSTM, GRU, RNN) use branch-free sigmoid and tanh
   (``mg_sigmoid``, ``mg_tanh`` in recurrent.pxi), which run on vector lanes: within 3 ulp of
   libm's in double, so the stored float32 values equal the pure kernel's unless a double lands

@@ -72,139 +72,208 @@ def matmul(a, b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, out
         _matmul(<long long*>_data(aa), <long long*>_data(ba), batch, m, k, n, <long long*>_data(o))
 
 
-# The LSTM's matrix products run through one C routine, _gemm, written with GCC/Clang vector
-# extensions: a vector holds MG_LANES neighbouring columns of the product, each lane its own sum,
-# so vectorizing never reassociates a sum. (Plain loops leave the choice to the compiler, which
-# may keep the accumulators in memory or vectorize along the sum with shuffles.)
+# The matrix products (matmul's and the recurrent kernels') run through one C routine, _gemm,
+# written with GCC/Clang vector extensions: a vector holds the lanes of neighbouring columns of
+# the product, each lane its own sum. It is one template (MG_GEMM_FOR), instantiated for:
+# - for doubles (mg_gemm_d): each sum runs over k in order, a * b rounded then added, as the pure
+#   kernels' sum() does (vectorizing along the columns never reassociates a sum); matmul runs
+#   here for float32 too (mg_gemm_x: float32 values in double, whose products are exact, so
+#   fused multiply-adds give the same bits), so it keeps the pure kernels' results bit for bit;
+# - for float32 (mg_gemm_f): float32 sums with fused multiply-adds, as torch's CPU products
+#   (MKL's sgemm) accumulate: twice the lanes of a double vector and no conversions. The
+#   recurrent kernels' float32 products run here. Their sums round differently from the pure
+#   kernels' double sums: each agrees within the float32 dot-product bound
+#   |error| <= gamma_K * sum_k |a_k b_k| (gamma_K = K u / (1 - K u), u = 2^-24), not bit for
+#   bit, and so do the layers' results within a bound tests/test_kernels_parity.py derives.
+# Plain loops would leave the choice to the compiler, which may keep the accumulators in memory
+# or vectorize along the sum with shuffles.
 cdef extern from *:
     """
     #if !defined(__GNUC__)
-    #error "minigrad_c's LSTM kernels need GCC or Clang (vector extensions)"
+    #error "minigrad_c's matrix products need GCC or Clang (vector extensions)"
     #endif
-    /* as many doubles as the widest vector registers the build may use hold */
+    /* the widest vector registers the build may use */
     #if defined(__AVX512F__)
-    #define MG_LANES 8
+    #define MG_VECTOR_BYTES 64
     #elif defined(__AVX__)
-    #define MG_LANES 4
+    #define MG_VECTOR_BYTES 32
     #else
-    #define MG_LANES 2
+    #define MG_VECTOR_BYTES 16
     #endif
-    #define MG_PANEL (8 * MG_LANES)   /* columns of a panel of b: the widest tile */
-    #define MG_KC (512 / MG_LANES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
-    /* may_alias: it reads and writes arrays of doubles; aligned: to a double only */
-    typedef double mg_vec
-        __attribute__((vector_size(MG_LANES * sizeof(double)), aligned(sizeof(double)), may_alias));
+    #define MG_LANES_d (MG_VECTOR_BYTES / 8)  /* doubles in a vector */
+    #define MG_LANES_x MG_LANES_d
+    #define MG_LANES_f (MG_VECTOR_BYTES / 4)  /* floats in a vector */
+    #define MG_PANEL_d (8 * MG_LANES_d)       /* columns of a panel of b: the widest tile */
+    #define MG_PANEL_x MG_PANEL_d
+    #define MG_PANEL_f (8 * MG_LANES_f)
+    #define MG_KC (4096 / MG_VECTOR_BYTES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
+    /* The module is compiled with -ffp-contract=off, so that double arithmetic is exactly
+       Python's. mg_gemm_f's float32 sums use fused multiply-adds (where the CPU has them), and so
+       does mg_gemm_x, a double product of float32 numbers: their products are exact in double
+       (24 + 24 bits), so fma(a, b, s) is the sum rounded once, as a * b + s is: the same bits,
+       fewer instructions. */
+    #define MG_FUSED_f __attribute__((optimize("fp-contract=fast")))
+    #define MG_FUSED_x __attribute__((optimize("fp-contract=fast")))
+    #define MG_FUSED_d
 
-    /* c[i, j] = (first ? 0.0 : c[i, j]) + the sum over k < K, in order, of
-       a[i * ars + k * acs] * b[k * ldb + j], for i < R and j < V * MG_LANES: R x V vectors of
-       sums, held in registers while k runs. */
-    static inline __attribute__((always_inline)) void mg_tile(
-        const int R, const int V, int first, Py_ssize_t K, const double* a, Py_ssize_t ars,
-        Py_ssize_t acs, const double* b, Py_ssize_t ldb, double* c, Py_ssize_t ldc)
-    {
-        mg_vec acc[4][8];
-        Py_ssize_t k;
-        int i, v;
-        for (i = 0; i < R; i++)
-            for (v = 0; v < V; v++)
-                acc[i][v] = first ? (mg_vec){0.0} : *(const mg_vec*)(c + i * ldc + v * MG_LANES);
-        for (k = 0; k < K; k++) {
-            const mg_vec* bk = (const mg_vec*)(b + k * ldb);
-            for (i = 0; i < R; i++) {
-                const double x = a[i * ars + k * acs];
-                for (v = 0; v < V; v++)
-                    acc[i][v] += x * bk[v];
-            }
-        }
-        for (i = 0; i < R; i++)
-            for (v = 0; v < V; v++)
-                *(mg_vec*)(c + i * ldc + v * MG_LANES) = acc[i][v];
+    /* MG_GEMM_FOR(T, S) defines, for elements of type T (suffix S, d or f):
+     *
+     * mg_tile_S: c[i, j] = (first ? 0 : c[i, j]) + the sum over k < K, in order, of
+     *   a[i * ars + k * acs] * b[k * ldb + j], for i < R and j < V * MG_LANES_S: R x V vectors of
+     *   sums, held in registers while k runs;
+     * mg_rows_S: R rows of c across a panel of width w: tiles of V vectors, then of one vector;
+     * mg_gemm_S: c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by
+     *   _pack). Blocks of MG_KC k, in order: each block adds its terms to the sums the earlier
+     *   ones left in c (a sum stored and reloaded is the same number), so every sum still runs
+     *   over k in order. Within a block, each panel of b is used by all the row tiles in turn. */
+    #define MG_GEMM_FOR(T, S)                                                                        \\
+    typedef T mg_vec_##S                                                                             \\
+        __attribute__((vector_size(MG_VECTOR_BYTES), aligned(sizeof(T)), may_alias));               \\
+                                                                                                     \\
+    static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_##S(                      \\
+        const int R, const int V, int first, Py_ssize_t K, const T* a, Py_ssize_t ars,               \\
+        Py_ssize_t acs, const T* b, Py_ssize_t ldb, T* c, Py_ssize_t ldc)                            \\
+    {                                                                                                \\
+        mg_vec_##S acc[8][8];                                                                        \\
+        Py_ssize_t k;                                                                                \\
+        int i, v;                                                                                    \\
+        for (i = 0; i < R; i++)                                                                      \\
+            for (v = 0; v < V; v++)                                                                  \\
+                acc[i][v] = first ? (mg_vec_##S){0} : *(const mg_vec_##S*)(c + i * ldc + v * MG_LANES_##S); \\
+        for (k = 0; k < K; k++) {                                                                    \\
+            const mg_vec_##S* bk = (const mg_vec_##S*)(b + k * ldb);                                 \\
+            for (i = 0; i < R; i++) {                                                                \\
+                const T x = a[i * ars + k * acs];                                                    \\
+                for (v = 0; v < V; v++)                                                              \\
+                    acc[i][v] += x * bk[v];                                                          \\
+            }                                                                                        \\
+        }                                                                                            \\
+        for (i = 0; i < R; i++)                                                                      \\
+            for (v = 0; v < V; v++)                                                                  \\
+                *(mg_vec_##S*)(c + i * ldc + v * MG_LANES_##S) = acc[i][v];                          \\
+    }                                                                                                \\
+                                                                                                     \\
+    static inline __attribute__((always_inline)) MG_FUSED_##S void mg_rows_##S(                      \\
+        const int R, const int V, int first, Py_ssize_t K, const T* a, Py_ssize_t ars,               \\
+        Py_ssize_t acs, const T* panel, Py_ssize_t w, T* c, Py_ssize_t ldc)                          \\
+    {                                                                                                \\
+        Py_ssize_t j = 0;                                                                            \\
+        for (; j + V * MG_LANES_##S <= w; j += V * MG_LANES_##S)                                     \\
+            mg_tile_##S(R, V, first, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
+        for (; j < w; j += MG_LANES_##S)                                                             \\
+            mg_tile_##S(R, 1, first, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
+    }                                                                                                \\
+                                                                                                     \\
+    static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
+                                         Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
+                                         Py_ssize_t ldc)                                             \\
+    {                                                                                                \\
+        Py_ssize_t k0 = 0, kc, n0, w, i;                                                             \\
+        const T* panel;                                                                              \\
+        do {    /* at least once: with K == 0, c is all 0 */                                         \\
+            kc = K - k0 < MG_KC ? K - k0 : MG_KC;                                                    \\
+            for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                               \\
+                w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                                   \\
+                panel = b + n0 * K + k0 * w;                                                         \\
+                for (i = 0; i + 8 <= M; i += 8)                                                      \\
+                    mg_rows_##S(8, 2, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                                c + i * ldc + n0, ldc);                                              \\
+                if (i + 4 <= M) {                                                                    \\
+                    mg_rows_##S(4, 2, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                                c + i * ldc + n0, ldc);                                              \\
+                    i += 4;                                                                          \\
+                }                                                                                    \\
+                if (i + 2 <= M) {                                                                    \\
+                    mg_rows_##S(2, 4, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                                c + i * ldc + n0, ldc);                                              \\
+                    i += 2;                                                                          \\
+                }                                                                                    \\
+                if (i < M)                                                                           \\
+                    mg_rows_##S(1, 8, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                                c + i * ldc + n0, ldc);                                              \\
+            }                                                                                        \\
+            k0 += kc;                                                                                \\
+        } while (k0 < K);                                                                            \\
     }
 
-    /* R rows of c across a panel of width w: tiles of V vectors, then of one vector. */
-    static inline __attribute__((always_inline)) void mg_rows(
-        const int R, const int V, int first, Py_ssize_t K, const double* a, Py_ssize_t ars,
-        Py_ssize_t acs, const double* panel, Py_ssize_t w, double* c, Py_ssize_t ldc)
-    {
-        Py_ssize_t j = 0;
-        for (; j + V * MG_LANES <= w; j += V * MG_LANES)
-            mg_tile(R, V, first, K, a, ars, acs, panel + j, w, c + j, ldc);
-        for (; j < w; j += MG_LANES)
-            mg_tile(R, 1, first, K, a, ars, acs, panel + j, w, c + j, ldc);
-    }
-
-    /* c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by _pack).
-       Blocks of MG_KC k, in order: each block adds its terms to the sums the earlier ones left
-       in c (a sum stored and reloaded is the same double), so every sum still runs over k in
-       order. Within a block, each panel of b is used by all the row tiles in turn. */
-    static void mg_gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                        Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc)
-    {
-        Py_ssize_t k0 = 0, kc, n0, w, i;
-        const double* panel;
-        do {    /* at least once: with K == 0, c is all 0.0 */
-            kc = K - k0 < MG_KC ? K - k0 : MG_KC;
-            for (n0 = 0; n0 < N; n0 += MG_PANEL) {
-                w = N - n0 < MG_PANEL ? N - n0 : MG_PANEL;
-                panel = b + n0 * K + k0 * w;
-                for (i = 0; i + 4 <= M; i += 4)
-                    mg_rows(4, 2, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w, c + i * ldc + n0, ldc);
-                if (i + 2 <= M) {
-                    mg_rows(2, 4, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w, c + i * ldc + n0, ldc);
-                    i += 2;
-                }
-                if (i < M)
-                    mg_rows(1, 8, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w, c + i * ldc + n0, ldc);
-            }
-            k0 += kc;
-        } while (k0 < K);
-    }
+    MG_GEMM_FOR(double, d)
+    MG_GEMM_FOR(double, x)
+    MG_GEMM_FOR(float, f)
     """
     enum:
-        MG_LANES    # doubles in a vector
-        MG_PANEL    # columns in a panel of a packed b: the widest tile
-    void _gemm "mg_gemm"(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                         Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc) noexcept
-    # c[i, j] = sum over k < K, in order from 0.0, of a[i * ars + k * acs] * b[k, j], for i < M and
-    # j < N, b packed by _pack; c has row stride ldc. N and ldc are multiples of MG_LANES (and c is
-    # best aligned to a cache line). Tiles of 4 rows x 2 vectors, 2 x 4 or 1 x 8 (whatever rows
-    # remain) keep 8 vectors of sums in registers.
+        MG_LANES_f  # floats in a vector (twice the doubles)
+        MG_PANEL_d  # columns in a panel of a packed b: the widest tile
+        MG_PANEL_f
+    void mg_gemm_d(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc) noexcept
+    void mg_gemm_x(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc) noexcept
+    # mg_gemm_d for a and b that hold float32 values: the same results, with fused multiply-adds
+    void mg_gemm_f(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const float* a, Py_ssize_t ars,
+                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc) noexcept
+
+
+cdef inline void _gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
+                       Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint float32_values) noexcept:
+    """c[i, j] = sum over k < K, in order from 0.0, of a[i * ars + k * acs] * b[k, j], for i < M and
+    j < N, b packed by _pack; c has row stride ldc. N and ldc are multiples of a vector's lanes
+    (_padded), and c is best aligned to a cache line. Each product is rounded, then added, as in
+    Python; ``float32_values``: a and b hold float32 values (exact products: mg_gemm_x). Tiles of
+    8 rows x 2 vectors keep 16 vectors of sums in registers; the rows that remain take tiles of
+    4 x 2, 2 x 4 and 1 x 8."""
+    if float32_values:
+        mg_gemm_x(M, K, N, a, ars, acs, b, c, ldc)
+    else:
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc)
+
+
+cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const real_t* a, Py_ssize_t ars,
+                                Py_ssize_t acs, const real_t* b, real_t* c, Py_ssize_t ldc) noexcept:
+    """_gemm's product in the inputs' own precision: float32 sums with fused multiply-adds
+    (mg_gemm_f: twice the lanes, no conversions; not the pure kernels' sums bit for bit), or
+    double sums as _gemm's. Its operands and c are of the inputs' type, b packed by _pack."""
+    if real_t is float:
+        mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc)
+    else:
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc)
 
 
 cdef inline Py_ssize_t _padded(Py_ssize_t n) noexcept:
-    """n rounded up to a whole number of vectors (the columns of a product buffer)."""
-    return (n + MG_LANES - 1) // MG_LANES * MG_LANES
+    """n rounded up to a whole number of float vectors (the columns of a product buffer; also a
+    whole number of double vectors)."""
+    return (n + MG_LANES_f - 1) // MG_LANES_f * MG_LANES_f
 
 
-cdef void* _workspace(const Py_ssize_t* counts, double** blocks, int n) except NULL:
-    """One allocation of n blocks of counts[k] doubles, each starting on a 64-byte line (so that
-    vector loads never straddle two): blocks[k] is block k; free the returned pointer with
-    PyMem_Free. One allocation, not n: glibc gives a large free block back to the system, and
-    faulting its pages in again took longer than the arithmetic."""
-    cdef Py_ssize_t total = 8, k
+cdef void* _workspace(const Py_ssize_t* counts, void** blocks, int n, Py_ssize_t itemsize) except NULL:
+    """One allocation of n blocks of counts[k] items of itemsize bytes, each starting on a 64-byte
+    line (so that vector loads never straddle two): blocks[k] is block k; free the returned
+    pointer with PyMem_Free. One allocation, not n: glibc gives a large free block back to the
+    system, and faulting its pages in again took longer than the arithmetic."""
+    cdef Py_ssize_t total = 64, size, k
     for k in range(n):
-        if counts[k] > PY_SSIZE_T_MAX // <Py_ssize_t>sizeof(double) - total:
+        if counts[k] > (PY_SSIZE_T_MAX - 64) // itemsize - total:
             raise MemoryError()
-        total += (counts[k] + 7) // 8 * 8
-    cdef char* raw = <char*>_alloc(total, sizeof(double))
-    cdef double* block = <double*>(raw + 64 - <size_t>raw % 64)
+        total += (counts[k] * itemsize + 63) // 64 * 64
+    cdef char* raw = <char*>_alloc(total, 1)
+    cdef char* block = raw + 64 - <size_t>raw % 64
     for k in range(n):
         blocks[k] = block
-        block += (counts[k] + 7) // 8 * 8
+        block += (counts[k] * itemsize + 63) // 64 * 64
     return raw
 
 
-cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows, Py_ssize_t N, double* b,
+cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows, Py_ssize_t N, work_t* b,
                 Py_ssize_t K, Py_ssize_t first) noexcept:
-    """Write rows first .. first + rows - 1 of a (K x N) matrix b for _gemm, as doubles:
-    b[first + k, n] = src[k * rs + n * cs]. The layout: panels of MG_PANEL columns (the last one
-    narrower), each K rows of its width, columns N .. _padded(N) zero; the panel from column n0,
-    of width w, holds b[k, n0 + j] at b[n0 * K + k * w + j]."""
+    """Write rows first .. first + rows - 1 of a (K x N) matrix b for _gemm on work_t:
+    b[first + k, n] = src[k * rs + n * cs]. The layout: panels of MG_PANEL_d or MG_PANEL_f
+    columns (the last one narrower), each K rows of its width, columns N .. _padded(N) zero; the
+    panel from column n0, of width w, holds b[k, n0 + j] at b[n0 * K + k * w + j]."""
+    cdef Py_ssize_t panel = MG_PANEL_f if work_t is float else MG_PANEL_d
     cdef Py_ssize_t n_pad = _padded(N), n0, w, used, k, j
-    cdef double* dst
+    cdef work_t* dst
     cdef const real_t* row
-    for n0 in range(0, n_pad, MG_PANEL):
-        w = min(<Py_ssize_t>MG_PANEL, n_pad - n0)
+    for n0 in range(0, n_pad, panel):
+        w = min(panel, n_pad - n0)
         used = min(w, N - n0)
         for k in range(rows):
             dst = b + n0 * K + (first + k) * w
@@ -212,11 +281,19 @@ cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows
             for j in range(used):
                 dst[j] = row[j * cs]
             for j in range(used, w):
-                dst[j] = 0.0
+                dst[j] = 0
+
+
+cdef void _store(const real_t* src, Py_ssize_t ld, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
+    """out (rows, cols) = src (rows, cols of a buffer with row stride ld)."""
+    cdef Py_ssize_t r, l
+    for r in range(rows):
+        for l in range(cols):
+            out[r * cols + l] = src[r * ld + l]
 
 
 cdef void _store_rounded(const double* src, Py_ssize_t ld, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
-    """out (rows, cols) = src (rows, cols of a buffer with row stride ld), rounded once."""
+    """out (rows, cols) = src (rows, cols of a buffer of doubles with row stride ld), rounded once."""
     cdef Py_ssize_t r, l
     for r in range(rows):
         for l in range(cols):
@@ -225,21 +302,28 @@ cdef void _store_rounded(const double* src, Py_ssize_t ld, Py_ssize_t rows, Py_s
 
 cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k,
                          Py_ssize_t n, real_t* out) except -1:
-    """_matmul's products on the blocked _gemm: a in double, b packed, each sum over l in order
-    from 0.0 in double and rounded once, so the same results, on vector lanes."""
-    cdef Py_ssize_t n_pad = _padded(n), z, j
+    """_matmul's products on the blocked _gemm in double: b packed, a converted to double
+    MATMUL_ROWS rows at a time (so that a's rows and their sums stay in cache while the product
+    runs), each sum over l in order from 0.0 and rounded once, so the same results, on vector
+    lanes. (float32 products stay in double here, unlike the recurrent kernels': a sum rounded
+    once is what torch's products give for short sums, and what programs that print them show.)"""
+    cdef Py_ssize_t n_pad = _padded(n), rows = min(m, <Py_ssize_t>MATMUL_ROWS), z, i0, r, j
     cdef Py_ssize_t counts[3]
-    cdef double* blocks[3]
-    counts[:] = [_mul(m, k), _mul(k, n_pad), _mul(m, n_pad)]
-    cdef void* work = _workspace(counts, blocks, 3)
-    cdef double* a_d = blocks[0]      # a[z] (m, k) in double
-    cdef double* b_packed = blocks[1] # b[z] (k, n) packed for _gemm
-    cdef double* c = blocks[2]        # (m, n_pad) the sums before rounding
+    cdef void* blocks[3]
+    counts[:] = [_mul(rows, k), _mul(k, n_pad), _mul(rows, n_pad)]
+    cdef void* work = _workspace(counts, blocks, 3, sizeof(double))
+    cdef double* a_d = <double*>blocks[0]       # rows of a[z] (r, k) in double
+    cdef double* b_packed = <double*>blocks[1]  # b[z] (k, n) packed for _gemm
+    cdef double* c = <double*>blocks[2]         # (r, n_pad) their sums before rounding
+    cdef const real_t* a_rows
     for z in range(batch):
-        for j in range(m * k):
-            a_d[j] = a[z * m * k + j]
         _pack(b + z * k * n, n, 1, k, n, b_packed, k, 0)
-        _gemm(m, k, n_pad, a_d, k, 1, b_packed, c, n_pad)
-        _store_rounded(c, n_pad, m, n, out + z * m * n)
+        for i0 in range(0, m, rows):
+            r = min(rows, m - i0)
+            a_rows = a + (z * m + i0) * k
+            for j in range(r * k):
+                a_d[j] = a_rows[j]
+            _gemm(r, k, n_pad, a_d, k, 1, b_packed, c, n_pad, real_t is float)
+            _store_rounded(c, n_pad, r, n, out + (z * m + i0) * n)
     PyMem_Free(work)
     return 0

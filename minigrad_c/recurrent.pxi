@@ -1,5 +1,11 @@
 # Included by _kernels.pyx: the twin of minigrad/_kernels/recurrent.py. Its matrix products
-# run on _gemm (products.pxi).
+# run on the blocked routine of products.pxi:
+# - LSTM: in the inputs' own precision (_gemm_in_dtype): float32 sums with fused multiply-adds
+#   for float32, as torch's products; within a bound of the pure kernel's results, not bit for
+#   bit (tests/test_kernels_parity.py), and as close to torch's as those (tests/test_lstm_fidelity.py);
+# - GRU and RNN: double sums in the pure kernel's order (_gemm), bit for bit: the forward
+#   products, of float32 values, with fused multiply-adds (exact products: the same bits), the
+#   backward ones, of doubles (the gradients), without.
 
 # ---------------------------------------------------------------------------------------------
 # LSTM: one layer and one direction over a whole sequence
@@ -143,56 +149,63 @@ cdef void _tanh_all(double* v, Py_ssize_t n, bint vector_math) noexcept:
             v[j] = tanh(v[j])
 
 
+cdef void _row_sums(const real_t* m, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
+    """out[r] = the sum of row r of m (rows, cols), over the row in order from 0.0 in double,
+    rounded once: the bias gradients, the gradients of a step's sums summed over the walk."""
+    cdef Py_ssize_t r, k
+    cdef double total
+    for r in range(rows):
+        total = 0.0
+        for k in range(cols):
+            total += m[r * cols + k]
+        out[r] = <real_t>total
+
+
 cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
                        const real_t* b_hh, bint has_bias, const real_t* h0, const real_t* c0,
                        Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                        real_t* out, real_t* h_n, real_t* c_n, real_t* gates, real_t* cells) except -1:
     """The input sums x_t w_ih^T do not depend on the recurrence: they come first, for all T*B
     rows, as one matrix product. Each step then multiplies the B previous h by w_hh^T and applies
-    the gates. Every sum runs over l in order from 0.0, as the pure kernel's sum(), and each gate's
-    pre-activation is (x sum + bias) + h sum, as there. The activations run a row at a time over
-    whole vectors (see _activate_gates for float32's)."""
+    the gates. The sums are _gemm's (float64: over l in order from 0.0, as the pure kernel's
+    sum(); float32: fused multiply-adds in float32), each gate's pre-activation is
+    (x sum + bias) + h sum in double, as in the pure kernel, and the activations run a row at a
+    time over whole vectors (see _activate_gates for float32's)."""
     cdef Py_ssize_t G = 4 * H, G_pad = _padded(G), s, t, b, r, j, row, prev
-    cdef Py_ssize_t counts[8]
-    cdef double* blocks[8]
-    counts[:] = [_mul(I, G_pad), _mul(H, G_pad), G, _mul(_mul(T, B), I), _mul(_mul(T, B), G_pad), _mul(B, H),
-                 _mul(B, G_pad), H]
-    cdef void* work = _workspace(counts, blocks, 8)
-    cdef double* w_ih_t = blocks[0]   # w_ih^T (I, 4H) and w_hh^T (H, 4H), packed for _gemm
-    cdef double* w_hh_t = blocks[1]
-    cdef double* bias = blocks[2]     # (4H,) b_ih + b_hh, or zeros
-    cdef double* x_d = blocks[3]      # (T*B, I) x in double
-    cdef double* z_x = blocks[4]      # (T*B, G_pad) x_t w_ih^T for every row
-    cdef double* h_d = blocks[5]      # (B, H) the previous h, as stored, in double
-    cdef double* z_h = blocks[6]      # (B, G_pad) h w_hh^T for the current step, then the gates
-    cdef double* tanh_c = blocks[7]   # (H,) c', then tanh(c'), of the current row
+    cdef Py_ssize_t counts[4]
+    cdef void* blocks[4]
+    counts[:] = [_mul(I, G_pad), _mul(H, G_pad), _mul(_mul(T, B), G_pad), _mul(B, G_pad)]
+    cdef void* work = _workspace(counts, blocks, 4, sizeof(real_t))
+    cdef real_t* w_ih_t = <real_t*>blocks[0]  # w_ih^T (I, 4H) and w_hh^T (H, 4H), packed for _gemm
+    cdef real_t* w_hh_t = <real_t*>blocks[1]
+    cdef real_t* z_x = <real_t*>blocks[2]     # (T*B, G_pad) x_t w_ih^T for every row
+    cdef real_t* z_h = <real_t*>blocks[3]     # (B, G_pad) h w_hh^T for the current step
+    cdef double* bias = <double*>_alloc(2 * G + H, sizeof(double))  # (4H,) b_ih + b_hh, or zeros
+    cdef double* z = bias + G                 # (4H,) the row's pre-activations, then its gates
+    cdef double* tanh_c = bias + 2 * G        # (H,) c', then tanh(c'), of the current row
     cdef bint vector_math = real_t is float
     cdef const real_t* c_p
-    cdef const double* zx_row
-    cdef double* z
+    cdef const real_t* h_prev = h0
+    cdef const real_t* zx_row
+    cdef const real_t* zh_row
     cdef real_t* act
-    cdef real_t h
     cdef double c
     _pack(w_ih, 1, I, I, G, w_ih_t, I, 0)
     _pack(w_hh, 1, H, H, G, w_hh_t, H, 0)
     for r in range(G):
         bias[r] = <double>b_ih[r] + <double>b_hh[r] if has_bias else 0.0
-    for j in range(T * B * I):
-        x_d[j] = x[j]
-    for j in range(B * H):
-        h_d[j] = h0[j]
-    _gemm(T * B, I, G_pad, x_d, I, 1, w_ih_t, z_x, G_pad)
+    _gemm_in_dtype(T * B, I, G_pad, x, I, 1, w_ih_t, z_x, G_pad)
     for s in range(T):
         t = T - 1 - s if reverse else s
         prev = t + 1 if reverse else t - 1
-        _gemm(B, H, G_pad, h_d, H, 1, w_hh_t, z_h, G_pad)
+        _gemm_in_dtype(B, H, G_pad, h_prev, H, 1, w_hh_t, z_h, G_pad)
         for b in range(B):
             row = t * B + b
             c_p = cells + (prev * B + b) * H if s else c0 + b * H
             zx_row = z_x + row * G_pad
-            z = z_h + b * G_pad
+            zh_row = z_h + b * G_pad
             for r in range(G):
-                z[r] = zx_row[r] + bias[r] + z[r]
+                z[r] = (<double>zx_row[r] + bias[r]) + <double>zh_row[r]
             _activate_gates(z, H, vector_math)    # z = (i, f, g, o)
             act = gates + row * G
             for r in range(G):
@@ -203,13 +216,13 @@ cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 tanh_c[j] = c
             _tanh_all(tanh_c, H, vector_math)
             for j in range(H):
-                h = <real_t>(z[3 * H + j] * tanh_c[j])
-                out[row * H + j] = h
-                h_d[b * H + j] = h
+                out[row * H + j] = <real_t>(z[3 * H + j] * tanh_c[j])
+        h_prev = out + t * B * H
     t = 0 if reverse else T - 1
     for j in range(B * H):
         h_n[j] = out[t * B * H + j] if T else h0[j]
         c_n[j] = cells[t * B * H + j] if T else c0[j]
+    PyMem_Free(bias)
     PyMem_Free(work)
     return 0
 
@@ -271,28 +284,29 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     """The steps are walked in reverse, carrying dh and dc; each walked row's dz is kept (a column
     of dz_t, in walk order), and only dh <- dz w_hh runs inside the walk. grad_x = dz w_ih and the
     weight gradients dz^T x, dz^T h_prev, which do not feed the recurrence, are matrix products
-    after it. Every sum runs in the pure kernel's order, from 0.0: over r for dz w, over the
-    walked rows for the weights and the bias."""
+    after it. The products are _gemm's: float64 sums in the pure kernel's order, from 0.0 (over r
+    for dz w, over the walked rows for the weights); float32 sums with fused multiply-adds, of
+    dz and dh as stored in float32. The gate arithmetic, dc and the bias sums are in double."""
     cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, k, row, prev
-    cdef Py_ssize_t counts[9]
-    cdef double* blocks[9]
+    cdef Py_ssize_t counts[7]
+    cdef void* blocks[7]
     counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(B, H_pad),
-                 _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad), G), H]
-    cdef void* work = _workspace(counts, blocks, 9)
-    cdef double* w_ih_p = blocks[0]   # w_ih (4H, I) and w_hh (4H, H), packed for _gemm
-    cdef double* w_hh_p = blocks[1]
-    cdef double* x_walk = blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
-    cdef double* h_walk = blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef double* dz_t = blocks[4]     # (4H, K): the gate pre-activation gradients, a column per walked row
-    cdef double* dh = blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
-    cdef double* dc = blocks[6]       # (B, H)
-    cdef double* product = blocks[7]  # a sum before rounding: grad_x, grad_w_ih, grad_w_hh, grad_bias in turn
-    cdef double* tanh_c = blocks[8]   # (H,) tanh of the row's c' as stored
+                 max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad))]
+    cdef void* work = _workspace(counts, blocks, 7, sizeof(real_t))
+    cdef real_t* w_ih_p = <real_t*>blocks[0]   # w_ih (4H, I) and w_hh (4H, H), packed for _gemm
+    cdef real_t* w_hh_p = <real_t*>blocks[1]
+    cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef real_t* dz_t = <real_t*>blocks[4]     # (4H, K): the gate pre-activation gradients, a column per walked row
+    cdef real_t* dh = <real_t*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef real_t* product = <real_t*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn
+    cdef double* dc = <double*>_alloc(_mul(B, H) + H, sizeof(double))  # (B, H), carried between steps
+    cdef double* tanh_c = dc + B * H           # (H,) tanh of the row's c' as stored
     cdef bint vector_math = real_t is float
     cdef const real_t* h_p
     cdef const real_t* c_p
     cdef const real_t* act
-    cdef double* dz
+    cdef real_t* dz
     cdef double i, f, g, o, dhj, dcj, tcj, d_o
     _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
     _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
@@ -319,31 +333,28 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                 f = act[H + j]
                 g = act[2 * H + j]
                 o = act[3 * H + j]
-                dhj = dh[b * H_pad + j] + <double>grad_out[row * H + j]
+                dhj = <double>dh[b * H_pad + j] + <double>grad_out[row * H + j]
                 tcj = tanh_c[j]
                 d_o = dhj * tcj
                 dcj = dc[b * H + j] + dhj * o * (1.0 - tcj * tcj)
-                dz[j * K] = dcj * g * i * (1.0 - i)
-                dz[(H + j) * K] = dcj * <double>c_p[b * H + j] * f * (1.0 - f)
-                dz[(2 * H + j) * K] = dcj * i * (1.0 - g * g)
-                dz[(3 * H + j) * K] = d_o * o * (1.0 - o)
+                dz[j * K] = <real_t>(dcj * g * i * (1.0 - i))
+                dz[(H + j) * K] = <real_t>(dcj * <double>c_p[b * H + j] * f * (1.0 - f))
+                dz[(2 * H + j) * K] = <real_t>(dcj * i * (1.0 - g * g))
+                dz[(3 * H + j) * K] = <real_t>(d_o * o * (1.0 - o))
                 dc[b * H + j] = dcj * f
-        _gemm(B, G, H_pad, dz_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dz w_hh
-    _gemm(K, G, I_pad, dz_t, 1, K, w_ih_p, product, I_pad)             # grad_x = dz w_ih
+        _gemm_in_dtype(B, G, H_pad, dz_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dz w_hh
+    _gemm_in_dtype(K, G, I_pad, dz_t, 1, K, w_ih_p, product, I_pad)             # grad_x = dz w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
-        _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm(G, K, I_pad, dz_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = dz^T x
-    _store_rounded(product, I_pad, G, I, grad_w_ih)
-    _gemm(G, K, H_pad, dz_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = dz^T h_prev
-    _store_rounded(product, H_pad, G, H, grad_w_hh)
-    for r in range(G):
-        product[r] = 0.0
-        for k in range(K):
-            product[r] += dz_t[r * K + k]
-    _store_rounded(product, G, 1, G, grad_bias)
-    _store_rounded(dh, H_pad, B, H, grad_h0)
+        _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    _gemm_in_dtype(G, K, I_pad, dz_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = dz^T x
+    _store(product, I_pad, G, I, grad_w_ih)
+    _gemm_in_dtype(G, K, H_pad, dz_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = dz^T h_prev
+    _store(product, H_pad, G, H, grad_w_hh)
+    _row_sums(dz_t, G, K, grad_bias)
+    _store(dh, H_pad, B, H, grad_h0)
     _store_rounded(dc, H, B, H, grad_c0)
+    PyMem_Free(dc)
     PyMem_Free(work)
     return 0
 
@@ -412,18 +423,18 @@ cdef int _gru_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
     m = h sum + b_hn, n = tanh((x sum + b_in) + r m), h' = n + z (h - n), all in double."""
     cdef Py_ssize_t G = 3 * H, G_pad = _padded(G), s, t, b, r, j, row
     cdef Py_ssize_t counts[8]
-    cdef double* blocks[8]
+    cdef void* blocks[8]
     counts[:] = [_mul(I, G_pad), _mul(H, G_pad), G, G, _mul(_mul(T, B), I), _mul(_mul(T, B), G_pad), _mul(B, H),
                  _mul(B, G_pad)]
-    cdef void* work = _workspace(counts, blocks, 8)
-    cdef double* w_ih_t = blocks[0]   # w_ih^T (I, 3H) and w_hh^T (H, 3H), packed for _gemm
-    cdef double* w_hh_t = blocks[1]
-    cdef double* bias_i = blocks[2]   # (3H,) b_ih, or zeros
-    cdef double* bias_h = blocks[3]   # (3H,) b_hh, or zeros
-    cdef double* x_d = blocks[4]      # (T*B, I) x in double
-    cdef double* z_x = blocks[5]      # (T*B, G_pad) x_t w_ih^T for every row
-    cdef double* h_d = blocks[6]      # (B, H) the previous h, as stored, in double
-    cdef double* z_h = blocks[7]      # (B, G_pad) h w_hh^T for the current step, then r, z, n
+    cdef void* work = _workspace(counts, blocks, 8, sizeof(double))
+    cdef double* w_ih_t = <double*>blocks[0]   # w_ih^T (I, 3H) and w_hh^T (H, 3H), packed for _gemm
+    cdef double* w_hh_t = <double*>blocks[1]
+    cdef double* bias_i = <double*>blocks[2]   # (3H,) b_ih, or zeros
+    cdef double* bias_h = <double*>blocks[3]   # (3H,) b_hh, or zeros
+    cdef double* x_d = <double*>blocks[4]      # (T*B, I) x in double
+    cdef double* z_x = <double*>blocks[5]      # (T*B, G_pad) x_t w_ih^T for every row
+    cdef double* h_d = <double*>blocks[6]      # (B, H) the previous h, as stored, in double
+    cdef double* z_h = <double*>blocks[7]      # (B, G_pad) h w_hh^T for the current step, then r, z, n
     cdef bint vector_math = real_t is float
     cdef const double* zx_row
     cdef double* z
@@ -439,10 +450,10 @@ cdef int _gru_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
         x_d[j] = x[j]
     for j in range(B * H):
         h_d[j] = h0[j]
-    _gemm(T * B, I, G_pad, x_d, I, 1, w_ih_t, z_x, G_pad)
+    _gemm(T * B, I, G_pad, x_d, I, 1, w_ih_t, z_x, G_pad, real_t is float)
     for s in range(T):
         t = T - 1 - s if reverse else s
-        _gemm(B, H, G_pad, h_d, H, 1, w_hh_t, z_h, G_pad)
+        _gemm(B, H, G_pad, h_d, H, 1, w_hh_t, z_h, G_pad, real_t is float)
         for b in range(B):
             row = t * B + b
             zx_row = z_x + row * G_pad
@@ -504,19 +515,19 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     rest after it, every sum in the pure kernel's order from 0.0."""
     cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, k, row, prev
     cdef Py_ssize_t counts[9]
-    cdef double* blocks[9]
+    cdef void* blocks[9]
     counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(K, G),
                  _mul(B, H_pad), _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad), G)]
-    cdef void* work = _workspace(counts, blocks, 9)
-    cdef double* w_ih_p = blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
-    cdef double* w_hh_p = blocks[1]
-    cdef double* x_walk = blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
-    cdef double* h_walk = blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef double* dx_t = blocks[4]     # (3H, K): gradients of the x sums, a column per walked row
-    cdef double* dh_t = blocks[5]     # (3H, K): gradients of the h sums
-    cdef double* dh = blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
-    cdef double* direct = blocks[7]   # (B, H): dh z, the part of dh that skips the gates
-    cdef double* product = blocks[8]  # a sum before rounding
+    cdef void* work = _workspace(counts, blocks, 9, sizeof(double))
+    cdef double* w_ih_p = <double*>blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
+    cdef double* w_hh_p = <double*>blocks[1]
+    cdef double* x_walk = <double*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef double* h_walk = <double*>blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef double* dx_t = <double*>blocks[4]     # (3H, K): gradients of the x sums, a column per walked row
+    cdef double* dh_t = <double*>blocks[5]     # (3H, K): gradients of the h sums
+    cdef double* dh = <double*>blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef double* direct = <double*>blocks[7]   # (B, H): dh z, the part of dh that skips the gates
+    cdef double* product = <double*>blocks[8]  # a sum before rounding
     cdef const real_t* h_p
     cdef const real_t* act
     cdef double* dxz
@@ -552,17 +563,17 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 dhz[(H + j) * K] = dxz[(H + j) * K]
                 dhz[(2 * H + j) * K] = dn * gr
                 direct[b * H + j] = dhj * gz
-        _gemm(B, G, H_pad, dh_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
+        _gemm(B, G, H_pad, dh_t + s * B, 1, K, w_hh_p, dh, H_pad, False)   # dh <- dh_gates w_hh
         for b in range(B):
             for j in range(H):
                 dh[b * H_pad + j] = dh[b * H_pad + j] + direct[b * H + j]
-    _gemm(K, G, I_pad, dx_t, 1, K, w_ih_p, product, I_pad)             # grad_x = dx_gates w_ih
+    _gemm(K, G, I_pad, dx_t, 1, K, w_ih_p, product, I_pad, False)             # grad_x = dx_gates w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm(G, K, I_pad, dx_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = dx_gates^T x
+    _gemm(G, K, I_pad, dx_t, K, 1, x_walk, product, I_pad, False)             # grad_w_ih = dx_gates^T x
     _store_rounded(product, I_pad, G, I, grad_w_ih)
-    _gemm(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = dh_gates^T h_prev
+    _gemm(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = dh_gates^T h_prev
     _store_rounded(product, H_pad, G, H, grad_w_hh)
     for r in range(G):
         product[r] = 0.0
@@ -622,17 +633,17 @@ cdef int _rnn_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
     """h' = act((x sum + (b_ih + b_hh)) + h sum), sums in double as the pure kernel's."""
     cdef Py_ssize_t H_pad = _padded(H), s, t, b, j, row
     cdef Py_ssize_t counts[7]
-    cdef double* blocks[7]
+    cdef void* blocks[7]
     counts[:] = [_mul(I, H_pad), _mul(H, H_pad), H, _mul(_mul(T, B), I), _mul(_mul(T, B), H_pad), _mul(B, H),
                  _mul(B, H_pad)]
-    cdef void* work = _workspace(counts, blocks, 7)
-    cdef double* w_ih_t = blocks[0]   # w_ih^T (I, H) and w_hh^T (H, H), packed for _gemm
-    cdef double* w_hh_t = blocks[1]
-    cdef double* bias = blocks[2]     # (H,) b_ih + b_hh, or zeros
-    cdef double* x_d = blocks[3]      # (T*B, I) x in double
-    cdef double* z_x = blocks[4]      # (T*B, H_pad) x_t w_ih^T for every row
-    cdef double* h_d = blocks[5]      # (B, H) the previous h, as stored, in double
-    cdef double* z_h = blocks[6]      # (B, H_pad) h w_hh^T for the current step, then h'
+    cdef void* work = _workspace(counts, blocks, 7, sizeof(double))
+    cdef double* w_ih_t = <double*>blocks[0]   # w_ih^T (I, H) and w_hh^T (H, H), packed for _gemm
+    cdef double* w_hh_t = <double*>blocks[1]
+    cdef double* bias = <double*>blocks[2]     # (H,) b_ih + b_hh, or zeros
+    cdef double* x_d = <double*>blocks[3]      # (T*B, I) x in double
+    cdef double* z_x = <double*>blocks[4]      # (T*B, H_pad) x_t w_ih^T for every row
+    cdef double* h_d = <double*>blocks[5]      # (B, H) the previous h, as stored, in double
+    cdef double* z_h = <double*>blocks[6]      # (B, H_pad) h w_hh^T for the current step, then h'
     cdef bint vector_math = real_t is float
     cdef const double* zx_row
     cdef double* z
@@ -645,10 +656,10 @@ cdef int _rnn_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
         x_d[j] = x[j]
     for j in range(B * H):
         h_d[j] = h0[j]
-    _gemm(T * B, I, H_pad, x_d, I, 1, w_ih_t, z_x, H_pad)
+    _gemm(T * B, I, H_pad, x_d, I, 1, w_ih_t, z_x, H_pad, real_t is float)
     for s in range(T):
         t = T - 1 - s if reverse else s
-        _gemm(B, H, H_pad, h_d, H, 1, w_hh_t, z_h, H_pad)
+        _gemm(B, H, H_pad, h_d, H, 1, w_hh_t, z_h, H_pad, real_t is float)
         for b in range(B):
             row = t * B + b
             zx_row = z_x + row * H_pad
@@ -706,17 +717,17 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     dh <- da w_hh; the rest after it, every sum in the pure kernel's order from 0.0."""
     cdef Py_ssize_t K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, k, row, prev
     cdef Py_ssize_t counts[7]
-    cdef double* blocks[7]
+    cdef void* blocks[7]
     counts[:] = [_mul(H, I_pad), _mul(H, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, H), _mul(B, H_pad),
                  max(_mul(K, I_pad), _mul(H, I_pad), _mul(H, H_pad), H)]
-    cdef void* work = _workspace(counts, blocks, 7)
-    cdef double* w_ih_p = blocks[0]   # w_ih (H, I) and w_hh (H, H), packed for _gemm
-    cdef double* w_hh_p = blocks[1]
-    cdef double* x_walk = blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
-    cdef double* h_walk = blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef double* da_t = blocks[4]     # (H, K): the pre-activation gradients, a column per walked row
-    cdef double* dh = blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
-    cdef double* product = blocks[6]  # a sum before rounding
+    cdef void* work = _workspace(counts, blocks, 7, sizeof(double))
+    cdef double* w_ih_p = <double*>blocks[0]   # w_ih (H, I) and w_hh (H, H), packed for _gemm
+    cdef double* w_hh_p = <double*>blocks[1]
+    cdef double* x_walk = <double*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef double* h_walk = <double*>blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef double* da_t = <double*>blocks[4]     # (H, K): the pre-activation gradients, a column per walked row
+    cdef double* dh = <double*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef double* product = <double*>blocks[6]  # a sum before rounding
     cdef const real_t* h_p
     cdef double dhj, y
     _pack(w_ih, I, 1, H, I, w_ih_p, H, 0)
@@ -739,14 +750,14 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                     da_t[j * K + s * B + b] = dhj if y > 0 else 0.0
                 else:
                     da_t[j * K + s * B + b] = dhj * (1.0 - y * y)
-        _gemm(B, H, H_pad, da_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- da w_hh
-    _gemm(K, H, I_pad, da_t, 1, K, w_ih_p, product, I_pad)             # grad_x = da w_ih
+        _gemm(B, H, H_pad, da_t + s * B, 1, K, w_hh_p, dh, H_pad, False)   # dh <- da w_hh
+    _gemm(K, H, I_pad, da_t, 1, K, w_ih_p, product, I_pad, False)             # grad_x = da w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm(H, K, I_pad, da_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = da^T x
+    _gemm(H, K, I_pad, da_t, K, 1, x_walk, product, I_pad, False)             # grad_w_ih = da^T x
     _store_rounded(product, I_pad, H, I, grad_w_ih)
-    _gemm(H, K, H_pad, da_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = da^T h_prev
+    _gemm(H, K, H_pad, da_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = da^T h_prev
     _store_rounded(product, H_pad, H, H, grad_w_hh)
     for j in range(H):
         product[j] = 0.0
