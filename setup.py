@@ -9,9 +9,11 @@ succeeds and minigrad runs as pure Python. Set MINIGRAD_REQUIRE_EXTENSIONS=1 to 
 build of the kernels an error instead, or MINIGRAD_NO_EXTENSIONS=1 to skip the core.
 
 The core is compiled for the building machine's CPU (-march=native, when the compiler accepts
-it): its wider vectors make the LSTM's matrix products several times faster, with the same
-results bit for bit (no fused multiply-add either way). Set MINIGRAD_PORTABLE_BUILD=1 to build
-for any CPU of the architecture instead, e.g. for a wheel that other machines install.
+it): its wider vectors and fused multiply-adds make the matrix products several times faster.
+Double sums give the same results bit for bit either way; the LSTM's float32 sums (fused
+multiply-adds where the CPU has them) may differ in the last bits between the two builds. Set
+MINIGRAD_PORTABLE_BUILD=1 to build for any CPU of the architecture instead, e.g. for a wheel
+that other machines install.
 """
 
 import json
