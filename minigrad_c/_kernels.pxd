@@ -38,6 +38,7 @@ cdef enum:
     FSUM_CAP = 2100    # > 2098: nonoverlapping partials of doubles occupy distinct bit positions
     MATMUL_BLOCKED_AT = 4096  # multiply-adds from which packing for the blocked product pays
     MATMUL_ROWS = 128  # rows of a the blocked product converts and multiplies at a time
+    MATMUL_DEPTH = 512  # and columns of those rows (rows of b)
 
 ctypedef long long int64
 ctypedef unsigned char uint8

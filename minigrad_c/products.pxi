@@ -123,7 +123,7 @@ cdef extern from *:
      *   sums, held in registers while k runs;
      * mg_rows_S: R rows of c across a panel of width w: tiles of V vectors, then of one vector;
      * mg_gemm_S: c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by
-     *   _pack). Blocks of MG_KC k, in order: each block adds its terms to the sums the earlier
+     *   _pack), or with add, c += a b (a sum continued from the one c holds). Blocks of MG_KC k, in order: each block adds its terms to the sums the earlier
      *   ones left in c (a sum stored and reloaded is the same number), so every sum still runs
      *   over k in order. Within a block, each panel of b is used by all the row tiles in turn. */
     #define MG_GEMM_FOR(T, S)                                                                        \\
@@ -166,30 +166,30 @@ cdef extern from *:
                                                                                                      \\
     static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
                                          Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
-                                         Py_ssize_t ldc)                                             \\
+                                         Py_ssize_t ldc, int add)                                    \\
     {                                                                                                \\
         Py_ssize_t k0 = 0, kc, n0, w, i;                                                             \\
         const T* panel;                                                                              \\
-        do {    /* at least once: with K == 0, c is all 0 */                                         \\
+        do {    /* at least once: with K == 0 (and not add), c is all 0 */                                         \\
             kc = K - k0 < MG_KC ? K - k0 : MG_KC;                                                    \\
             for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                               \\
                 w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                                   \\
                 panel = b + n0 * K + k0 * w;                                                         \\
                 for (i = 0; i + 8 <= M; i += 8)                                                      \\
-                    mg_rows_##S(8, 2, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                    mg_rows_##S(8, 2, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
                                 c + i * ldc + n0, ldc);                                              \\
                 if (i + 4 <= M) {                                                                    \\
-                    mg_rows_##S(4, 2, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                    mg_rows_##S(4, 2, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
                                 c + i * ldc + n0, ldc);                                              \\
                     i += 4;                                                                          \\
                 }                                                                                    \\
                 if (i + 2 <= M) {                                                                    \\
-                    mg_rows_##S(2, 4, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                    mg_rows_##S(2, 4, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
                                 c + i * ldc + n0, ldc);                                              \\
                     i += 2;                                                                          \\
                 }                                                                                    \\
                 if (i < M)                                                                           \\
-                    mg_rows_##S(1, 8, k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
+                    mg_rows_##S(1, 8, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
                                 c + i * ldc + n0, ldc);                                              \\
             }                                                                                        \\
             k0 += kc;                                                                                \\
@@ -205,26 +205,28 @@ cdef extern from *:
         MG_PANEL_d  # columns in a panel of a packed b: the widest tile
         MG_PANEL_f
     void mg_gemm_d(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc) noexcept
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add) noexcept
     void mg_gemm_x(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc) noexcept
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add) noexcept
     # mg_gemm_d for a and b that hold float32 values: the same results, with fused multiply-adds
     void mg_gemm_f(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const float* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc) noexcept
+                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add) noexcept
 
 
 cdef inline void _gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                       Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint float32_values) noexcept:
+                       Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint float32_values,
+                       bint add=False) noexcept:
     """c[i, j] = sum over k < K, in order from 0.0, of a[i * ars + k * acs] * b[k, j], for i < M and
     j < N, b packed by _pack; c has row stride ldc. N and ldc are multiples of a vector's lanes
     (_padded), and c is best aligned to a cache line. Each product is rounded, then added, as in
-    Python; ``float32_values``: a and b hold float32 values (exact products: mg_gemm_x). Tiles of
+    Python; ``float32_values``: a and b hold float32 values (exact products: mg_gemm_x); ``add``:
+    c += a b, each sum continued from the one c holds. Tiles of
     8 rows x 2 vectors keep 16 vectors of sums in registers; the rows that remain take tiles of
     4 x 2, 2 x 4 and 1 x 8."""
     if float32_values:
-        mg_gemm_x(M, K, N, a, ars, acs, b, c, ldc)
+        mg_gemm_x(M, K, N, a, ars, acs, b, c, ldc, add)
     else:
-        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc)
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, add)
 
 
 cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const real_t* a, Py_ssize_t ars,
@@ -233,9 +235,9 @@ cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const 
     (mg_gemm_f: twice the lanes, no conversions; not the pure kernels' sums bit for bit), or
     double sums as _gemm's. Its operands and c are of the inputs' type, b packed by _pack."""
     if real_t is float:
-        mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc)
+        mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, False)
     else:
-        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc)
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, False)
 
 
 cdef inline Py_ssize_t _padded(Py_ssize_t n) noexcept:
@@ -302,28 +304,38 @@ cdef void _store_rounded(const double* src, Py_ssize_t ld, Py_ssize_t rows, Py_s
 
 cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k,
                          Py_ssize_t n, real_t* out) except -1:
-    """_matmul's products on the blocked _gemm in double: b packed, a converted to double
-    MATMUL_ROWS rows at a time (so that a's rows and their sums stay in cache while the product
-    runs), each sum over l in order from 0.0 and rounded once, so the same results, on vector
-    lanes. (float32 products stay in double here, unlike the recurrent kernels': a sum rounded
-    once is what torch's products give for short sums, and what programs that print them show.)"""
-    cdef Py_ssize_t n_pad = _padded(n), rows = min(m, <Py_ssize_t>MATMUL_ROWS), z, i0, r, j
+    """_matmul's products on the blocked routine in double, in pieces that stay in cache: up to
+    MATMUL_ROWS rows of a[z] and MATMUL_DEPTH of its columns at a time are converted to double,
+    the matching rows of b[z] packed, and their products added to the rows' sums, piece after
+    piece in order of l; so each sum still runs over l in order from 0.0 and is rounded once:
+    the same results, on vector lanes. (float32 products stay in double here, unlike the LSTM's:
+    a sum rounded once is what torch's products give for short sums, and what programs that
+    print them show.)"""
+    cdef Py_ssize_t n_pad = _padded(n), rows = min(m, <Py_ssize_t>MATMUL_ROWS)
+    cdef Py_ssize_t depth = min(k, <Py_ssize_t>MATMUL_DEPTH), z, i0, l0, r, d, i, l
     cdef Py_ssize_t counts[3]
     cdef void* blocks[3]
-    counts[:] = [_mul(rows, k), _mul(k, n_pad), _mul(rows, n_pad)]
+    counts[:] = [_mul(rows, depth), _mul(depth, n_pad), _mul(rows, n_pad)]
     cdef void* work = _workspace(counts, blocks, 3, sizeof(double))
-    cdef double* a_d = <double*>blocks[0]       # rows of a[z] (r, k) in double
-    cdef double* b_packed = <double*>blocks[1]  # b[z] (k, n) packed for _gemm
-    cdef double* c = <double*>blocks[2]         # (r, n_pad) their sums before rounding
-    cdef const real_t* a_rows
+    cdef double* a_d = <double*>blocks[0]       # a piece of a[z] (r, d) in double
+    cdef double* b_packed = <double*>blocks[1]  # the matching rows of b[z] (d, n) packed for _gemm
+    cdef double* c = <double*>blocks[2]         # (r, n_pad) the sums of the rows so far
+    cdef const real_t* a_piece
     for z in range(batch):
-        _pack(b + z * k * n, n, 1, k, n, b_packed, k, 0)
         for i0 in range(0, m, rows):
             r = min(rows, m - i0)
-            a_rows = a + (z * m + i0) * k
-            for j in range(r * k):
-                a_d[j] = a_rows[j]
-            _gemm(r, k, n_pad, a_d, k, 1, b_packed, c, n_pad, real_t is float)
+            l0 = 0
+            while True:  # at least once: with k == 0 the sums are 0.0
+                d = min(depth, k - l0)
+                a_piece = a + (z * m + i0) * k + l0
+                for i in range(r):
+                    for l in range(d):
+                        a_d[i * d + l] = a_piece[i * k + l]
+                _pack(b + (z * k + l0) * n, n, 1, d, n, b_packed, d, 0)
+                _gemm(r, d, n_pad, a_d, d, 1, b_packed, c, n_pad, real_t is float, l0 > 0)
+                l0 += d
+                if l0 >= k:
+                    break
             _store_rounded(c, n_pad, r, n, out + (z * m + i0) * n)
     PyMem_Free(work)
     return 0
