@@ -91,12 +91,17 @@ class OptionalBuildExt(build_ext):
         self._write_manifest()
 
     def build_extensions(self) -> None:
+        kernels = [ext for ext in self.extensions if ext.name not in COMPILED_MODULES]
         if not _flag("MINIGRAD_PORTABLE_BUILD") and self._accepts("-march=native"):
-            for ext in self.extensions:
+            for ext in kernels:
                 # the kernels only (the compiled modules have no loops to vectorize), and only where
                 # C arithmetic cannot be contracted to fused multiply-adds
-                if ext.name not in COMPILED_MODULES and "-ffp-contract=off" in ext.extra_compile_args:
+                if "-ffp-contract=off" in ext.extra_compile_args:
                     ext.extra_compile_args.append("-march=native")
+        if self._accepts("-fopenmp"):  # threads for the matrix products (minigrad.set_num_threads)
+            for ext in kernels:
+                ext.extra_compile_args.append("-fopenmp")
+                ext.extra_link_args.append("-fopenmp")
         super().build_extensions()
 
     def _accepts(self, flag: str) -> bool:

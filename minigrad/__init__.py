@@ -116,6 +116,7 @@ from minigrad._functions.views import (
 from minigrad._legacy import BoolTensor, DoubleTensor, FloatTensor, LongTensor
 from minigrad._printing import get_printoptions, set_printoptions
 from minigrad._shape import Size
+from minigrad._threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from minigrad.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -107,6 +107,11 @@ cdef extern from *:
     #define MG_PANEL_x MG_PANEL_d
     #define MG_PANEL_f (8 * MG_LANES_f)
     #define MG_KC (4096 / MG_VECTOR_BYTES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
+    /* Threads (set_num_threads; with OpenMP, where the build has it): the panels of a block of k
+       are shared out among them when the block has MG_PARALLEL_AT multiply-adds or more. Each sum
+       is still one thread's, over k in order: the same results on any number of threads. */
+    #define MG_PARALLEL_AT 65536
+    static int mg_threads = 1;
     /* The module is compiled with -ffp-contract=off, so that double arithmetic is exactly
        Python's. mg_gemm_f's float32 sums use fused multiply-adds (where the CPU has them), and so
        does mg_gemm_x, a double product of float32 numbers: their products are exact in double
@@ -169,9 +174,12 @@ cdef extern from *:
                                          Py_ssize_t ldc, int add)                                    \\
     {                                                                                                \\
         Py_ssize_t k0 = 0, kc, n0, w, i;                                                             \\
+        int parallel;                                                                                \\
         const T* panel;                                                                              \\
         do {    /* at least once: with K == 0 (and not add), c is all 0 */                                         \\
             kc = K - k0 < MG_KC ? K - k0 : MG_KC;                                                    \\
+            parallel = mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT;          \\
+            _Pragma("omp parallel for num_threads(mg_threads) schedule(static) private(w, i, panel) if(parallel)") \\
             for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                               \\
                 w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                                   \\
                 panel = b + n0 * K + k0 * w;                                                         \\
@@ -200,6 +208,7 @@ cdef extern from *:
     MG_GEMM_FOR(double, x)
     MG_GEMM_FOR(float, f)
     """
+    int mg_threads  # threads for a product (set_num_threads)
     enum:
         MG_LANES_f  # floats in a vector (twice the doubles)
         MG_PANEL_d  # columns in a panel of a packed b: the widest tile
@@ -339,3 +348,12 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
             _store_rounded(c, n_pad, r, n, out + (z * m + i0) * n)
     PyMem_Free(work)
     return 0
+
+
+def set_num_threads(Py_ssize_t n) -> None:
+    """Share the blocked matrix products among n threads (with OpenMP: where the build has it,
+    else one thread). Each sum is one thread's, in the same order: the same results."""
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
+    global mg_threads
+    mg_threads = <int>min(n, 1024)

@@ -22,7 +22,7 @@ LAYERS = [  # (layer, module prefixes), bottom first: as ARCHITECTURE.md's table
     ("backend", ["minigrad._backend"]),
     ("basics", ["minigrad._dtype", "minigrad._device", "minigrad._alloc", "minigrad._overlap", "minigrad._shape",
                 "minigrad.random", "minigrad._printing",
-                "minigrad._atomic", "minigrad._safetensors"]),  # fmt: skip
+                "minigrad._atomic", "minigrad._safetensors", "minigrad._threads"]),  # fmt: skip
     ("autograd", ["minigrad.autograd"]),
     ("tensor", ["minigrad._tensor"]),
     ("operations", ["minigrad._functions", "minigrad._creation", "minigrad._legacy"]),

@@ -19,3 +19,10 @@ def matmul(a: array, b: array, batch: int, m: int, k: int, n: int, out: array) -
             row = a[a0 + i * k : a0 + (i + 1) * k]
             values.extend([sum(map(mul, row, col)) for col in columns])
     out[:] = array(out.typecode, values)
+
+
+def set_num_threads(n: int) -> None:
+    """How many threads the matrix products may use. The pure kernels run on the interpreter's
+    one thread, so only the argument is checked; the Cython twin shares its products out."""
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
