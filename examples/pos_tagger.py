@@ -65,7 +65,8 @@ def command_train(args: argparse.Namespace) -> None:
             print(f"no {state_file} to resume from: starting afresh")
         vocabs = Vocabularies.build(train_set, min_freq=args.min_freq)
         model = Tagger(vocabs, config)
-    print(f"minigrad backend {mg.backend}; {len(train_set)} training sentences "
+    mg.set_num_threads(args.threads)
+    print(f"minigrad backend {mg.backend}, {args.threads} thread(s); {len(train_set)} training sentences "
           f"({sum(len(s) for s in train_set)} tokens), {len(dev_set)} dev; vocabularies: {len(vocabs.words)} words, "
           f"{len(vocabs.chars)} chars, {len(vocabs.tags)} tags; {sum(p.numel() for p in model.parameters())} "
           f"parameters; {model.config}", flush=True)
@@ -162,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--log-every", type=POSITIVE, default=50, help="a progress line every N batches")
     t.add_argument("--resume", action="store_true", help="continue from <model>.resume.safetensors")
     t.add_argument("--max-sentences", type=POSITIVE, help="train on the first N sentences only (quick runs)")
+    t.add_argument("--threads", type=POSITIVE, default=1,
+                   help="threads for the Cython core's matrix products (minigrad.set_num_threads)")
     defaults = TaggerConfig()
     t.add_argument("--word-dim", type=POSITIVE, default=defaults.word_dim, help="word embedding size")
     t.add_argument("--char-dim", type=POSITIVE, default=defaults.char_dim, help="character embedding size")
