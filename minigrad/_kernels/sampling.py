@@ -299,6 +299,8 @@ def bernoulli_fill(state: array, p: float, out: array) -> None:
     """out[i] = 1 when the i-th 53-bit double uniform ``m * 2**-53`` is ``< p``, else 0 (any
     dtype: ``bernoulli_(p)`` with a Python float p). Compared as integers: m is below
     ``p * 2**53`` (exact: a power-of-two scaling)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p}")
     n = len(out)
     high_limit, low_limit = divmod(math.ceil(p * 2.0**53), 2**32)
     words = _words(state, 2 * n)
