@@ -56,10 +56,11 @@ def _to_row_major(values: list, order: list[int] | None) -> list:
     return row_major
 
 
-def _write_visited(t: Tensor, values: list, order: list[int] | None) -> Tensor:
-    """Store the drawn values in the elements torch visits, in turn; bumps the version."""
+def _write_visited(t: Tensor, values: list | array, order: list[int] | None) -> Tensor:
+    """Store the drawn values (a list, or a buffer of 0/1 bytes) in the elements torch visits, in
+    turn; bumps the version."""
     values = _to_row_major(values, order)
-    if t.dtype is bool_:
+    if t.dtype is bool_ and not isinstance(values, array):
         values = [1 if v else 0 for v in values]
     t._write(array(t.dtype.typecode, values))
     return t
@@ -90,7 +91,7 @@ def bernoulli_(t: Tensor, p: float | Tensor = 0.5, generator: _random.Generator 
             probs = [probs[i] for i in order]
         draws = gen.bernoulli_tensor(probs, double=p.dtype is float64)
     else:
-        draws = gen.bernoulli(t.numel(), p)
+        draws = gen.fill_bernoulli(array("B", bytes(t.numel())), p)  # 0/1 bytes, whatever t's dtype
     return _write_visited(t, draws, order)
 
 
