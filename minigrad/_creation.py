@@ -353,24 +353,28 @@ def randn_like(t: Tensor, dtype: dtype | None = None, device: Any = None) -> Ten
     return randn(t._shape, dtype=dtype or t.dtype, device=device)
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
-    """Fill t in place with uniform samples in [a, b) (row-major order)."""
-    gen = generator or _random.default_generator
-    t._write(gen.fill_uniform(new_buffer(t.dtype, t.numel()), float(a), float(b)))
+def _write_in_memory_order(t: Tensor, values: array) -> Tensor:
+    """Store the k-th drawn value in t's element with the k-th lowest address: torch's kernels fill
+    a non-contiguous tensor in memory order (e.g. ``empty(4, 5).t().uniform_()`` fills the
+    underlying 4x5 storage row by row), a contiguous one row by row. Bumps the version."""
+    if t.is_contiguous():
+        t._write(values)
+        return t
+    positions = array("q", sorted(K.strided_positions(t._shape, t._strides, t._offset)))
+    K.put(t._storage.data, positions, values, False)
+    t._storage.version += 1
     return t
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with uniform samples in [a, b), in torch's order (memory order)."""
+    gen = generator or _random.default_generator
+    return _write_in_memory_order(t, gen.fill_uniform(new_buffer(t.dtype, t.numel()), float(a), float(b)))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
-    """Fill t in place with normal samples (the block path only for contiguous tensors)."""
+    """Fill t in place with normal samples, in torch's order (memory order); the block path only
+    for contiguous tensors."""
     gen = generator or _random.default_generator
-    contiguous = t.is_contiguous()
-    values = gen.fill_normal(new_buffer(t.dtype, t.numel()), float(mean), float(std), contiguous)
-    if contiguous:
-        t._write(values)
-        return t
-    # torch fills a non-contiguous tensor in storage (memory) order, not row-major order
-    data = t._storage.data
-    for position, value in zip(sorted(K.strided_positions(t._shape, t._strides, t._offset)), values):
-        data[position] = value
-    t._storage.version += 1
-    return t
+    values = gen.fill_normal(new_buffer(t.dtype, t.numel()), float(mean), float(std), t.is_contiguous())
+    return _write_in_memory_order(t, values)

@@ -236,3 +236,28 @@ def test_initialising_layers_matches_torch(torch):
     assert len(got) == len(expected) == 8
     assert all(same_bits(g.detach(), e.detach()) for g, e in zip(got, expected))
     assert_same_state(torch)
+
+
+VIEWS = {  # (storage shape, the view of it that is filled)
+    "transposed": ((4, 5), lambda t: t.t()),
+    "permuted": ((3, 4, 5), lambda t: t.permute(2, 0, 1)),
+    "stepped": ((6, 8), lambda t: t[:, ::2]),
+    "transposed slice": ((7, 9), lambda t: t[1:, 2:7].t()),
+}
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_non_contiguous_fills_go_in_memory_order_as_torch(torch, view, dtype):
+    """torch's kernels visit a non-contiguous tensor by increasing address (not row by row):
+    uniform_ and normal_ (which takes the serial path there, whatever the size)."""
+    shape, make_view = VIEWS[view]
+    torch_pair(torch, 77)
+    for fill, args in [("uniform_", (-1.5, 0.5)), ("normal_", (0.25, 3.0)), ("uniform_", ())]:
+        expected_base = torch.zeros(shape, dtype=getattr(torch, dtype))
+        got_base = minigrad.zeros(shape, dtype=getattr(minigrad, dtype))
+        expected = getattr(make_view(expected_base), fill)(*args)
+        got = getattr(make_view(got_base), fill)(*args)
+        assert not got.is_contiguous() and got.shape == expected.shape
+        assert same_bits(got_base, expected_base), fill  # untouched elements too
+        assert_same_state(torch)
