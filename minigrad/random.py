@@ -290,7 +290,8 @@ class Generator:
     State: the MT19937 engine, the seed it was built from, and the double normal cached by
     the serial Box-Muller path (plus a float one that only ``set_state`` can fill, kept so
     that ``get_state`` gives it back). Draws return flat lists; float32 results are Python
-    floats already rounded to float32.
+    floats already rounded to float32. The ``fill_*`` methods instead fill a buffer the caller
+    allocated (its typecode says float32 or float64), which is what tensors are made of.
     """
 
     def __init__(self, device: str = "cpu") -> None:

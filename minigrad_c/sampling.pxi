@@ -259,10 +259,11 @@ def normal_serial_fill(state, double mean, double std, cached, out):
 
 
 def bernoulli_fill(state, double p, out) -> None:
-    """out[i] = 1 when the i-th 53-bit double uniform is ``< p``, else 0 (p in [0, 1])."""
+    """out[i] = 1 when the i-th 53-bit double uniform is ``< p``, else 0 (p in [0, 1]; out of any
+    storage typecode)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p}")
-    cdef carray.array oa = _array(out, "out")
+    cdef carray.array oa = _array_any(out, "out")
     cdef uint32_t* st = _state(state)
     cdef Py_ssize_t i, n = Py_SIZE(oa)
     cdef char code = _code(oa)
@@ -275,5 +276,11 @@ def bernoulli_fill(state, double p, out) -> None:
             (<double*>_data(oa))[i] = keep
         elif code == c'q':
             (<int64*>_data(oa))[i] = keep
+        elif code == c'i':
+            (<int*>_data(oa))[i] = keep
+        elif code == c'h':
+            (<short*>_data(oa))[i] = keep
+        elif code == c'b':
+            (<signed char*>_data(oa))[i] = keep
         else:
             (<uint8*>_data(oa))[i] = keep

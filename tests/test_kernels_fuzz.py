@@ -198,8 +198,8 @@ def valid_calls() -> dict[str, list[tuple]]:
                         (("state", "real", "real", F), (mt_state(), 0.0, 1.0, array("d", [0.0] * 16)))],
         "normal_serial_fill": [(("state", "real", "real", "cached", F), (mt_state(), 0.0, 1.0, None, f32(3))),
                                (("state", "real", "real", "cached", F), (mt_state(), 0.0, 1.0, 0.5, f32(3)))],
-        "bernoulli_fill": [(("state", "probability", "free_tc"), (mt_state(), 0.3, q(0, 0, 0))),
-                           (("state", "probability", "free_tc"), (mt_state(), 0.3, array("B", [0] * 4)))],
+        "bernoulli_fill": [(("state", "probability", "any_tc"), (mt_state(), 0.3, q(0, 0, 0))),
+                           (("state", "probability", "any_tc"), (mt_state(), 0.3, array("b", [0] * 4)))],
     }  # fmt: skip
 
 

@@ -480,7 +480,7 @@ def case_normal_serial_fill(rng):
 
 
 def case_bernoulli_fill(rng):
-    return mt_state(rng), rng.choice([0.0, 1.0, rng.random()]), zeros(rng.choice("fdqB"), rng.randint(0, 40))
+    return mt_state(rng), rng.choice([0.0, 1.0, rng.random()]), zeros(rng.choice("fdqBihb"), rng.randint(0, 40))
 
 
 CASES = {name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -107,7 +107,7 @@ def test_serial_normal_is_bit_for_bit_the_pure_kernel_with_its_cache(C, tc, n, c
     assert (pure[2] is None) == ((n + (cached is not None)) % 2 == 0)  # an odd count leaves one cached
 
 
-@pytest.mark.parametrize("tc", ["f", "d", "q", "B"])
+@pytest.mark.parametrize("tc", ["f", "d", "q", "B", "i", "h", "b"])
 @pytest.mark.parametrize("n", SIZES)
 def test_bernoulli_fill_is_bit_for_bit_the_pure_kernel(C, tc, n):
     for p in (0.0, 0.3, 0.5, 1.0, 2.0**-53):

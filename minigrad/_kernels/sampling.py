@@ -296,7 +296,7 @@ def normal_fill(state: array, mean: float, std: float, out: array) -> None:
 
 
 def bernoulli_fill(state: array, p: float, out: array) -> None:
-    """out[i] = 1 when the i-th 53-bit double uniform ``m * 2**-53`` is ``< p``, else 0 (any
+    """out[i] = 1 when the i-th 53-bit double uniform ``m * 2**-53`` is ``< p``, else 0 (out of any
     dtype: ``bernoulli_(p)`` with a Python float p). Compared as integers: m is below
     ``p * 2**53`` (exact: a power-of-two scaling)."""
     if not 0.0 <= p <= 1.0:
