@@ -14,7 +14,7 @@ from minigrad import _alloc
 from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._device import check_device
-from minigrad._dtype import bool_, dtype, float64, get_default_dtype, int64, wrap_int
+from minigrad._dtype import bool_, dtype, get_default_dtype, int64, wrap_int
 from minigrad._shape import as_shape, dense_layout
 from minigrad._tensor import Tensor, new_buffer
 
@@ -285,8 +285,8 @@ def rand(
     _alloc.check_shape(shape, dt.itemsize, "rand")
     _check_sizes(shape)
     gen = generator or _random.default_generator
-    values = gen.uniform(prod(shape), 0.0, 1.0, double=dt is float64)
-    return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
+    values = gen.fill_uniform(new_buffer(dt, prod(shape)), 0.0, 1.0)
+    return _finish(Tensor._make(values, shape, dt), requires_grad)
 
 
 def randn(
@@ -303,8 +303,8 @@ def randn(
     _alloc.check_shape(shape, dt.itemsize, "randn")
     _check_sizes(shape)
     gen = generator or _random.default_generator
-    values = gen.normal(prod(shape), 0.0, 1.0, double=dt is float64)
-    return _finish(Tensor._make(array(dt.typecode, values), shape, dt), requires_grad)
+    values = gen.fill_normal(new_buffer(dt, prod(shape)), 0.0, 1.0)
+    return _finish(Tensor._make(values, shape, dt), requires_grad)
 
 
 def randint(
@@ -353,25 +353,28 @@ def randn_like(t: Tensor, dtype: dtype | None = None, device: Any = None) -> Ten
     return randn(t._shape, dtype=dtype or t.dtype, device=device)
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
-    """Fill t in place with uniform samples in [a, b) (row-major order)."""
-    gen = generator or _random.default_generator
-    values = gen.uniform(t.numel(), float(a), float(b), double=t.dtype is float64)
-    t._write(array(t.dtype.typecode, values))
+def _write_in_memory_order(t: Tensor, values: array) -> Tensor:
+    """Store the k-th drawn value in t's element with the k-th lowest address: torch's kernels fill
+    a non-contiguous tensor in memory order (e.g. ``empty(4, 5).t().uniform_()`` fills the
+    underlying 4x5 storage row by row), a contiguous one row by row. Bumps the version."""
+    if t.is_contiguous():
+        t._write(values)
+        return t
+    positions = array("q", sorted(K.strided_positions(t._shape, t._strides, t._offset)))
+    K.put(t._storage.data, positions, values, False)
+    t._storage.version += 1
     return t
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
+    """Fill t in place with uniform samples in [a, b), in torch's order (memory order)."""
+    gen = generator or _random.default_generator
+    return _write_in_memory_order(t, gen.fill_uniform(new_buffer(t.dtype, t.numel()), float(a), float(b)))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
-    """Fill t in place with normal samples (the block path only for contiguous tensors)."""
+    """Fill t in place with normal samples, in torch's order (memory order); the block path only
+    for contiguous tensors."""
     gen = generator or _random.default_generator
-    contiguous = t.is_contiguous()
-    values = gen.normal(t.numel(), float(mean), float(std), double=t.dtype is float64, contiguous=contiguous)
-    if contiguous:
-        t._write(array(t.dtype.typecode, values))
-        return t
-    # torch fills a non-contiguous tensor in storage (memory) order, not row-major order
-    data = t._storage.data
-    for position, value in zip(sorted(K.strided_positions(t._shape, t._strides, t._offset)), values):
-        data[position] = value
-    t._storage.version += 1
-    return t
+    values = gen.fill_normal(new_buffer(t.dtype, t.numel()), float(mean), float(std), t.is_contiguous())
+    return _write_in_memory_order(t, values)

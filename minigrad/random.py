@@ -1,28 +1,26 @@
-"""PyTorch's CPU random number generator, reproduced bit for bit in pure Python.
+"""PyTorch's CPU random number generator, reproduced bit for bit.
 
 After ``manual_seed(s)`` the draws here equal those of torch 2.13.0 (CPU wheel, x86-64,
 AVX2 kernels) for ``rand``/``uniform_``, ``randn``/``normal_``, ``randint``, ``randperm``,
 ``bernoulli_`` (and so dropout masks), ``exponential_``, ``random_`` and ``multinomial``, in
-float32 and float64. The tensor layer wraps the flat lists returned here into tensors;
-this module knows nothing about tensors and imports only ``minigrad._float32`` (float32
-arithmetic and fused multiply-adds) from minigrad.
+float32 and float64. The tensor layer wraps the flat lists or buffers returned here into
+tensors; this module knows nothing about tensors.
 
 Sections, in the order of the spec (``torch-rng.md``):
 
-1. engine         - MT19937, run by CPython's C code through ``random.Random.setstate``
-2. arithmetic     - float32 rounding and single-rounding fused multiply-adds (FMA), from
-                    ``minigrad._float32``
-3. uniform        - 24-bit float32 / 53-bit float64 uniforms, ``x * (to - from) + from`` as an FMA
-4. serial normal  - double Box-Muller with a cached second value (spec 4a)
-5. block normal   - 16-element blocks: the AVX2 float32 kernel with the Cephes ``LOG`` and
-                    ``SINCOS`` emulated operation by operation (4b), and float64 (4d)
+1. engine         - MT19937: the state array that the kernels draw from and advance
+3. uniform        - torch's argument checks (the draws: ``K.uniform_fill``)
+4, 5. normal      - the serial path (4a) and the 16-element block path (4b, 4d) are kernels:
+                    ``K.normal_serial_fill``, ``K.normal_fill``
 6. integers       - ``randint`` and ``randperm``
-6b. more          - ``bernoulli_``, ``exponential_``, ``cauchy_``, ``geometric_``, ``log_normal_``
-                    (in ``Generator``), ``random_``, ``multinomial`` with replacement
+6b. more          - ``bernoulli_`` (``K.bernoulli_fill`` for a number p), ``exponential_``,
+                    ``cauchy_``, ``geometric_``, ``log_normal_`` (in ``Generator``), ``random_``,
+                    ``multinomial`` with replacement
 7. Generator      - the state that ties it together, and the module-level default generator
 
-The block path works on whole lists at a time (one list comprehension per arithmetic step)
-so that ``normal(320_000)`` takes seconds, not minutes.
+The draws that make tensors (uniform, normal, bernoulli) are kernels of the ``sampling`` family
+(``minigrad/_kernels/sampling.py``, the pure reference, and its C twin in the Cython core), so
+that ``normal_`` on a large tensor is fast with the Cython core and the same bits either way.
 """
 
 from __future__ import annotations
@@ -30,16 +28,14 @@ from __future__ import annotations
 import bisect
 import math
 import os
-import random as _pyrandom
 import struct
 import sys
 from array import array
 
+from minigrad._backend import kernels as K
 from minigrad._float32 import f32 as _f32
-from minigrad._float32 import f32_from_bits as _f32_from_bits
-from minigrad._float32 import fma32 as _fma32
-from minigrad._float32 import fma64 as _fma64
 from minigrad._float32 import round_f32 as _round_f32
+from minigrad._kernels.sampling import _U32, _uniform24, _uniform53
 
 __all__ = [
     "Generator",
@@ -54,7 +50,7 @@ __all__ = [
 # ===================================================================== 1. engine
 
 _MT_N = 624  # state words
-_U32 = "I" if array("I").itemsize == 4 else "L"  # array typecode of a 32-bit word
+_FRESH = _MT_N + 1  # the read position right after seeding (see MT19937)
 
 
 def _init_genrand(seed32: int) -> list[int]:
@@ -72,50 +68,38 @@ def _init_genrand(seed32: int) -> list[int]:
 class MT19937:
     """The Mersenne Twister that torch's CPU generator runs (spec section 1).
 
-    Python's ``random.Random`` is the same MT19937 (same twist, same tempering); only its
-    seeding differs. So the state is built with ``init_genrand`` here and handed over with
-    ``setstate``, and from then on CPython's C code produces torch's words, with the read
-    index 624 meaning "block used up, twist before the next word".
+    ``state`` is what the kernels draw from and advance in place (``K.mt19937_words``,
+    ``K.uniform_fill``, ...): an ``array('I')`` of the 624 words and the read position, 0..623
+    for the next word to temper and 624 for "block used up, twist before the next word".
 
     torch reports the read position as ``(left, next)``: ``left`` counts down to the next
     twist and ``next`` indexes the next word; freshly seeded it is ``(1, 0)``, otherwise
-    ``left + next == 625``. ``fresh`` tells apart ``(1, 0)`` from ``(1, 624)``, which
-    Python's single index cannot.
+    ``left + next == 625``. The position 625 stands for ``(1, 0)``: used up as 624 is, but
+    not yet drawn from.
     """
 
     def __init__(self, seed: int) -> None:
-        self._random = _pyrandom.Random()
+        self.state = array(_U32, bytes(4 * (_MT_N + 1)))
         self.seed(seed)
 
     def seed(self, seed: int) -> None:
         """Seed with the low 32 bits of ``seed``; the first draw twists first."""
-        self._load(_init_genrand(seed & 0xFFFFFFFF), _MT_N)
-        self.fresh = True
-
-    def _load(self, words: list[int] | tuple[int, ...], index: int) -> None:
-        self._random.setstate((3, tuple(words) + (index,), None))
+        self.state[:] = array(_U32, _init_genrand(seed & 0xFFFFFFFF) + [_FRESH])
 
     def words(self, n: int) -> array:
         """The next ``n`` tempered 32-bit output words, in order."""
-        if n <= 0:
-            return array(_U32)
-        self.fresh = False
-        # getrandbits(32 * n) draws n words and puts the first one in the lowest bits.
-        raw = self._random.getrandbits(32 * n).to_bytes(4 * n, "little")
-        out = array(_U32, raw)
-        if sys.byteorder == "big":
-            out.byteswap()
+        out = array(_U32, bytes(4 * max(n, 0)))
+        K.mt19937_words(self.state, out)
         return out
 
     def get_words_and_position(self) -> tuple[tuple[int, ...], int, int]:
         """``(state words, left, next)`` in torch's convention."""
-        internal = self._random.getstate()[1]
-        index = internal[_MT_N]
-        if index == _MT_N:
-            left, nxt = 1, (0 if self.fresh else _MT_N)
+        index = self.state[_MT_N]
+        if index >= _MT_N:
+            left, nxt = 1, (0 if index == _FRESH else _MT_N)
         else:
             left, nxt = _MT_N + 1 - index, index
-        return internal[:_MT_N], left, nxt
+        return tuple(self.state[:_MT_N]), left, nxt
 
     def set_words_and_position(self, words: tuple[int, ...], left: int, nxt: int) -> None:
         """Inverse of ``get_words_and_position``; raises ValueError on states torch never makes."""
@@ -128,35 +112,16 @@ class MT19937:
                 f"Invalid mt19937 state: left={left}, next={nxt} is not a read position torch "
                 "produces (left + next == 625, or left=1, next=0 right after seeding)"
             )
-        self._load(words, _MT_N if left == 1 else nxt)
-        self.fresh = nxt == 0
-
-
-# ================================================================ 2. arithmetic
-#
-# float32 rounding and single-rounding fused multiply-adds live in minigrad._float32.
+        self.state[:] = array(_U32, list(words) + [_FRESH if nxt == 0 else _MT_N if left == 1 else nxt])
 
 
 # =================================================================== 3. uniform
+#
+# The draws are kernels (K.uniform_fill, K.normal_fill, K.normal_serial_fill: sections 3, 4a, 4b,
+# 4d); here are torch's argument checks.
 
 _FLT_MAX = 3.4028234663852886e38
 _DBL_MAX = sys.float_info.max
-_TWO_POW_M24 = 2.0**-24
-_TWO_POW_M53 = 2.0**-53
-
-
-def _uniform24(words: array) -> list[float]:
-    """float32 uniforms in [0, 1): the low 24 bits of each word, times 2**-24 (exact)."""
-    return [(w & 0xFFFFFF) * _TWO_POW_M24 for w in words]
-
-
-def _uniform53(words: array) -> list[float]:
-    """float64 uniforms in [0, 1) from word pairs: ``random64() & (2**53 - 1)`` times 2**-53.
-
-    ``random64()`` puts the first word in the high half, so that is the low 21 bits of the
-    first word followed by the whole second word.
-    """
-    return [((hi & 0x1FFFFF) * 4294967296 + lo) * _TWO_POW_M53 for hi, lo in zip(words[0::2], words[1::2])]
 
 
 def _check_uniform_bounds(low: float, high: float, double: bool) -> None:
@@ -173,201 +138,6 @@ def _check_uniform_bounds(low: float, high: float, double: bool) -> None:
             f"uniform_ expects to-from <= std::numeric_limits<{name.capitalize()}>::max(), "
             f"but found to={high:g} and from={low:g} which result in to-from to exceed the limit"
         )
-
-
-def _uniform(engine: MT19937, n: int, low: float, high: float, double: bool) -> list[float]:
-    """Spec section 3: ``v = fma(x, to - from, from)`` rounded once, and ``v == to`` -> ``from``.
-
-    float32: one word per value, and the bounds and ``to - from`` rounded to float32.
-    float64: two words per value (53 bits), all in double.
-    On [0, 1) (``rand``, dropout masks) the fma is ``x * 1 + 0``, which is ``x`` exactly, and
-    no draw reaches 1: the draws are the values.
-    """
-    if double:
-        start, end = low, high
-        width = end - start
-        draws = _uniform53(engine.words(2 * n))
-    else:
-        start, end = _f32(low), _f32(high)
-        width = _f32(end - start)
-        draws = _uniform24(engine.words(n))
-    if start == 0.0 and width == 1.0:
-        return draws
-    values = [_fma64(x, width, start) for x in draws] if double else _fma32(draws, width, start)
-    return [start if v == end else v for v in values]
-
-
-# ============================================================= 4. serial normal
-
-_TWO_PI = 6.283185307179586  # the double 2*pi of the serial and float64 block paths
-
-
-def _normal_serial(
-    engine: MT19937, n: int, mean: float, std: float, cached: float | None
-) -> tuple[list[float], float | None]:
-    """Spec 4a: double Box-Muller, one element at a time; returns (values, new cache).
-
-    A new pair draws ``u1, u2`` (53 bits each, 4 words), ``r = sqrt(-2 log1p(-u2))`` and
-    ``theta = 2 pi u1``; ``r cos theta`` is used now and ``r sin theta`` cached, to be
-    used by the next element, in this call or a later one. Each output is
-    ``fma(z, std, mean)`` in double.
-    """
-    out = []
-    for _ in range(n):
-        if cached is not None:
-            z, cached = cached, None
-        else:
-            u1, u2 = _uniform53(engine.words(4))
-            radius = math.sqrt(-2.0 * math.log1p(-u2))
-            theta = _TWO_PI * u1
-            cached = radius * math.sin(theta)
-            z = radius * math.cos(theta)
-        out.append(_fma64(z, std, mean))
-    return out, cached
-
-
-# ============================================================== 5. block normal
-#
-# Contiguous tensors of 16 or more elements: fill with uniforms, then Box-Muller on each
-# 16-element block, pairing element j with element j+8. float32 runs the AVX2 kernel's
-# float32 arithmetic step by step (4b); float64 uses libm in double (4d).
-
-# Constants of the AVX2 float32 kernel (avx_mathfun, after Cephes), as float32 bit patterns.
-_TWO_PI_F32 = _f32_from_bits(0x40C90FDB)
-_SQRT_HALF = _f32_from_bits(0x3F3504F3)
-_LOG_POLY = [
-    _f32_from_bits(bits)
-    for bits in (
-        0x3D9021BB,
-        0xBDEBD1B8,
-        0x3DEF251A,
-        0xBDFE5D4F,
-        0x3E11E9BF,
-        0xBE2AAE50,
-        0x3E4CCEAC,
-        0xBE7FFFFC,
-        0x3EAAAAAA,
-    )
-]
-_LOG_Q1 = _f32_from_bits(0xB95E8083)  # -2.12194440e-4, low part of ln 2
-_LOG_Q2 = _f32_from_bits(0x3F318000)  # 0.693359375, high part of ln 2
-_FOUR_OVER_PI = _f32_from_bits(0x3FA2F983)
-_MINUS_DP1 = _f32_from_bits(0xBF490000)  # -pi/4 in three pieces
-_MINUS_DP2 = _f32_from_bits(0xB97DA000)
-_MINUS_DP3 = _f32_from_bits(0xB3222169)
-_COS_P0, _COS_P1, _COS_P2 = (_f32_from_bits(b) for b in (0x37CCF5CE, 0xBAB6061A, 0x3D2AAAA5))
-_SIN_P0, _SIN_P1, _SIN_P2 = (_f32_from_bits(b) for b in (0xB94CA1F9, 0x3C08839E, 0xBE2AAAA3))
-
-
-def LOG(x: list[float]) -> list[float]:  # named as in the spec, section 4b
-    """The AVX2 kernel's float32 natural log (Cephes ``logf``) of each x in (0, 1].
-
-    ``x = m * 2**e`` with m in [0.5, 1); with ``t = m - 1`` (or ``2m - 1`` and ``e - 1``
-    when m < sqrt(1/2)), ``log x = t - t**2/2 + t**3 * P(t) + e ln 2``, ln 2 in two parts.
-    """
-    bits = array(_U32, array("f", x).tobytes())
-    e = [float(((b >> 23) & 0xFF) - 126) for b in bits]  # biased exponent - 127 + 1
-    m = array("f", array(_U32, [(b & 0x807FFFFF) | 0x3F000000 for b in bits]).tobytes()).tolist()
-    below = [v < _SQRT_HALF for v in m]
-    t = _round_f32([(v - 1.0) + v if small else v - 1.0 for v, small in zip(m, below)])
-    e = [v - 1.0 if small else v for v, small in zip(e, below)]
-    z = _round_f32([v * v for v in t])
-    y: list[float] | float = _LOG_POLY[0]
-    for coefficient in _LOG_POLY[1:]:
-        y = _fma32(y, t, coefficient)
-    y = _round_f32([a * b for a, b in zip(y, t)])
-    y = _fma32(y, z, _round_f32([v * _LOG_Q1 for v in e]))
-    y = _round_f32([a - 0.5 * b for a, b in zip(y, z)])
-    t = _round_f32([a + b for a, b in zip(t, y)])
-    return _fma32(e, _LOG_Q2, t)
-
-
-def SINCOS(theta: list[float]) -> tuple[list[float], list[float]]:  # named as in the spec, section 4b
-    """The AVX2 kernel's float32 ``(sin, cos)`` (Cephes ``sincosf``) of each theta >= 0.
-
-    Reduce to ``x = theta - j pi/4`` (j even, pi/4 in three parts), evaluate the sine and
-    cosine polynomials of x, then let bits 1 and 2 of j swap them and pick the signs.
-    """
-    j = [(int(v) + 1) & ~1 for v in _round_f32([v * _FOUR_OVER_PI for v in theta])]
-    y = [float(k) for k in j]
-    x = _fma32(y, _MINUS_DP1, theta)
-    x = _fma32(y, _MINUS_DP2, x)
-    x = _fma32(y, _MINUS_DP3, x)
-    z = _round_f32([v * v for v in x])
-    # cos x = 1 - z/2 + z**2 * poly(z)
-    c = _fma32(_COS_P0, z, _COS_P1)
-    c = _fma32(c, z, _COS_P2)
-    c = _round_f32([a * b for a, b in zip(z, c)])
-    c = _fma32(z, c, [-0.5 * v for v in z])
-    c = _round_f32([v + 1.0 for v in c])
-    # sin x = x + x * z * poly(z)
-    s = _fma32(_SIN_P0, z, _SIN_P1)
-    s = _fma32(s, z, _SIN_P2)
-    s = _round_f32([a * b for a, b in zip(z, s)])
-    s = _fma32(x, s, x)
-    sines, cosines = [], []
-    for k, sin_x, cos_x in zip(j, s, c):
-        if k & 2:
-            sin_x, cos_x = cos_x, sin_x
-        sines.append(-sin_x if k & 4 else sin_x)
-        cosines.append(cos_x if (k - 2) & 4 else -cos_x)
-    return sines, cosines
-
-
-def _box_muller_f32(
-    first: list[float], second: list[float], mean: float, std: float
-) -> tuple[list[float], list[float]]:
-    """Spec 4b for many pairs at once: ``r = sqrt(-2 LOG(1 - first))``,
-    ``theta = f32(2 pi) * second``; returns ``fma(r cos, std, mean), fma(r sin, std, mean)``."""
-    radius = _round_f32([math.sqrt(-2.0 * v) for v in LOG([1.0 - u for u in first])])
-    theta = _round_f32([_TWO_PI_F32 * u for u in second])
-    sines, cosines = SINCOS(theta)
-    r_cos = _round_f32([r * c for r, c in zip(radius, cosines)])
-    r_sin = _round_f32([r * s for r, s in zip(radius, sines)])
-    return _fma32(r_cos, std, mean), _fma32(r_sin, std, mean)
-
-
-def _box_muller_f64(
-    first: list[float], second: list[float], mean: float, std: float
-) -> tuple[list[float], list[float]]:
-    """Spec 4d: ``r = sqrt(-2 log(1 - first))``, ``theta = 2 pi second``, double fmas."""
-    out_first, out_second = [], []
-    for u, v in zip(first, second):
-        radius = math.sqrt(-2.0 * math.log(1.0 - u))
-        theta = _TWO_PI * v
-        out_first.append(_fma64(radius * math.cos(theta), std, mean))
-        out_second.append(_fma64(radius * math.sin(theta), std, mean))
-    return out_first, out_second
-
-
-def _transform_blocks(d: list[float], starts: range | list[int], box_muller, mean: float, std: float) -> None:
-    """Replace each window ``d[o:o+16]`` (o in ``starts``) by normals, in place."""
-    first: list[float] = []
-    second: list[float] = []
-    for o in starts:
-        first += d[o : o + 8]
-        second += d[o + 8 : o + 16]
-    out_first, out_second = box_muller(first, second, mean, std)
-    for k, o in enumerate(starts):
-        d[o : o + 8] = out_first[8 * k : 8 * k + 8]
-        d[o + 8 : o + 16] = out_second[8 * k : 8 * k + 8]
-
-
-def _normal_blocks(engine: MT19937, n: int, mean: float, std: float, double: bool) -> list[float]:
-    """Spec 4b/4d for n >= 16: transform every full block of 16; if n is not a multiple of
-    16, draw 16 fresh uniforms into the last 16 slots and transform that window too."""
-    if double:
-        box_muller = _box_muller_f64
-        d = _uniform53(engine.words(2 * n))
-    else:
-        box_muller = _box_muller_f32
-        mean, std = _f32(mean), _f32(std)
-        d = _uniform24(engine.words(n))
-    _transform_blocks(d, range(0, n - n % 16, 16), box_muller, mean, std)
-    if n % 16:
-        d[n - 16 :] = _uniform53(engine.words(32)) if double else _uniform24(engine.words(16))
-        _transform_blocks(d, [n - 16], box_muller, mean, std)
-    return d
 
 
 # ================================================================== 6. integers
@@ -394,21 +164,6 @@ def _randperm(engine: MT19937, n: int) -> list[int]:
 
 
 # ====================================== 6b. bernoulli, exponential, random_, multinomial
-
-
-def _bernoulli_scalar(engine: MT19937, n: int, p: float) -> list[bool]:
-    """Spec 6b (``bernoulli_(p)`` with a Python float, any dtype): element i is 1 exactly when
-    the i-th 53-bit double uniform ``m * 2**-53`` is ``< p``, that is when the 53-bit integer
-    m is below ``p * 2**53`` (exact: a power-of-two scaling), compared as integers."""
-    high_limit, low_limit = divmod(math.ceil(p * 2.0**53), 2**32)
-    words = engine.words(2 * n)
-    highs = [w & 0x1FFFFF for w in words[0::2]]  # m's top 21 bits decide, unless they equal the limit's
-    keep = [h < high_limit for h in highs]
-    if high_limit in highs:
-        for i, (h, low) in enumerate(zip(highs, words[1::2])):
-            if h == high_limit:
-                keep[i] = low < low_limit
-    return keep
 
 
 def _bernoulli_tensor(engine: MT19937, probs: list[float], double: bool) -> list[bool]:
@@ -535,7 +290,8 @@ class Generator:
     State: the MT19937 engine, the seed it was built from, and the double normal cached by
     the serial Box-Muller path (plus a float one that only ``set_state`` can fill, kept so
     that ``get_state`` gives it back). Draws return flat lists; float32 results are Python
-    floats already rounded to float32.
+    floats already rounded to float32. The ``fill_*`` methods instead fill a buffer the caller
+    allocated (its typecode says float32 or float64), which is what tensors are made of.
     """
 
     def __init__(self, device: str = "cpu") -> None:
@@ -599,30 +355,43 @@ class Generator:
 
     def uniform(self, n: int, low: float, high: float, double: bool = False) -> list[float]:
         """``n`` values of ``Tensor.uniform_(low, high)``, float32 unless ``double``."""
-        n = _check_count(n)
+        out = array("d" if double else "f", bytes((8 if double else 4) * _check_count(n)))
+        return self.fill_uniform(out, low, high).tolist()
+
+    def fill_uniform(self, out: array, low: float, high: float) -> array:
+        """Fill the buffer ``out`` ('f' float32 or 'd' float64) with ``uniform_(low, high)`` draws."""
         low, high = float(low), float(high)
-        _check_uniform_bounds(low, high, double)
-        return _uniform(self._engine, n, low, high, double)
+        _check_uniform_bounds(low, high, out.typecode == "d")
+        K.uniform_fill(self._engine.state, low, high, out)
+        return out
 
     def normal(
         self, n: int, mean: float = 0.0, std: float = 1.0, double: bool = False, contiguous: bool = True
     ) -> list[float]:
         """``n`` values of ``Tensor.normal_(mean, std)``, float32 unless ``double``.
 
-        Contiguous tensors of 16 or more elements take the block path; smaller or
-        non-contiguous ones the serial path, which uses and updates the cached normal.
         Values come in the order torch fills them: row-major for a contiguous tensor, but
         memory order for a non-contiguous one (e.g. ``empty(4, 5).t().normal_()`` fills
         the underlying 4x5 storage row by row).
         """
-        n = _check_count(n)
+        out = array("d" if double else "f", bytes((8 if double else 4) * _check_count(n)))
+        return self.fill_normal(out, mean, std, contiguous).tolist()
+
+    def fill_normal(self, out: array, mean: float = 0.0, std: float = 1.0, contiguous: bool = True) -> array:
+        """Fill the buffer ``out`` ('f' or 'd') with ``normal_(mean, std)`` draws.
+
+        Contiguous tensors of 16 or more elements take the block path; smaller or
+        non-contiguous ones the serial path, which uses and updates the cached normal.
+        """
         mean, std = float(mean), float(std)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        if n >= 16 and contiguous:
-            return _normal_blocks(self._engine, n, mean, std, double)
-        values, self._next_double_normal = _normal_serial(self._engine, n, mean, std, self._next_double_normal)
-        return values if double else _round_f32(values)
+        if len(out) >= 16 and contiguous:
+            K.normal_fill(self._engine.state, mean, std, out)
+        else:
+            state, cached = self._engine.state, self._next_double_normal
+            self._next_double_normal = K.normal_serial_fill(state, mean, std, cached, out)
+        return out
 
     def randint(self, n: int, low: int, high: int) -> list[int]:
         """``n`` values of ``torch.randint(low, high, (n,))`` (int64)."""
@@ -641,11 +410,15 @@ class Generator:
 
     def bernoulli(self, n: int, p: float) -> list[bool]:
         """``n`` values of ``Tensor.bernoulli_(p)`` for a Python float p (spec 6b)."""
-        n = _check_count(n)
+        return [bool(v) for v in self.fill_bernoulli(array("B", bytes(_check_count(n))), p)]
+
+    def fill_bernoulli(self, out: array, p: float) -> array:
+        """Fill the buffer ``out`` (any dtype's typecode) with ``bernoulli_(p)`` draws, 0 or 1."""
         p = float(p)
         if not 0.0 <= p <= 1.0:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-        return _bernoulli_scalar(self._engine, n, p)
+        K.bernoulli_fill(self._engine.state, p, out)
+        return out
 
     def bernoulli_tensor(self, probs: list[float], double: bool) -> list[bool]:
         """One draw per probability (float64 probabilities when ``double``, else float32 ones)."""
@@ -684,7 +457,10 @@ class Generator:
         n, mean, std = _check_count(n), float(mean), float(std)
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
-        normals, self._next_double_normal = _normal_serial(self._engine, n, mean, std, self._next_double_normal)
+        normals = array("d", bytes(8 * n))
+        self._next_double_normal = K.normal_serial_fill(
+            self._engine.state, mean, std, self._next_double_normal, normals
+        )
         values = [math.exp(v) for v in normals]
         return values if double else _round_f32(values)
 

@@ -121,6 +121,11 @@ def rnn_backward_call() -> tuple:
     return ("exact",) * 7 + ("shape", "op", "flag") + ("exact",) * 5, args
 
 
+def mt_state(position: int = 625) -> array:
+    """A generator state: 624 words and the read position (625: freshly seeded)."""
+    return array("I", [(2654435761 * i) % 2**32 for i in range(624)] + [position])
+
+
 def valid_calls() -> dict[str, list[tuple]]:
     E, S, F = "exact", "storage", "free"
     view = ((2, 3), (3, 1), 0)
@@ -185,6 +190,16 @@ def valid_calls() -> dict[str, list[tuple]]:
         "gru_backward": [gru_backward_call()],
         "rnn_forward": [rnn_forward_call(), rnn_forward_call("d")],
         "rnn_backward": [rnn_backward_call()],
+        # sampling: the generator state (624 words and a read position) and the buffers it fills
+        "mt19937_words": [(("state", "words"), (mt_state(), array("I", bytes(4 * 700))))],
+        "uniform_fill": [(("state", "real", "real", F), (mt_state(), -1.0, 2.0, f32(5))),
+                         (("state", "real", "real", F), (mt_state(), -1.0, 2.0, array("d", [0.0] * 3)))],
+        "normal_fill": [(("state", "real", "real", F), (mt_state(), 0.0, 1.0, f32(17))),
+                        (("state", "real", "real", F), (mt_state(), 0.0, 1.0, array("d", [0.0] * 16)))],
+        "normal_serial_fill": [(("state", "real", "real", "cached", F), (mt_state(), 0.0, 1.0, None, f32(3))),
+                               (("state", "real", "real", "cached", F), (mt_state(), 0.0, 1.0, 0.5, f32(3)))],
+        "bernoulli_fill": [(("state", "probability", "any_tc"), (mt_state(), 0.3, q(0, 0, 0))),
+                           (("state", "probability", "any_tc"), (mt_state(), 0.3, array("b", [0] * 4)))],
     }  # fmt: skip
 
 
@@ -219,6 +234,16 @@ def bad_replacements(kind: str, value, others: tuple) -> list:
         if kind == "target":
             bad += [array("q", [99] + value.tolist()[1:]), array("q", [-5] + value.tolist()[1:])]
         return bad
+    if kind == "state":  # typecode 'I' (32-bit words), 625 entries, the last a position up to 625
+        wrong = [array(tc, [w % 2**31 for w in value]) for tc in "iqfd"]
+        return [None, value.tolist(), bytes(4 * len(value)), "abc", 3, value[:-1], value + value[-1:],
+                value[:-1] + array("I", [626]), value[:-1] + array("I", [2**32 - 1]), *wrong]  # fmt: skip
+    if kind == "words":  # any length of 32-bit words
+        return [None, value.tolist(), bytes(len(value)), "abc", 3, array("i", [0] * 4), array("q", [0] * 4)]
+    if kind == "cached":  # None or a float
+        return ["1", [1.0], 1j]
+    if kind == "probability":
+        return [None, "1", [0.5], 1j, -0.1, 1.5, float("nan")]
     if kind == "size":
         return [-1, 10**6, TOO_BIG, HUGE, 1.5, *not_numbers]
     if kind == "op":

@@ -453,6 +453,36 @@ def case_axpy(rng):
     return values(rng, tc, n, 0.05), alpha, values(rng, tc, n, 0.05)
 
 
+# -- sampling (torch's random streams): the state is 624 random words and a read position (0..625)
+
+
+def mt_state(rng) -> array:
+    return array("I", [rng.getrandbits(32) for _ in range(624)] + [rng.randint(0, 625)])
+
+
+def case_mt19937_words(rng):
+    return mt_state(rng), zeros("I", rng.choice([0, 1, 5, 623, 624, 625, 1300]))
+
+
+def case_uniform_fill(rng):
+    low = rng.uniform(-3, 3)
+    high = low + rng.choice([0.0, 1e-7, rng.uniform(0, 5)])
+    return mt_state(rng), low, high, zeros(rng.choice("fd"), rng.randint(0, 40))
+
+
+def case_normal_fill(rng):  # below 16 elements both raise
+    return mt_state(rng), rng.uniform(-3, 3), rng.uniform(0, 3), zeros(rng.choice("fd"), rng.randint(14, 70))
+
+
+def case_normal_serial_fill(rng):
+    cached = rng.choice([None, rng.gauss(0, 1)])
+    return mt_state(rng), rng.uniform(-3, 3), rng.uniform(0, 3), cached, zeros(rng.choice("fd"), rng.randint(0, 9))
+
+
+def case_bernoulli_fill(rng):
+    return mt_state(rng), rng.choice([0.0, 1.0, rng.random()]), zeros(rng.choice("fdqBihb"), rng.randint(0, 40))
+
+
 CASES = {name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

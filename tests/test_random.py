@@ -14,7 +14,9 @@ from fractions import Fraction
 import pytest
 
 from minigrad import random as mrandom
-from minigrad.random import Generator, _fma32, _fma64
+from minigrad._float32 import fma32 as _fma32
+from minigrad._float32 import fma64 as _fma64
+from minigrad.random import Generator
 
 
 def bits(values):

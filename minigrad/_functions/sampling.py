@@ -24,7 +24,7 @@ from minigrad import random as _random
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, dtype, float32, float64, int64, scalar_type_name
 from minigrad._shape import broadcast_shapes
-from minigrad._tensor import Tensor, zeros_for
+from minigrad._tensor import Tensor, new_buffer, zeros_for
 from minigrad.autograd.function import Function
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -56,10 +56,11 @@ def _to_row_major(values: list, order: list[int] | None) -> list:
     return row_major
 
 
-def _write_visited(t: Tensor, values: list, order: list[int] | None) -> Tensor:
-    """Store the drawn values in the elements torch visits, in turn; bumps the version."""
+def _write_visited(t: Tensor, values: list | array, order: list[int] | None) -> Tensor:
+    """Store the drawn values (a list, or a buffer of t's dtype) in the elements torch visits, in
+    turn; bumps the version."""
     values = _to_row_major(values, order)
-    if t.dtype is bool_:
+    if t.dtype is bool_ and not isinstance(values, array):
         values = [1 if v else 0 for v in values]
     t._write(array(t.dtype.typecode, values))
     return t
@@ -90,7 +91,7 @@ def bernoulli_(t: Tensor, p: float | Tensor = 0.5, generator: _random.Generator 
             probs = [probs[i] for i in order]
         draws = gen.bernoulli_tensor(probs, double=p.dtype is float64)
     else:
-        draws = gen.bernoulli(t.numel(), p)
+        draws = gen.fill_bernoulli(new_buffer(t.dtype, t.numel()), p)
     return _write_visited(t, draws, order)
 
 

@@ -19,4 +19,5 @@ from minigrad._kernels.pointwise import *  # noqa: F403
 from minigrad._kernels.products import *  # noqa: F403
 from minigrad._kernels.recurrent import *  # noqa: F403
 from minigrad._kernels.reductions import *  # noqa: F403
+from minigrad._kernels.sampling import *  # noqa: F403
 from minigrad._kernels.softmax_loss import *  # noqa: F403
