@@ -46,9 +46,7 @@ SGD_OPTIONS = [
     {"lr": 0.02, "maximize": True},
     {"lr": 0.03, "momentum": 0.5, "weight_decay": 0.01, "nesterov": True, "maximize": True},
 ]
-CASES = (
-    [("Adam", o) for o in ADAM_OPTIONS] + [("AdamW", o) for o in ADAMW_OPTIONS] + [("SGD", o) for o in SGD_OPTIONS]
-)
+CASES = [("Adam", o) for o in ADAM_OPTIONS] + [("AdamW", o) for o in ADAMW_OPTIONS] + [("SGD", o) for o in SGD_OPTIONS]
 SPECIALS = [0.0, -0.0, 1e-45, -1e-40, 1e-30, 3e38, -3e38, 1e30, math.inf, -math.inf, math.nan]
 
 

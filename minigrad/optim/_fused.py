@@ -40,7 +40,9 @@ def lerp_(target: Tensor, end: Tensor, weight: float) -> Tensor:
     return target
 
 
-def update_in_place(kernel: Callable[..., None], param: Tensor, grad: Tensor, state: list[Tensor | None], *scalars: Any) -> None:
+def update_in_place(
+    kernel: Callable[..., None], param: Tensor, grad: Tensor, state: list[Tensor | None], *scalars: Any
+) -> None:
     """Run ``kernel(param, grad, *state, *scalars)`` on the tensors' elements in row-major order
     (a None state stays None) and keep what it wrote into param and the state. A tensor that owns
     its whole storage row-major is updated in its storage directly, any other view through a copy
