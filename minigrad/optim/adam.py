@@ -24,7 +24,10 @@ class Adam(Optimizer):
         v_max = max(v_max, v)                    (amsgrad; state "max_exp_avg_sq", used in place of v)
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-    ``state["step"]`` is t as a float32 0-d tensor, as in torch.
+    ``state["step"]`` is t as a float32 0-d tensor, as in torch. Each parameter's update is one
+    kernel, ``K.adam``, which rounds every intermediate as torch's tensor ops do (m by ``lerp_``,
+    v by ``mul_`` and ``addcmul_``, p by ``addcdiv_``): torch's bits, but for torch's square root,
+    which is MKL's (faithful, not correctly rounded; minigrad's is IEEE's).
     """
 
     def __init__(

@@ -22,6 +22,9 @@ class SGD(Optimizer):
         b = momentum * b + (1 - dampening) * g         (if momentum; b is state "momentum_buffer")
         g = g + momentum * b   if nesterov   else   g = b
         p = p - lr * g
+
+    Each parameter's update is one kernel, ``K.sgd``, with torch's roundings (its ``add`` with
+    ``alpha`` is one fused multiply-add): torch's bits.
     """
 
     def __init__(
