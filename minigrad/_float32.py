@@ -149,3 +149,19 @@ def _fma64_slow(a: float, b: float, c: float, s: float) -> float:
         return float(exact)  # int / int true division rounds correctly
     except OverflowError:
         return math.inf if exact > 0 else -math.inf
+
+
+def round_typed(typecode: str, values: list[float]) -> list[float]:
+    """Round each double to the buffer typecode's precision: float32 for 'f', unchanged for 'd'."""
+    return round_f32(values) if typecode == "f" else values
+
+
+def fma_typed(typecode: str, a: list[float] | float, b: list[float] | float, c: list[float] | float) -> list[float]:
+    """Elementwise ``fma(a, b, c)`` rounded once to float32 ('f') or float64 ('d'); each argument
+    is a list or one value used for every element (at least one a list), as for ``fma32``."""
+    if typecode == "f":
+        return fma32(a, b, c)
+    columns = [v if isinstance(v, list) else None for v in (a, b, c)]
+    n = len(next(v for v in columns if v is not None))
+    lanes = [v if v is not None else [s] * n for v, s in zip(columns, (a, b, c))]
+    return [fma64(x, y, z) for x, y, z in zip(*lanes)]

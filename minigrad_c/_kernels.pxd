@@ -97,3 +97,10 @@ cdef struct FSum:
     double inf_sum
     bint overflow
     double plain         # the plain sum, in order from 0.0: what Python's sum() gives
+
+
+# ---------------------------------------------------------------------------------------------
+# optim.pxi (the optimizers' fused steps): float32 square roots in float32
+# ---------------------------------------------------------------------------------------------
+
+from libc.math cimport sqrtf

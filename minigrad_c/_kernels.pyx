@@ -44,7 +44,7 @@ documented:
 
 The kernels are written by op family, one include file each, beside the declarations they share
 in _kernels.pxd; each family's file is named as its pure twin in minigrad/_kernels/ (indexing,
-pointwise, reductions, products, softmax_loss, recurrent, sampling). They are included, not compiled as
+pointwise, reductions, products, softmax_loss, recurrent, sampling, optim). They are included, not compiled as
 separate modules, so that the families share their C helpers (fused-type functions, the _gemm
 routine) directly and this remains one extension module, minigrad_c._kernels, with every name.
 """
@@ -60,3 +60,4 @@ include "products.pxi"
 include "softmax_loss.pxi"
 include "recurrent.pxi"
 include "sampling.pxi"
+include "optim.pxi"

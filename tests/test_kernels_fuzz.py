@@ -59,7 +59,7 @@ def q(*values: int) -> array:
 # (indexed by a view or positions: at least as long as needed, here exactly; "cond" is a bool
 # one), "free" buffer (any length; any typecode when "free_tc"), "positions", "target", "size", "op", "offset", "shape",
 # "strides", "int" (any int), "real" (any float), "scalar" (a number for the buffer's type),
-# "flag" (anything with a truth value).
+# "flag" (anything with a truth value), "optional" (an "exact" buffer, or None).
 
 
 def lstm_forward_call(tc: str = "f") -> tuple:
@@ -200,6 +200,14 @@ def valid_calls() -> dict[str, list[tuple]]:
                                (("state", "real", "real", "cached", F), (mt_state(), 0.0, 1.0, 0.5, f32(3)))],
         "bernoulli_fill": [(("state", "probability", "any_tc"), (mt_state(), 0.3, q(0, 0, 0))),
                            (("state", "probability", "any_tc"), (mt_state(), 0.3, array("b", [0] * 4)))],
+        "adam": [(("exact",) * 4 + ("optional", "flag") + ("real",) * 8,
+                  (f32(4), f32(4), f32(4), f32(4), f32(4), False, 0.1, 0.99, 0.1, 0.999, 0.001, 0.03, 1e-8, -0.01)),
+                 (("exact",) * 4 + ("optional", "flag") + ("real",) * 8,
+                  (*[array("d", f32(3)) for _ in range(4)], None, True, 0.0, 1.0, 0.9, 0.5, 0.5, 0.7, 0.0, -0.1))],
+        "sgd": [(("exact", "exact", "optional", "flag", "flag", "real", "real", "real", "flag", "real"),
+                 (f32(5), f32(5), f32(5), False, True, 0.1, 0.9, 1.0, True, -0.1)),
+                (("exact", "exact", "optional", "flag", "flag", "real", "real", "real", "flag", "real"),
+                 (array("d", f32(2)), array("d", f32(2)), None, True, False, 0.0, 0.0, 1.0, False, -0.1))],
     }  # fmt: skip
 
 
@@ -219,6 +227,8 @@ def other_typecodes(buf: array) -> list[array]:
 def bad_replacements(kind: str, value, others: tuple) -> list:
     """Values for one argument of kind ``kind`` that make the call invalid."""
     not_numbers = [None, "1", [1], 1j]
+    if kind == "optional":  # an "exact" buffer or None (the optimizers' optional state)
+        return [b for b in bad_replacements("exact", value, others) if b is not None] if value is not None else []
     if kind in ("exact", "storage", "free", "free_tc", "any_tc", "cond", "positions", "target"):
         # any_tc: a buffer of any storage typecode, the narrow integers' 'i', 'h', 'b' included
         bad = [None, value.tolist(), bytes(len(value)), "abc", 3, array("I", [0] * len(value)), array("l")]

@@ -481,6 +481,32 @@ def case_normal_serial_fill(rng):
 
 def case_bernoulli_fill(rng):
     return mt_state(rng), rng.choice([0.0, 1.0, rng.random()]), zeros(rng.choice("fdqBihb"), rng.randint(0, 40))
+# -- optimizer steps (K.adam, K.sgd) ---------------------------------------------------------------
+
+
+def case_adam(rng):
+    tc, n = rng.choice("fd"), rng.randint(0, 12)
+    buffers = [values(rng, tc, n, 0.05) for _ in range(2)] + [array(tc, map(abs, values(rng, tc, n, 0.05)))]
+    buffers.insert(2, values(rng, tc, n, 0.05))  # param, grad, exp_avg, exp_avg_sq (>= 0)
+    amsgrad = array(tc, map(abs, values(rng, tc, n, 0.05))) if rng.random() < 0.5 else None
+    decay = rng.choice([1.0, 1 - rng.uniform(0, 0.1)])
+    beta1, beta2 = rng.choice([0.9, 0.0, 0.4, rng.random()]), rng.choice([0.999, 0.0, rng.random()])
+    step = rng.randint(1, 100)
+    return (
+        *buffers, amsgrad, rng.random() < 0.5, rng.choice([0.0, 0.0, 0.1, 1e-50]), decay, 1 - beta1, beta2, 1 - beta2,
+        (1 - beta2**step) ** 0.5, rng.choice([1e-8, 1e-6, 0.0]), -rng.uniform(0, 0.1) / (1 - beta1**step),
+    )  # fmt: skip
+
+
+def case_sgd(rng):
+    tc, n = rng.choice("fd"), rng.randint(0, 12)
+    momentum = rng.choice([0.0, 0.9, rng.random()])
+    buf = values(rng, tc, n, 0.05) if momentum else None
+    return (
+        values(rng, tc, n, 0.05), values(rng, tc, n, 0.05), buf, rng.random() < 0.3, rng.random() < 0.5,
+        rng.choice([0.0, 0.0, 0.01, 1e-50]), momentum, 1 - rng.choice([0.0, 0.5]), rng.random() < 0.5,
+        -rng.uniform(0, 0.5),
+    )  # fmt: skip
 
 
 CASES = {name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")}
@@ -742,3 +768,20 @@ def test_large_matmuls_agree(shape, tc):
     # float32 values pass an operand's NaN on where a product inf * 0 would make a new one
     same_nans = [x != x for x in expected] == [x != x for x in got]
     assert same_nans and same_floats(*(array(tc, [0.0 if x != x else x for x in v]) for v in (expected, got)))
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd"])
+def test_optimizer_steps_agree_bit_for_bit(name):
+    """The optimizer kernels promise the pure kernel's bits (signed zeros included; a NaN is a NaN),
+    on the random cases above and on long buffers (past any unrolled or vector part of the loop)."""
+    rng = random.Random(f"optim-bits-{name}")
+    make = CASES[name]
+    for case in range(200):
+        args = make(rng)
+        if case % 20 == 0 and all(len(a) for a in args if isinstance(a, array)):  # 1000 elements, repeated
+            args = tuple(array(a.typecode, (a.tolist() * 1000)[:1000]) if isinstance(a, array) else a for a in args)
+        (_, expected), (_, got) = run(getattr(P, name), args), run(getattr(C, name), args)
+        for e, g in zip(expected, got):
+            if isinstance(e, array):
+                assert all(x == y and math.copysign(1, x) == math.copysign(1, y) or x != x and y != y
+                           for x, y in zip(e, g)), f"{name} case {case}: {e} != {g} for {args}"  # fmt: skip

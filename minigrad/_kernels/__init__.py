@@ -15,6 +15,7 @@ that ``K.<name>`` finds every kernel. Each family has a Cython twin of the same 
 """
 
 from minigrad._kernels.indexing import *  # noqa: F403
+from minigrad._kernels.optim import *  # noqa: F403
 from minigrad._kernels.pointwise import *  # noqa: F403
 from minigrad._kernels.products import *  # noqa: F403
 from minigrad._kernels.recurrent import *  # noqa: F403

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from minigrad._backend import kernels as K
 from minigrad._creation import tensor, zeros_like
 from minigrad._dtype import float32
 from minigrad._tensor import Tensor
+from minigrad.optim._fused import update_in_place
 from minigrad.optim.optimizer import Optimizer
 
 
@@ -22,7 +24,10 @@ class Adam(Optimizer):
         v_max = max(v_max, v)                    (amsgrad; state "max_exp_avg_sq", used in place of v)
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-    ``state["step"]`` is t as a float32 0-d tensor, as in torch.
+    ``state["step"]`` is t as a float32 0-d tensor, as in torch. Each parameter's update is one
+    kernel, ``K.adam``, which rounds every intermediate as torch's tensor ops do (m by ``lerp_``,
+    v by ``mul_`` and ``addcmul_``, p by ``addcdiv_``): torch's bits, but for torch's square root,
+    which is MKL's (faithful, not correctly rounded; minigrad's is IEEE's).
     """
 
     def __init__(
@@ -69,14 +74,14 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        """One fused kernel per parameter (``K.adam``); the scalars are torch's, in double."""
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        decoupled = group["decoupled_weight_decay"]
         for param in group["params"]:
             grad = param.grad
             if grad is None:
                 continue
-            if group["maximize"]:
-                grad = -grad
             state = self.state[param]
             if not state:
                 state["step"] = tensor(0.0, dtype=float32)
@@ -84,25 +89,24 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = zeros_like(param)
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_like(param)
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             step = state["step"].add_(1).item()
-            if weight_decay != 0:
-                if group["decoupled_weight_decay"]:
-                    param.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad.add(param, alpha=weight_decay)
-            exp_avg.add_(grad - exp_avg, alpha=1 - beta1)
-            exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step
-            step_size = lr / bias_correction1
-            if amsgrad:
-                second = state["max_exp_avg_sq"]
-                second.copy_(second.max(exp_avg_sq))
-            else:
-                second = exp_avg_sq
-            denom = (second.sqrt() / bias_correction2**0.5).add_(eps)
-            param.add_(exp_avg / denom, alpha=-step_size)
+            update_in_place(
+                K.adam,
+                param,
+                grad,
+                [state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if amsgrad else None],
+                group["maximize"],
+                0 if decoupled else weight_decay,
+                1 - lr * weight_decay if decoupled else 1.0,
+                1 - beta1,
+                beta2,
+                1 - beta2,
+                bias_correction2**0.5,
+                eps,
+                -(lr / bias_correction1),
+            )
 
 
 class AdamW(Adam):

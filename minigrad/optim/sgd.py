@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from minigrad._backend import kernels as K
+from minigrad._creation import zeros_like
 from minigrad._tensor import Tensor
+from minigrad.optim._fused import update_in_place
 from minigrad.optim.optimizer import Optimizer
 
 
@@ -19,6 +22,9 @@ class SGD(Optimizer):
         b = momentum * b + (1 - dampening) * g         (if momentum; b is state "momentum_buffer")
         g = g + momentum * b   if nesterov   else   g = b
         p = p - lr * g
+
+    Each parameter's update is one kernel, ``K.sgd``, with torch's roundings (its ``add`` with
+    ``alpha`` is one fused multiply-add): torch's bits.
     """
 
     def __init__(
@@ -59,22 +65,20 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        """One fused kernel per parameter (``K.sgd``), rounding as torch's tensor ops do."""
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         for param in group["params"]:
             grad = param.grad
             if grad is None:
                 continue
-            if maximize:
-                grad = -grad
-            if weight_decay != 0:
-                grad = grad.add(param, alpha=weight_decay)
+            buf, first = None, False
             if momentum != 0:
                 state = self.state[param]
                 buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = grad.detach().clone()
-                else:
-                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                grad = grad.add(buf, alpha=momentum) if nesterov else buf
-            param.add_(grad, alpha=-lr)
+                first = buf is None  # then the kernel starts the buffer as a copy of the (decayed) gradient
+                if first:
+                    buf = state["momentum_buffer"] = zeros_like(grad)
+            update_in_place(
+                K.sgd, param, grad, [buf], first, maximize, weight_decay, momentum, 1 - dampening, nesterov, -lr
+            )
