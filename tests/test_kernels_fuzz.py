@@ -185,6 +185,9 @@ def valid_calls() -> dict[str, list[tuple]]:
         "gru_backward": [gru_backward_call()],
         "rnn_forward": [rnn_forward_call(), rnn_forward_call("d")],
         "rnn_backward": [rnn_backward_call()],
+        # issue 16 (tagops)
+        "arg_reduce_dim_backward": [((E, "target", "size", "size", "size", E),
+                                     (f32(4), q(0, 2, 1, 0), 2, 3, 2, f32(12)))],
     }  # fmt: skip
 
 

@@ -453,6 +453,17 @@ def case_axpy(rng):
     return values(rng, tc, n, 0.05), alpha, values(rng, tc, n, 0.05)
 
 
+# -- issue 16 (tagops): kernels of the tagger's training step -----------------------------------
+
+
+def case_arg_reduce_dim_backward(rng):
+    tc = rng.choice("fd")
+    outer, n, inner = lines(rng)
+    indices = array("q", [rng.randrange(n) for _ in range(outer * inner)])
+    out = values(rng, tc, outer * n * inner)  # not zeros: every element must be written
+    return values(rng, tc, outer * inner, 0.1), indices, outer, n, inner, out
+
+
 CASES = {name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

@@ -7,7 +7,6 @@ product of the sizes before the dimension, ``inner`` the product of those after 
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from math import prod
 
@@ -114,13 +113,8 @@ class MaxDim(Function):
     def backward(ctx, grad, _grad_indices):
         (index,) = ctx.saved_tensors
         out = new_buffer(grad.dtype, prod(ctx.input_shape))
-        shape = ctx.input_shape or (1,)
-        outer, n, inner = split_at(shape, ctx.dim)
-        positions = array("q")
-        for j, i in enumerate(index._values()):
-            o, k = divmod(j, inner)
-            positions.append((o * n + i) * inner + k)
-        K.put(out, positions, grad._values(), True)
+        outer, n, inner = split_at(ctx.input_shape or (1,), ctx.dim)
+        K.arg_reduce_dim_backward(grad._values(), index._values(), outer, n, inner, out)
         return Tensor._make(out, ctx.input_shape, grad.dtype), None, None, None
 
 
