@@ -257,3 +257,40 @@ def nll_loss_backward(grad, target, weight, Py_ssize_t n, Py_ssize_t c, Py_ssize
     else:
         _nll_loss_backward(<double*>_data(g), tp, <double*>_data(w), Py_SIZE(w) != 0, n, c, ignore_index,
                            <double*>_data(o))
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16 (tagops): the backward of logsumexp in one pass (the CRF's forward algorithm)
+# ---------------------------------------------------------------------------------------------
+
+cdef void _logsumexp_backward(const real_t* x, const real_t* y, const real_t* grad, Py_ssize_t outer, Py_ssize_t n,
+                              Py_ssize_t inner, real_t* out) noexcept:
+    cdef Py_ssize_t o, k, i, at
+    cdef real_t shifted, probability
+    for o in range(outer):
+        for k in range(n):
+            for i in range(inner):
+                at = (o * n + k) * inner + i
+                shifted = <real_t>(<double>x[at] - <double>y[o * inner + i])
+                probability = <real_t>exp(shifted)
+                out[at] = <real_t>(<double>probability * <double>grad[o * inner + i])
+
+
+def logsumexp_backward(x, y, grad, Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner, out) -> None:
+    """out[o, k, i] = exp(x[o, k, i] - y[o, i]) * grad[o, i], where y = logsumexp(x) along k:
+    softmax(x) * grad, each of the three steps rounded to the buffers' precision (as the
+    subtraction, exp and product done one by one)."""
+    cdef carray.array xa = _array(x, "x"), ya = _array(y, "y"), ga = _array(grad, "grad"), o = _array(out, "out")
+    _floating(xa, "x")
+    _same_code(xa, "x", ya, "y")
+    _same_code(xa, "x", ga, "grad")
+    _same_code(xa, "x", o, "out")
+    _check_lines(outer, n, inner, xa, "x", ya, _mul(outer, inner), "y")
+    _need(ga, Py_SIZE(ya), "grad")
+    _need(o, Py_SIZE(xa), "out")
+    ya, ga = _unaliased(ya, o), _unaliased(ga, o)
+    if _code(xa) == c'f':
+        _logsumexp_backward(<float*>_data(xa), <float*>_data(ya), <float*>_data(ga), outer, n, inner, <float*>_data(o))
+    else:
+        _logsumexp_backward(<double*>_data(xa), <double*>_data(ya), <double*>_data(ga), outer, n, inner,
+                            <double*>_data(o))

@@ -188,6 +188,7 @@ def valid_calls() -> dict[str, list[tuple]]:
         # issue 16 (tagops)
         "arg_reduce_dim_backward": [((E, "target", "size", "size", "size", E),
                                      (f32(4), q(0, 2, 1, 0), 2, 3, 2, f32(12)))],
+        "logsumexp_backward": [((E, E, E, "size", "size", "size", E), (f32(12), f32(4), f32(4), 2, 3, 2, f32(12)))],
     }  # fmt: skip
 
 

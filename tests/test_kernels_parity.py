@@ -464,6 +464,13 @@ def case_arg_reduce_dim_backward(rng):
     return values(rng, tc, outer * inner, 0.1), indices, outer, n, inner, out
 
 
+def case_logsumexp_backward(rng):
+    tc = rng.choice("fd")
+    outer, n, inner = lines(rng)
+    return (values(rng, tc, outer * n * inner, 0.1), values(rng, tc, outer * inner, 0.1),
+            values(rng, tc, outer * inner, 0.1), outer, n, inner, values(rng, tc, outer * n * inner))  # fmt: skip
+
+
 def test_logsumexp_lines_of_every_length_match_fsum_exactly():
     """The Cython logsumexp sums its exp terms in double-double and falls back to fsum only where
     the rounding cannot be certified: the results must still be the pure kernel's (fsum's) bit

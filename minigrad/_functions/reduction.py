@@ -153,13 +153,18 @@ class LogSumExp(Function):
             K.fill(out, float("-inf"))  # the log of an empty sum
         y = Tensor._make(out, _reduced_shape(x._shape, (dim,), keepdim), x.dtype)
         ctx.save_for_backward(x, y)
-        ctx.kept_shape = _reduced_shape(x._shape, (dim,), True)
+        ctx.kept_shape, ctx.dim = _reduced_shape(x._shape, (dim,), True), dim
         return y
 
     @staticmethod
     def backward(ctx, grad, *_):
         x, y = ctx.saved_tensors
-        return (x - y.reshape(ctx.kept_shape)).exp() * grad.reshape(ctx.kept_shape), None, None
+        if grad.dtype is not x.dtype:  # a root gradient of another dtype: the product promotes
+            return (x - y.reshape(ctx.kept_shape)).exp() * grad.reshape(ctx.kept_shape), None, None
+        outer, n, inner = split_at(x._shape or (1,), ctx.dim)
+        out = new_buffer(x.dtype, outer * n * inner)
+        K.logsumexp_backward(x._values(), y._values(), grad._values(), outer, n, inner, out)
+        return Tensor._make(out, x._shape, x.dtype), None, None
 
 
 # -- the functional API --------------------------------------------------------------------------
