@@ -189,6 +189,10 @@ def valid_calls() -> dict[str, list[tuple]]:
         "arg_reduce_dim_backward": [((E, "target", "size", "size", "size", E),
                                      (f32(4), q(0, 2, 1, 0), 2, 3, 2, f32(12)))],
         "logsumexp_backward": [((E, E, E, "size", "size", "size", E), (f32(12), f32(4), f32(4), 2, 3, 2, f32(12)))],
+        "copy_strided": [((S, "shape", "strides", "offset", S, "strides", "offset"),
+                          (f32(6), *strided, f32(6), (3, 1), 0)),
+                         ((S, "shape", "strides", "offset", S, "strides", "offset"),
+                          (array("b", range(6)), *view, array("b", range(6)), (1, 2), 0))],
     }  # fmt: skip
 
 

@@ -471,6 +471,18 @@ def case_logsumexp_backward(rng):
             values(rng, tc, outer * inner, 0.1), outer, n, inner, values(rng, tc, outer * n * inner))  # fmt: skip
 
 
+def case_copy_strided(rng):
+    tc = rng.choice("fdqBihb")
+    shape = random_shape(rng)
+    src_strides, src_offset, src_length = random_view(rng, shape)
+    dst_strides, dst_offset, dst_length = random_view(rng, shape)  # stride 0 too: the last write wins
+    if rng.random() < 0.2:  # one buffer: read before written
+        buffer = values(rng, tc, max(src_length, dst_length))
+        return buffer, shape, src_strides, src_offset, buffer, dst_strides, dst_offset
+    return (values(rng, tc, src_length), shape, src_strides, src_offset, values(rng, tc, dst_length),
+            dst_strides, dst_offset)  # fmt: skip
+
+
 def test_logsumexp_lines_of_every_length_match_fsum_exactly():
     """The Cython logsumexp sums its exp terms in double-double and falls back to fsum only where
     the rounding cannot be certified: the results must still be the pure kernel's (fsum's) bit
