@@ -101,8 +101,8 @@ class Tensor:
         """The elements in row-major order as a buffer. May be the storage itself: never mutate."""
         data = self._storage.data
         n = prod(self._shape)
-        if self._offset == 0 and len(data) == n and is_contiguous(self._shape, self._strides):
-            return data
+        if is_contiguous(self._shape, self._strides):  # the storage itself, or one run of it
+            return data if self._offset == 0 and len(data) == n else data[self._offset : self._offset + n]
         out = new_buffer(self.dtype, n)
         if n:
             K.gather(data, self._shape, self._strides, self._offset, out)

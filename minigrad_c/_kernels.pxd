@@ -8,8 +8,8 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport Py_SIZE
 from libc.math cimport (INFINITY, NAN, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, copysign, cos, cosh, erf,
                         exp, exp2, expm1, fabs, floor, fma, fmaf, fmod, isfinite, isinf, isnan, log, log1p, log2,
-                        log10, nearbyint, pow, sin, sinh, sqrt, tan, tanh, trunc)
-from libc.string cimport memcpy, memset
+                        log10, nearbyint, nextafter, pow, sin, sinh, sqrt, tan, tanh, trunc)
+from libc.string cimport memcpy, memmove, memset
 
 
 cdef extern from "Python.h":

@@ -85,6 +85,12 @@ cdef carray.array _unaliased(carray.array a, carray.array out):
     return carray.copy(a) if a is out else a
 
 
+cdef carray.array _unaliased_view(carray.array a, const View* v, carray.array out):
+    """a, or a copy of it when it is out and the view of it is not out's own row-major order: a
+    loop over rows that writes out must not read what it already wrote."""
+    return carray.copy(a) if a is out and not (v.dense and v.offset == 0) else a
+
+
 cdef int _check_positions(carray.array positions, Py_ssize_t length, str name) except -1:
     """Every position must index a buffer of `length` elements."""
     cdef const long long* pos = <const long long*>_data(positions)
@@ -178,38 +184,101 @@ cdef inline Py_ssize_t _advance(const View* v, Py_ssize_t* idx, Py_ssize_t p, Py
     return p
 
 
+cdef void _coalesce(View** views, Py_ssize_t count) noexcept:
+    """Merge neighbouring dims of views of one shape wherever, in every view, the outer dim steps
+    over the whole inner one (stride[d - 1] == shape[d] * stride[d]) and drop dims of size 1:
+    the same positions in the same order, in fewer and longer rows. (Views with elements only.)"""
+    cdef Py_ssize_t d, k, kept = 0
+    cdef View* first = views[0]
+    cdef bint joins
+    for d in range(first.ndim):
+        if first.shape[d] == 1:
+            continue
+        joins = kept > 0
+        for k in range(count):
+            if joins and views[k].strides[kept - 1] != views[k].shape[d] * views[k].strides[d]:
+                joins = False
+        for k in range(count):
+            if joins:
+                views[k].shape[kept - 1] *= views[k].shape[d]
+                views[k].strides[kept - 1] = views[k].strides[d]
+            else:
+                views[k].shape[kept] = views[k].shape[d]
+                views[k].strides[kept] = views[k].strides[d]
+        if not joins:
+            kept += 1
+    if kept == 0:  # one element
+        for k in range(count):
+            views[k].shape[0], views[k].strides[0] = 1, 0
+        kept = 1
+    for k in range(count):
+        views[k].ndim = kept
+
+
+cdef inline void _next_row(View** views, Py_ssize_t count, Py_ssize_t* idx, Py_ssize_t* pos) noexcept:
+    """Advance the row-major counter idx over all dims but the last of views of one shape, and
+    move each view's position pos[k] to the start of its next row."""
+    cdef Py_ssize_t d = views[0].ndim - 2, k
+    while d >= 0:
+        idx[d] += 1
+        if idx[d] < views[0].shape[d]:
+            for k in range(count):
+                pos[k] += views[k].strides[d]
+            return
+        for k in range(count):
+            pos[k] -= views[k].strides[d] * (views[0].shape[d] - 1)
+        idx[d] = 0
+        d -= 1
+
+
 cdef void _gather_view(const elem_t* src, const View* v, elem_t* dst) noexcept:
-    """dst[i] = the i-th element (row-major) of the view of src, a row (the last dim) at a time."""
+    """dst[i] = the i-th element (row-major) of the view of src, a row (the last dim, after
+    merging dims) at a time."""
     cdef Py_ssize_t idx[MAX_DIMS]
     cdef Py_ssize_t i, j, p = v.offset, width, step
+    cdef View c
+    cdef View* merged = &c
     if v.dense:
         memcpy(dst, src + v.offset, v.n * sizeof(elem_t))
         return
     if v.n == 0:
         return
-    width, step = v.shape[v.ndim - 1], v.strides[v.ndim - 1]
+    c = v[0]
+    _coalesce(&merged, 1)
+    width, step = c.shape[c.ndim - 1], c.strides[c.ndim - 1]
     memset(idx, 0, sizeof(idx))
-    for i in range(0, v.n, width):
-        for j in range(width):
-            dst[i + j] = src[p + j * step]
-        p = _advance(v, idx, p, v.ndim - 2)
+    for i in range(0, c.n, width):
+        if step == 1:
+            memmove(dst + i, src + p, width * sizeof(elem_t))
+        else:
+            for j in range(width):
+                dst[i + j] = src[p + j * step]
+        p = _advance(&c, idx, p, c.ndim - 2)
 
 
 cdef void _scatter_view(elem_t* dst, const View* v, const elem_t* src) noexcept:
-    """The i-th element (row-major) of the view of dst = src[i], a row (the last dim) at a time."""
+    """The i-th element (row-major) of the view of dst = src[i], a row (the last dim, after
+    merging dims) at a time."""
     cdef Py_ssize_t idx[MAX_DIMS]
     cdef Py_ssize_t i, j, p = v.offset, width, step
+    cdef View c
+    cdef View* merged = &c
     if v.dense:
         memcpy(dst + v.offset, src, v.n * sizeof(elem_t))
         return
     if v.n == 0:
         return
-    width, step = v.shape[v.ndim - 1], v.strides[v.ndim - 1]
+    c = v[0]
+    _coalesce(&merged, 1)
+    width, step = c.shape[c.ndim - 1], c.strides[c.ndim - 1]
     memset(idx, 0, sizeof(idx))
-    for i in range(0, v.n, width):
-        for j in range(width):
-            dst[p + j * step] = src[i + j]
-        p = _advance(v, idx, p, v.ndim - 2)
+    for i in range(0, c.n, width):
+        if step == 1:
+            memmove(dst + p, src + i, width * sizeof(elem_t))
+        else:
+            for j in range(width):
+                dst[p + j * step] = src[i + j]
+        p = _advance(&c, idx, p, c.ndim - 2)
 
 
 cdef const num_t* _readable(const num_t* base, const View* v, num_t** scratch) except NULL:

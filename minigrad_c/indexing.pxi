@@ -265,3 +265,60 @@ def scatter_add_rows(dst, Py_ssize_t width, indices, src, Py_ssize_t skip) -> No
         _scatter_add_rows(<float*>_data(d), width, idx, n, <float*>_data(s), skip)
     else:
         _scatter_add_rows(<double*>_data(d), width, idx, n, <double*>_data(s), skip)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16 (tagops): one strided view copied into another
+# ---------------------------------------------------------------------------------------------
+
+cdef void _copy_view(const elem_t* src, const View* vs, elem_t* dst, const View* vd) noexcept:
+    """The views' elements, in row-major order, from src to dst, a row (the last dim, after
+    merging dims) at a time."""
+    cdef View a = vs[0], b = vd[0]
+    cdef View* views[2]
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef Py_ssize_t pos[2]
+    cdef Py_ssize_t i, j, width, sa, sb
+    views[0], views[1] = &a, &b
+    _coalesce(views, 2)
+    width, sa, sb = a.shape[a.ndim - 1], a.strides[a.ndim - 1], b.strides[b.ndim - 1]
+    pos[0], pos[1] = a.offset, b.offset
+    memset(idx, 0, sizeof(idx))
+    for i in range(0, a.n, width):
+        if sa == 1 and sb == 1:
+            memcpy(dst + pos[1], src + pos[0], width * sizeof(elem_t))
+        else:
+            for j in range(width):
+                dst[pos[1] + j * sb] = src[pos[0] + j * sa]
+        _next_row(views, 2, idx, pos)
+
+
+def copy_strided(src, shape, src_strides, Py_ssize_t src_offset, dst, dst_strides, Py_ssize_t dst_offset) -> None:
+    """Write the elements of the view (shape, src_strides, src_offset) of src, in row-major order,
+    into the view (shape, dst_strides, dst_offset) of dst: ``gather`` then ``scatter`` without
+    the buffer between them (src is read before dst is written, even when they are one buffer)."""
+    cdef View vs, vd
+    _parse_view(&vs, shape, src_strides, src_offset)
+    _parse_view(&vd, shape, dst_strides, dst_offset)
+    cdef carray.array s = _array_any(src, "src"), d = _array_any(dst, "dst")
+    _same_code(s, "src", d, "dst")
+    _check_view(&vs, Py_SIZE(s), "src")
+    _check_view(&vd, Py_SIZE(d), "dst")
+    if vs.n == 0:
+        return
+    s = _unaliased(s, d)
+    cdef char code = _code(d)
+    if code == c'f':
+        _copy_view(<float*>_data(s), &vs, <float*>_data(d), &vd)
+    elif code == c'd':
+        _copy_view(<double*>_data(s), &vs, <double*>_data(d), &vd)
+    elif code == c'q':
+        _copy_view(<long long*>_data(s), &vs, <long long*>_data(d), &vd)
+    elif code == c'i':
+        _copy_view(<int*>_data(s), &vs, <int*>_data(d), &vd)
+    elif code == c'h':
+        _copy_view(<short*>_data(s), &vs, <short*>_data(d), &vd)
+    elif code == c'b':
+        _copy_view(<signed char*>_data(s), &vs, <signed char*>_data(d), &vd)
+    else:
+        _copy_view(<unsigned char*>_data(s), &vs, <unsigned char*>_data(d), &vd)

@@ -15,7 +15,10 @@ FMOD, REMAINDER, ATAN2, HYPOT, COPYSIGN, BITAND, BITOR, BITXOR, LSHIFT, RSHIFT =
 cdef void _unary(Py_ssize_t op, const num_t* x, num_t* out, Py_ssize_t n) noexcept:
     cdef Py_ssize_t i
     if num_t is float:
-        if op == U_RSQRT:          # 1 / sqrt(x) with sqrt rounded to float32 first, as torch
+        if op == U_RELU:           # the tagger's char-CNN: a loop of its own, without the op switch
+            for i in range(n):
+                out[i] = 0 if x[i] < 0 else x[i]
+        elif op == U_RSQRT:          # 1 / sqrt(x) with sqrt rounded to float32 first, as torch
             for i in range(n):
                 out[i] = <float>_unary_value(U_RECIPROCAL, <float>sqrt(x[i]) if x[i] >= 0 else NAN)
         else:
@@ -178,8 +181,27 @@ cdef int _binary_run(Py_ssize_t op, const num_t* a, Py_ssize_t a_step, const num
 
 cdef int _binary_views(Py_ssize_t op, const num_t* a, const View* va, const num_t* b, const View* vb,
                        void* out, Py_ssize_t n) except -1:
+    """out = a (op) b over views of one shape with elements: a row (the last dim, after merging
+    dims) at a time when rows are long, broadcast inputs then read in place; else through
+    contiguous copies."""
+    cdef View x = va[0], y = vb[0]
+    cdef View* views[2]
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef Py_ssize_t pos[2]
+    cdef Py_ssize_t i, width, out_size = 1 if B_EQ <= op <= B_GE else sizeof(num_t)
     cdef num_t* a_scratch = NULL
     cdef num_t* b_scratch = NULL
+    views[0], views[1] = &x, &y
+    _coalesce(views, 2)
+    width = x.shape[x.ndim - 1]
+    if width >= 16 or width == n:
+        pos[0], pos[1] = x.offset, y.offset
+        memset(idx, 0, sizeof(idx))
+        for i in range(0, n, width):
+            _binary_run(op, a + pos[0], x.strides[x.ndim - 1], b + pos[1], y.strides[y.ndim - 1],
+                        <char*>out + i * out_size, width)
+            _next_row(views, 2, idx, pos)
+        return 0
     try:
         _binary_run(op, _readable(a, va, &a_scratch), 1, _readable(b, vb, &b_scratch), 1, out, n)
     finally:
@@ -212,6 +234,7 @@ def binary(
     cdef Py_ssize_t n = va.n
     if n == 0:
         return
+    aa, ba = _unaliased_view(aa, &va, o), _unaliased_view(ba, &vb, o)
     cdef char code = _code(aa)
     if code == c'f':
         _binary_views(op, <float*>_data(aa), &va, <float*>_data(ba), &vb, _data(o), n)
@@ -276,23 +299,31 @@ def binary_scalar(Py_ssize_t op, a, scalar, bint reverse, out) -> None:
 
 cdef int _where(const unsigned char* cond, const View* vc, const num_t* a, const View* va, const num_t* b,
                 const View* vb, num_t* out) except -1:
-    cdef unsigned char* c_scratch = NULL
-    cdef num_t* a_scratch = NULL
-    cdef num_t* b_scratch = NULL
-    cdef const unsigned char* c
-    cdef const num_t* x
-    cdef const num_t* y
-    cdef Py_ssize_t i
-    try:
-        c = _readable(cond, vc, &c_scratch)
-        x = _readable(a, va, &a_scratch)
-        y = _readable(b, vb, &b_scratch)
-        for i in range(va.n):
-            out[i] = x[i] if c[i] else y[i]
-    finally:
-        PyMem_Free(c_scratch)
-        PyMem_Free(a_scratch)
-        PyMem_Free(b_scratch)
+    """out = a where cond else b over views of one shape with elements, a row (the last dim,
+    after merging dims) at a time: broadcast inputs are read in place, not copied."""
+    cdef View c = vc[0], x = va[0], y = vb[0]
+    cdef View* views[3]
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef Py_ssize_t pos[3]
+    cdef Py_ssize_t i, j, width, sc, sa, sb
+    cdef const unsigned char* cr
+    cdef const num_t* ar
+    cdef const num_t* br
+    views[0], views[1], views[2] = &c, &x, &y
+    _coalesce(views, 3)
+    width = c.shape[c.ndim - 1]
+    sc, sa, sb = c.strides[c.ndim - 1], x.strides[c.ndim - 1], y.strides[c.ndim - 1]
+    pos[0], pos[1], pos[2] = c.offset, x.offset, y.offset
+    memset(idx, 0, sizeof(idx))
+    for i in range(0, c.n, width):
+        cr, ar, br = cond + pos[0], a + pos[1], b + pos[2]
+        if sc == 1 and sa == 1 and sb == 1:
+            for j in range(width):
+                out[i + j] = ar[j] if cr[j] else br[j]
+        else:
+            for j in range(width):
+                out[i + j] = ar[j * sa] if cr[j * sc] else br[j * sb]
+        _next_row(views, 3, idx, pos)
     return 0
 
 
@@ -325,6 +356,7 @@ def where(
     _check_view(&vb, Py_SIZE(ba), "b")
     if va.n == 0:
         return
+    ca, aa, ba = _unaliased_view(ca, &vc, o), _unaliased_view(aa, &va, o), _unaliased_view(ba, &vb, o)
     cdef const unsigned char* c = <const unsigned char*>_data(ca)
     cdef char code = _code(aa)
     if code == c'f':

@@ -184,3 +184,41 @@ def sum_all(x):
     if code == c'q':
         return _int_sum(<long long*>_data(xa), Py_SIZE(xa))
     return _int_sum(<unsigned char*>_data(xa), Py_SIZE(xa))
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16 (tagops): the backward of a max/min along one dimension
+# ---------------------------------------------------------------------------------------------
+
+cdef void _arg_reduce_backward(const real_t* grad, const long long* idx, Py_ssize_t outer, Py_ssize_t n,
+                               Py_ssize_t inner, real_t* out) noexcept:
+    cdef Py_ssize_t o, i
+    cdef real_t* block
+    memset(out, 0, outer * n * inner * sizeof(real_t))
+    for o in range(outer):
+        block = out + o * n * inner
+        for i in range(inner):
+            block[idx[o * inner + i] * inner + i] = grad[o * inner + i]
+
+
+def arg_reduce_dim_backward(grad, indices, Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner, out) -> None:
+    """out[o, k, i] = grad[o, i] where k == indices[o, i], else 0: the gradient of
+    ``arg_reduce_dim``'s values (grad and indices hold outer * inner elements, out
+    outer * n * inner). Every element of out is written."""
+    cdef carray.array ga = _array(grad, "grad"), ia = _array(indices, "indices"), o = _array(out, "out")
+    _floating(ga, "grad")
+    _same_code(ga, "grad", o, "out")
+    if _code(ia) != c'q':
+        raise TypeError(f"indices must have typecode 'q', not {chr(_code(ia))!r}")
+    _check_lines(outer, n, inner, o, "out", ga, _mul(outer, inner), "grad")
+    _need(ia, Py_SIZE(ga), "indices")
+    cdef const long long* idx = <const long long*>_data(ia)
+    cdef Py_ssize_t k
+    for k in range(Py_SIZE(ia)):
+        if not 0 <= idx[k] < n:
+            raise IndexError(f"index {idx[k]} is out of range for a dimension of size {n}")
+    ga = _unaliased(ga, o)
+    if _code(o) == c'f':
+        _arg_reduce_backward(<float*>_data(ga), idx, outer, n, inner, <float*>_data(o))
+    else:
+        _arg_reduce_backward(<double*>_data(ga), idx, outer, n, inner, <double*>_data(o))

@@ -208,6 +208,14 @@ def valid_calls() -> dict[str, list[tuple]]:
                  (f32(5), f32(5), f32(5), False, True, 0.1, 0.9, 1.0, True, -0.1)),
                 (("exact", "exact", "optional", "flag", "flag", "real", "real", "real", "flag", "real"),
                  (array("d", f32(2)), array("d", f32(2)), None, True, False, 0.0, 0.0, 1.0, False, -0.1))],
+        # issue 16 (tagops)
+        "arg_reduce_dim_backward": [((E, "target", "size", "size", "size", E),
+                                     (f32(4), q(0, 2, 1, 0), 2, 3, 2, f32(12)))],
+        "logsumexp_backward": [((E, E, E, "size", "size", "size", E), (f32(12), f32(4), f32(4), 2, 3, 2, f32(12)))],
+        "copy_strided": [((S, "shape", "strides", "offset", S, "strides", "offset"),
+                          (f32(6), *strided, f32(6), (3, 1), 0)),
+                         ((S, "shape", "strides", "offset", S, "strides", "offset"),
+                          (array("b", range(6)), *view, array("b", range(6)), (1, 2), 0))],
     }  # fmt: skip
 
 

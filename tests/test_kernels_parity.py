@@ -481,6 +481,8 @@ def case_normal_serial_fill(rng):
 
 def case_bernoulli_fill(rng):
     return mt_state(rng), rng.choice([0.0, 1.0, rng.random()]), zeros(rng.choice("fdqBihb"), rng.randint(0, 40))
+
+
 # -- optimizer steps (K.adam, K.sgd) ---------------------------------------------------------------
 
 
@@ -507,6 +509,51 @@ def case_sgd(rng):
         rng.choice([0.0, 0.0, 0.01, 1e-50]), momentum, 1 - rng.choice([0.0, 0.5]), rng.random() < 0.5,
         -rng.uniform(0, 0.5),
     )  # fmt: skip
+
+
+# -- issue 16 (tagops): kernels of the tagger's training step -----------------------------------
+
+
+def case_arg_reduce_dim_backward(rng):
+    tc = rng.choice("fd")
+    outer, n, inner = lines(rng)
+    indices = array("q", [rng.randrange(n) for _ in range(outer * inner)])
+    out = values(rng, tc, outer * n * inner)  # not zeros: every element must be written
+    return values(rng, tc, outer * inner, 0.1), indices, outer, n, inner, out
+
+
+def case_logsumexp_backward(rng):
+    tc = rng.choice("fd")
+    outer, n, inner = lines(rng)
+    return (values(rng, tc, outer * n * inner, 0.1), values(rng, tc, outer * inner, 0.1),
+            values(rng, tc, outer * inner, 0.1), outer, n, inner, values(rng, tc, outer * n * inner))  # fmt: skip
+
+
+def case_copy_strided(rng):
+    tc = rng.choice("fdqBihb")
+    shape = random_shape(rng)
+    src_strides, src_offset, src_length = random_view(rng, shape)
+    dst_strides, dst_offset, dst_length = random_view(rng, shape)  # stride 0 too: the last write wins
+    if rng.random() < 0.2:  # one buffer: read before written
+        buffer = values(rng, tc, max(src_length, dst_length))
+        return buffer, shape, src_strides, src_offset, buffer, dst_strides, dst_offset
+    return (values(rng, tc, src_length), shape, src_strides, src_offset, values(rng, tc, dst_length),
+            dst_strides, dst_offset)  # fmt: skip
+
+
+def test_logsumexp_lines_of_every_length_match_fsum_exactly():
+    """The Cython logsumexp sums its exp terms in double-double and falls back to fsum only where
+    the rounding cannot be certified: the results must still be the pure kernel's (fsum's) bit
+    for bit, for lines short and long (past its 4096-term limit), near-equal and spread values."""
+    rng = random.Random("logsumexp")
+    for n in (1, 2, 3, 17, 18, 100, 4096, 4097):
+        for spread in (1e-6, 0.1, 3.0, 40.0):
+            for tc in "fd":
+                x = array(tc, [rng.uniform(-spread, spread) for _ in range(n * 3)])
+                expected, got = zeros(tc, 3), zeros(tc, 3)
+                P.logsumexp(x, 1, n, 3, expected)
+                C.logsumexp(x, 1, n, 3, got)
+                assert expected.tobytes() == got.tobytes(), (n, spread, tc)
 
 
 CASES = {name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -229,7 +229,7 @@ class BasicIndex(Function):
         out = new_buffer(grad.dtype, prod(ctx.input_shape))
         shape, strides, offset, _ = _basic(ctx.input_shape, contiguous_strides(ctx.input_shape), 0, ctx.index)
         if prod(shape):
-            K.scatter(out, shape, strides, offset, grad._values())
+            K.copy_strided(grad._storage.data, shape, grad._strides, grad._offset, out, strides, offset)
         return Tensor._make(out, ctx.input_shape, grad.dtype), None
 
 

@@ -7,7 +7,6 @@ product of the sizes before the dimension, ``inner`` the product of those after 
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from math import prod
 
@@ -114,13 +113,8 @@ class MaxDim(Function):
     def backward(ctx, grad, _grad_indices):
         (index,) = ctx.saved_tensors
         out = new_buffer(grad.dtype, prod(ctx.input_shape))
-        shape = ctx.input_shape or (1,)
-        outer, n, inner = split_at(shape, ctx.dim)
-        positions = array("q")
-        for j, i in enumerate(index._values()):
-            o, k = divmod(j, inner)
-            positions.append((o * n + i) * inner + k)
-        K.put(out, positions, grad._values(), True)
+        outer, n, inner = split_at(ctx.input_shape or (1,), ctx.dim)
+        K.arg_reduce_dim_backward(grad._values(), index._values(), outer, n, inner, out)
         return Tensor._make(out, ctx.input_shape, grad.dtype), None, None, None
 
 
@@ -159,13 +153,18 @@ class LogSumExp(Function):
             K.fill(out, float("-inf"))  # the log of an empty sum
         y = Tensor._make(out, _reduced_shape(x._shape, (dim,), keepdim), x.dtype)
         ctx.save_for_backward(x, y)
-        ctx.kept_shape = _reduced_shape(x._shape, (dim,), True)
+        ctx.kept_shape, ctx.dim = _reduced_shape(x._shape, (dim,), True), dim
         return y
 
     @staticmethod
     def backward(ctx, grad, *_):
         x, y = ctx.saved_tensors
-        return (x - y.reshape(ctx.kept_shape)).exp() * grad.reshape(ctx.kept_shape), None, None
+        if grad.dtype is not x.dtype:  # a root gradient of another dtype: the product promotes
+            return (x - y.reshape(ctx.kept_shape)).exp() * grad.reshape(ctx.kept_shape), None, None
+        outer, n, inner = split_at(x._shape or (1,), ctx.dim)
+        out = new_buffer(x.dtype, outer * n * inner)
+        K.logsumexp_backward(x._values(), y._values(), grad._values(), outer, n, inner, out)
+        return Tensor._make(out, x._shape, x.dtype), None, None
 
 
 # -- the functional API --------------------------------------------------------------------------

@@ -187,7 +187,8 @@ class Cat(Function):
         for i, t in joined:
             if sizes[i]:
                 piece = shape[:dim] + (sizes[i],) + shape[dim + 1 :]
-                K.scatter(out, piece, strides, start * strides[dim], cast(t, dt)._values())
+                t = cast(t, dt)
+                K.copy_strided(t._storage.data, piece, t._strides, t._offset, out, strides, start * strides[dim])
             start += sizes[i]
         return Tensor._make(out, shape, dt)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import operator
 from array import array
 from collections.abc import Sequence
+from math import prod
 
 
 def strided_positions(shape: Sequence[int], strides: Sequence[int], offset: int) -> list[int]:
@@ -97,3 +98,15 @@ def scatter_add_rows(dst: array, width: int, indices: array, src: array, skip: i
         if i != skip:
             row = slice(i * width, (i + 1) * width)
             dst[row] = array(tc, map(operator.add, dst[row], src[k * width : (k + 1) * width]))
+
+
+# -- issue 16 (tagops): one strided view copied into another -------------------------------------
+
+
+def copy_strided(src: array, shape: tuple, src_strides: tuple, src_offset: int, dst: array, dst_strides: tuple,
+                 dst_offset: int) -> None:
+    """Write the elements of the view (shape, src_strides, src_offset) of src, in row-major order,
+    into the view (shape, dst_strides, dst_offset) of dst: ``gather`` then ``scatter`` without
+    the buffer between them (src is read before dst is written, even when they are one buffer)."""
+    values = _read(src, shape, src_strides, src_offset, prod(shape))
+    scatter(dst, shape, dst_strides, dst_offset, array(dst.typecode, values))

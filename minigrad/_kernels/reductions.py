@@ -56,3 +56,19 @@ def arg_reduce_dim(op: int, x: array, outer: int, n: int, inner: int, values: ar
 def sum_all(x: array) -> float:
     """The sum of every element, accumulated in double precision (inf - inf gives nan)."""
     return _fsum(x) if x.typecode in "fd" else sum(x)
+
+
+# -- issue 16 (tagops): the backward of a max/min along one dimension ---------------------------
+
+
+def arg_reduce_dim_backward(grad: array, indices: array, outer: int, n: int, inner: int, out: array) -> None:
+    """out[o, k, i] = grad[o, i] where k == indices[o, i], else 0: the gradient of
+    ``arg_reduce_dim``'s values (grad and indices hold outer * inner elements, out
+    outer * n * inner). Every element of out is written."""
+    grad = grad[:] if grad is out else grad
+    out[:] = array(out.typecode, bytes(out.itemsize * outer * n * inner))
+    block = n * inner
+    for o in range(outer):
+        base = o * inner
+        for i in range(inner):
+            out[o * block + indices[base + i] * inner + i] = grad[base + i]

@@ -115,3 +115,17 @@ def nll_loss_backward(grad: array, target: array, weight: array, n: int, c: int,
         if t != ignore_index:
             w = weight[t] if len(weight) else 1.0
             out[i * c + t] = -w * grad[i]
+
+
+# -- issue 16 (tagops): the backward of logsumexp in one pass (the CRF's forward algorithm) -------
+
+
+def logsumexp_backward(x: array, y: array, grad: array, outer: int, n: int, inner: int, out: array) -> None:
+    """out[o, k, i] = exp(x[o, k, i] - y[o, i]) * grad[o, i], where y = logsumexp(x) along k:
+    softmax(x) * grad, each of the three steps rounded to the buffers' precision (as the
+    subtraction, exp and product done one by one)."""
+    tc = out.typecode
+    line = [o * inner + i for o in range(outer) for _ in range(n) for i in range(inner)]  # (o, i) of each element
+    shifted = array(tc, map(operator.sub, x, map(y.__getitem__, line)))
+    probabilities = array(tc, map(_exp, shifted))
+    out[:] = array(tc, map(operator.mul, probabilities, map(grad.__getitem__, line)))
