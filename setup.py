@@ -31,6 +31,7 @@ def _flag(name: str) -> bool:
 REQUIRED = _flag("MINIGRAD_REQUIRE_EXTENSIONS")
 
 COMPILED_MODULES = [
+    "minigrad._alloc",
     "minigrad._creation",
     "minigrad._dtype",
     "minigrad._functions.indexing",
@@ -40,6 +41,7 @@ COMPILED_MODULES = [
     "minigrad._functions.recurrent",
     "minigrad._functions.softmax_loss",
     "minigrad._functions.views",
+    "minigrad._overlap",
     "minigrad._shape",
     "minigrad._tensor",
     "minigrad.autograd.engine",
