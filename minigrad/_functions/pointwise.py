@@ -254,10 +254,12 @@ def unary_values(op: int, x: Tensor) -> Tensor:
     """Kernel ``op`` on every element of x (ints are computed as float32, like torch)."""
     dt = x.dtype if x.dtype.is_floating_point or op in (K.NEG, K.ABS, K.RELU) else float32
     wide = kernel_dtype(dt)  # narrow integers compute in int64 and wrap back: -(-128) is -128 in int8
-    x = cast(x, wide)
-    out = new_buffer(wide, x.numel())
+    if x.dtype is not wide:
+        x = cast(x, wide)
+    out = new_buffer(wide, prod(x._shape))
     K.unary(op, x._values(), out)
-    return cast(Tensor._make(out, x._shape, wide), dt)
+    y = Tensor._make(out, x._shape, wide)
+    return y if wide is dt else cast(y, dt)
 
 
 class _Unary(Function):

@@ -224,8 +224,11 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
     an alias of it, so that the input itself keeps its own history.
     """
     ctx._sequence_nr = next(_sequence)
-    ctx.next_functions = tuple([gradient_edge(a) if need else None for a, need in zip(args, needs)])
-    ctx._input_meta = tuple([(a._shape, a.dtype) if need else None for a, need in zip(args, needs)])
+    edges, input_meta = [], []
+    for a, need in zip(args, needs):
+        edges.append(gradient_edge(a) if need else None)
+        input_meta.append((a._shape, a.dtype) if need else None)
+    ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
 
     several = isinstance(outputs, tuple)
     if several:
