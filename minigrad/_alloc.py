@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Sizes checked before memory is allocated: a tensor too large for this machine fails at once
 with torch's error, instead of filling memory for seconds and ending in an empty MemoryError.
 

@@ -1,3 +1,4 @@
+# With the Cython core this module also runs compiled; see minigrad/_backend.py (and MINIGRAD_NO_COMPILED_MODULES).
 """Memory-overlap checks before an in-place write (torch's ``MemoryOverlap`` rules).
 
 An in-place op may not write into a tensor in which several elements share one storage place

@@ -149,6 +149,8 @@ def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple) -> tupl
     """
     if not old_shape:
         return (1,) * len(new_shape)
+    if old_strides == contiguous_strides(old_shape):  # row-major (the common case): so is the view
+        return contiguous_strides(tuple(new_shape))
     numel = prod(old_shape)
     if numel == 0:
         return contiguous_strides(tuple(new_shape))

@@ -45,9 +45,12 @@ _ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
 _ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
+_UNCHECKED = _alloc.LARGE // 8  # buffers of up to this many elements fit whatever their dtype
+
+
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt (torch's error at once if it cannot fit)."""
-    if n * dt.itemsize > _alloc.LARGE:
+    if n > _UNCHECKED and n * dt.itemsize > _alloc.LARGE:
         _alloc.check(n, dt.itemsize)
     return _ZERO[dt.typecode] * n
 

@@ -98,8 +98,9 @@ def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> 
         out = new_buffer(out_dtype, y.numel())
         K.binary_scalar(op, y._values(), round_scalar(a, compute), True, out)
         return Tensor._make(out, y._shape, out_dtype)
-    a, b = cast(a, compute), cast(b, compute)
-    shape = broadcast_shapes(a._shape, b._shape)
+    if a.dtype is not compute or b.dtype is not compute:
+        a, b = cast(a, compute), cast(b, compute)
+    shape = a._shape if a._shape == b._shape else broadcast_shapes(a._shape, b._shape)
     out = new_buffer(out_dtype, prod(shape))
     # the kernel reads each operand's storage through its own strides (0 where it is broadcast)
     a_strides = a._strides if a._shape == shape else broadcast_strides(a._shape, a._strides, shape)
@@ -253,10 +254,12 @@ def unary_values(op: int, x: Tensor) -> Tensor:
     """Kernel ``op`` on every element of x (ints are computed as float32, like torch)."""
     dt = x.dtype if x.dtype.is_floating_point or op in (K.NEG, K.ABS, K.RELU) else float32
     wide = kernel_dtype(dt)  # narrow integers compute in int64 and wrap back: -(-128) is -128 in int8
-    x = cast(x, wide)
-    out = new_buffer(wide, x.numel())
+    if x.dtype is not wide:
+        x = cast(x, wide)
+    out = new_buffer(wide, prod(x._shape))
     K.unary(op, x._values(), out)
-    return cast(Tensor._make(out, x._shape, wide), dt)
+    y = Tensor._make(out, x._shape, wide)
+    return y if wide is dt else cast(y, dt)
 
 
 class _Unary(Function):

@@ -21,16 +21,16 @@ from minigrad.autograd.function import Function
 
 def _softmax_kernel(kernel, x: Tensor, dim: int) -> Tensor:
     outer, n, inner = split_at(x._shape or (1,), dim)
-    out = new_buffer(x.dtype, x.numel())
-    if x.numel():
+    out = new_buffer(x.dtype, outer * n * inner)
+    if out:
         kernel(x._values(), outer, n, inner, out)
     return Tensor._make(out, x._shape, x.dtype)
 
 
 def _softmax_backward(kernel, y: Tensor, grad: Tensor, dim: int) -> Tensor:
     outer, n, inner = split_at(y._shape or (1,), dim)
-    out = new_buffer(grad.dtype, grad.numel())
-    if grad.numel():
+    out = new_buffer(grad.dtype, outer * n * inner)
+    if out:
         kernel(y._values(), grad._values(), outer, n, inner, out)
     return Tensor._make(out, y._shape, grad.dtype)
 

@@ -137,8 +137,9 @@ def run_backward(
                 child, output_nr = edge
                 if grad is not None:
                     _deliver(buffers, child, output_nr, grad)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
+                waiting = dependencies[child] - 1
+                dependencies[child] = waiting
+                if waiting == 0:
                     heappush(ready, (-child._sequence_nr, child))
     finally:
         grad_mode.state.enabled = enabled
@@ -220,7 +221,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
     A gradient returned in a broadcast shape is summed back to the input's shape; one of another
     dtype is cast to the input's dtype.
     """
-    if node.materialize_grads and len(grads) > 1 and any(g is None for g in grads):
+    if len(grads) > 1 and node.materialize_grads and any(g is None for g in grads):
         present = next(g for g in grads if g is not None)
         grads = [
             present._new_full(*meta, 0) if g is None and meta is not None else g
@@ -237,6 +238,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
                 f"(expected {len(edges)}, got {len(result)})"
             )
     fitted = [None] * len(edges)
+    input_meta = node._input_meta
     for i in range(len(edges)):
         grad = result[i]
         if edges[i] is None or grad is None:
@@ -246,7 +248,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
                 f"function {node.name()} returned a gradient that is not a Tensor at index {i} "
                 f"(got {type(grad).__name__})"
             )
-        shape, dtype = node._input_meta[i]
+        shape, dtype = input_meta[i]
         if grad._shape != shape:
             grad = grad._sum_to_shape(shape, node.name(), i)
         if grad.dtype is not dtype:

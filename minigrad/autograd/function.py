@@ -230,7 +230,8 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
         input_meta.append((a._shape, a.dtype) if need else None)
     ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
 
-    if isinstance(outputs, tuple):
+    several = isinstance(outputs, tuple)
+    if several:
         outs = tuple([_link_output(ctx, args, out, i) for i, out in enumerate(outputs)])
     else:
         outs = (_link_output(ctx, args, outputs, 0),)
@@ -238,16 +239,17 @@ def _link(ctx: Node, args: tuple, needs: tuple, outputs: Any) -> Any:
 
     if ctx._dirty:
         _check_dirty_returned(ctx._dirty, outs)
-    if ctx._saved:
+    saved = ctx._saved
+    if saved:
         # A saved output would point back at ctx (ctx -> output -> ctx): keep a history-free alias
         # instead, so the graph holds no reference cycle and is freed as soon as it is unused. (The
         # alias is saved at the version the output has now: marking it dirty may have bumped it.)
         ctx._saved = tuple(
-            [(_alias(v), v._storage.version) if getattr(v, "grad_fn", None) is ctx else (v, k) for v, k in ctx._saved]
+            [(_alias(v), v._storage.version) if getattr(v, "grad_fn", None) is ctx else (v, k) for v, k in saved]
         )
     if anomaly.state.enabled:
         ctx._trace = _creation_site()
-    return outs if isinstance(outputs, tuple) else outs[0]
+    return outs if several else outs[0]
 
 
 def note_views(args: tuple, outputs: Any) -> None:
@@ -270,7 +272,9 @@ def mark_view(view: Any, of: Any) -> None:
 
 def _link_output(ctx: Node, args: tuple, out: Any, i: int) -> Any:
     """Make ``out`` output ``i`` of ``ctx`` (when it can carry a gradient); returns the output."""
-    if not hasattr(out, "_storage") or not out.dtype.is_floating_point or _is_among(out, ctx._non_differentiable):
+    if not hasattr(out, "_storage") or not out.dtype.is_floating_point:
+        return out
+    if ctx._non_differentiable and _is_among(out, ctx._non_differentiable):
         return out
     for a in args:
         if getattr(a, "_storage", None) is out._storage:  # out is input a, or a view of it
