@@ -184,6 +184,7 @@ def valid_calls() -> dict[str, list[tuple]]:
         "gather_rows": [((S, "size", "positions", E), (f32(6), 2, q(2, 0, 2), f32(6)))],
         "scatter_add_rows": [((S, "size", "positions", E, "int"), (f32(6), 2, q(2, 0, 2), f32(6), 5))],
         "axpy": [((E, "real", E), (f32(4), -0.1, f32(4)))],
+        "set_num_threads": [(("threads",), (1,))],
         "lstm_forward": [lstm_forward_call(), lstm_forward_call("d")],
         "lstm_backward": [lstm_backward_call()],
         "gru_forward": [gru_forward_call(), gru_forward_call("d")],
@@ -264,6 +265,8 @@ def bad_replacements(kind: str, value, others: tuple) -> list:
         return [None, "1", [0.5], 1j, -0.1, 1.5, float("nan")]
     if kind == "size":
         return [-1, 10**6, TOO_BIG, HUGE, 1.5, *not_numbers]
+    if kind == "threads":  # a positive count; larger than the machine is allowed
+        return [0, -1, TOO_BIG, 1.5, *not_numbers]
     if kind == "op":
         return [-1, 99, TOO_BIG, 1.5, *not_numbers]
     if kind == "offset":
