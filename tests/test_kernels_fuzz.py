@@ -59,7 +59,7 @@ def q(*values: int) -> array:
 # (indexed by a view or positions: at least as long as needed, here exactly; "cond" is a bool
 # one), "free" buffer (any length; any typecode when "free_tc"), "positions", "target", "size", "op", "offset", "shape",
 # "strides", "int" (any int), "real" (any float), "scalar" (a number for the buffer's type),
-# "flag" (anything with a truth value), "optional" (an "exact" buffer, or None).
+# "flag" (anything with a truth value), "optional" (an "exact" buffer, or None), "threads" (a positive count).
 
 
 def lstm_forward_call(tc: str = "f") -> tuple:

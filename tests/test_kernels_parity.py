@@ -453,6 +453,11 @@ def case_axpy(rng):
     return values(rng, tc, n, 0.05), alpha, values(rng, tc, n, 0.05)
 
 
+def case_set_num_threads(rng):
+    """A thread count: the products give the same sums on any; zero and negatives raise."""
+    return (rng.choice([0, -2]) if rng.random() < 0.1 else rng.randint(1, 4),)
+
+
 # -- sampling (torch's random streams): the state is 624 random words and a read position (0..625)
 
 
@@ -624,7 +629,17 @@ def test_every_kernel_has_random_cases():
     assert sorted(CASES) == sorted(public_kernels()), "add a case_<kernel> generator for each new kernel"
 
 
+@pytest.fixture
+def restore_threads():
+    """set_num_threads' cases leave the core's count set: put back the one minigrad reports."""
+    yield
+    import minigrad
+
+    C.set_num_threads(minigrad.get_num_threads())
+
+
 @pytest.mark.parametrize("name", sorted(public_kernels()))
+@pytest.mark.usefixtures("restore_threads")
 def test_same_results_on_random_inputs(name):
     make = CASES[name]
     rng = random.Random(f"parity-{name}")
