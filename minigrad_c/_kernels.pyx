@@ -61,3 +61,30 @@ include "softmax_loss.pxi"
 include "recurrent.pxi"
 include "sampling.pxi"
 include "optim.pxi"
+
+
+# Freed buffers are kept for reuse. A training step frees and makes the same large buffers every
+# step (an embedding's dense gradient, its copy into .grad). glibc's malloc serves buffers over
+# its mmap threshold with fresh pages and returns freed memory at the top of the heap to the
+# system once more than its trim threshold is free: either way the next step pays a page fault
+# per 4 KiB it writes (on the W2 benchmark's 5000 x 64 embedding, two thirds of a step). glibc
+# raises both thresholds by itself as large buffers come and go, but only sometimes, depending
+# on which buffer happens to lie at the top of the heap. Importing the core sets them to where
+# glibc's own rule ends (buffers up to 32 MiB from the heap; up to 64 MiB of free memory kept):
+# the process then holds on to at most that much memory it is not using.
+cdef extern from *:
+    """
+    #ifdef __GLIBC__
+    #include <malloc.h>
+    static void mg_keep_freed_memory(void) {
+        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    }
+    #else
+    static void mg_keep_freed_memory(void) {}
+    #endif
+    """
+    void mg_keep_freed_memory()
+
+
+mg_keep_freed_memory()

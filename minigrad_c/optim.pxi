@@ -86,6 +86,10 @@ cdef void _sgd_loop(real_t* p, const real_t* grad, real_t* buf, Py_ssize_t n, bi
     that the compiler takes the other tests out of the loop and runs it on vector lanes."""
     cdef Py_ssize_t i
     cdef real_t g, b
+    if not coupled and buf == NULL:  # plain SGD, the common case: a loop of its own runs on vector lanes
+        for i in range(n):
+            p[i] = _fma_t(grad[i] * sign, neg_lr, p[i])
+        return
     for i in range(n):
         g = grad[i] * sign
         if coupled:
