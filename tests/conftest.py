@@ -16,15 +16,43 @@ import os
 import random
 from collections.abc import Callable, Sequence
 from math import prod
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 import minigrad as mg
+from minigrad import _kernels as pure_kernels
+from minigrad._backend import _flag
 
 # torch's CPU kernels default to AVX-512 on this machine; minigrad follows the AVX2 ones (where a
 # result depends on the vector width, e.g. the lanes of a float32 norm). Set before torch loads.
 os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+
+
+def cython_core() -> ModuleType | None:
+    """The Cython kernels (``minigrad_c._kernels``), or None where the core is not built. With
+    MINIGRAD_REQUIRE_EXTENSIONS set a missing core is an ImportError, so that the Cython half of
+    a test cannot be skipped in the run that requires it."""
+    try:
+        from minigrad_c import _kernels
+    except ImportError:
+        if _flag("MINIGRAD_REQUIRE_EXTENSIONS"):
+            raise
+        return None
+    return _kernels
+
+
+def kernels_for(backend: str) -> ModuleType:
+    """The kernel module of a backend: the pure one for "python", the Cython one for "cython"
+    (the test skipped where the core is not built)."""
+    if backend == "python":
+        return pure_kernels
+    core = cython_core()
+    if core is None:
+        pytest.skip("the Cython core minigrad_c is not built")
+    return core
+
 
 # Tolerances, per element: |minigrad - torch| <= atol + rtol * |torch| for each element.
 TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-13)}

@@ -8,22 +8,17 @@ run alone.
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
+from conftest import cython_core
 
 import minigrad as mg
 from minigrad import _kernels as pure
 from minigrad._functions import recurrent
 from minigrad.autograd import gradcheck
 
-try:
-    from minigrad_c import _kernels as compiled
-except ImportError:
-    if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
-        raise
-    compiled = None
+compiled = cython_core()
 
 KERNELS = [pytest.param(pure, id="python")] + ([pytest.param(compiled, id="cython")] if compiled else [])
 TOLERANCE = {mg.float32: 2e-5, mg.float64: 1e-12}

@@ -16,26 +16,18 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import random
 import subprocess
 import sys
 from array import array
 
 import pytest
+from conftest import cython_core, kernels_for
 
 from minigrad import _kernels as P
 
 HUGE = 2**62
 TOO_BIG = 2**63  # does not fit in a C Py_ssize_t
-
-
-def _core():
-    try:
-        from minigrad_c import _kernels as C
-    except ImportError:
-        return None
-    return C
 
 
 def public_kernels() -> list[str]:
@@ -321,7 +313,7 @@ class Shrinker:
 
 
 def fuzz(seed: int = 1234, random_rounds: int = 4000) -> dict:
-    C = _core()
+    C = cython_core()
     assert C is not None
     calls = valid_calls()
     report: dict = {"kernels": sorted(calls), "not_raised": [], "valid_failed": [], "random_calls": 0}
@@ -400,9 +392,7 @@ def aliased_calls(C, calls: dict) -> int:
 
 @pytest.fixture(scope="module")
 def report() -> dict:
-    if _core() is None:
-        if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail("MINIGRAD_REQUIRE_EXTENSIONS is set but minigrad_c is not built")
+    if cython_core() is None:
         pytest.skip("the Cython core minigrad_c is not built")
     proc = subprocess.run([sys.executable, __file__], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, (
@@ -423,9 +413,7 @@ def test_aliased_buffers_were_tried(report):
 
 @pytest.mark.parametrize("backend", ["python", "cython"])
 def test_index_kernels_read_their_positions_before_writing_into_the_same_buffer(backend):
-    K = P if backend == "python" else _core()
-    if K is None:
-        pytest.skip("the Cython core minigrad_c is not built")
+    K = kernels_for(backend)
     a = q(1, 0)
     K.put(a, a, q(10**15, 0), False)  # positions [1, 0] as given: dst[1] = 10**15, dst[0] = 0
     assert a.tolist() == [0, 10**15]

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
 import random
 import sys
 from array import array
 from math import prod
 
 import pytest
+from conftest import cython_core
 
 from minigrad import _kernels as P
 
-try:
-    from minigrad_c import _kernels as C
-except ImportError:
-    if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
-        raise
+C = cython_core()
+if C is None:
     pytest.skip("the Cython core minigrad_c is not built", allow_module_level=True)
 
 CASES_PER_KERNEL = 60

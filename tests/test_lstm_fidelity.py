@@ -11,20 +11,17 @@ ATEN_CPU_CAPABILITY=avx2): outputs 6.8 ulps against 8.2, gradients 15.9 against 
 
 from __future__ import annotations
 
-import os
 import struct
 from array import array
 
 import pytest
+from conftest import cython_core
 
 from minigrad import _kernels as P
 
 torch = pytest.importorskip("torch")
-try:
-    from minigrad_c import _kernels as C
-except ImportError:
-    if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
-        raise
+C = cython_core()
+if C is None:
     pytest.skip("the Cython core minigrad_c is not built", allow_module_level=True)
 
 SHAPES = [(5, 3, 8, 16), (12, 16, 32, 64), (7, 1, 16, 128), (20, 8, 24, 32)]  # (steps, batch, input, hidden)

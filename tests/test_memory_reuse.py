@@ -10,12 +10,12 @@ round. With the core imported the rounds after the first must fault (almost) nev
 
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 import sys
 
 import pytest
+from conftest import cython_core
 
 PATTERN = """
 import resource, sys
@@ -37,16 +37,6 @@ print(sum(faults[2:]))
 """
 
 
-def _core_built() -> bool:
-    try:
-        import minigrad_c._kernels  # noqa: F401
-    except ImportError:
-        if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
-            raise
-        return False
-    return True
-
-
 def page_faults(mode: str) -> int:
     proc = subprocess.run([sys.executable, "-c", PATTERN, mode], capture_output=True, text=True, check=True)
     return int(proc.stdout)
@@ -54,7 +44,7 @@ def page_faults(mode: str) -> int:
 
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 def test_freed_buffers_are_reused_without_page_faults():
-    if not _core_built():
+    if cython_core() is None:
         pytest.skip("the Cython core minigrad_c is not built")
     # ten rounds of two fresh 1.25 MiB buffers would be 6,400 faults; reused memory makes none
     assert page_faults("core") < 100

@@ -12,10 +12,10 @@ rule, its serial path with the cached normal, and ``bernoulli_(p)``. Floats are 
 from __future__ import annotations
 
 import math
-import os
 from array import array
 
 import pytest
+from conftest import cython_core, kernels_for
 
 import minigrad
 import minigrad.nn as mnn
@@ -23,19 +23,9 @@ from minigrad import _kernels as P
 from minigrad import random as mrandom
 
 
-def _core():
-    try:
-        from minigrad_c import _kernels as C
-    except ImportError:
-        if os.environ.get("MINIGRAD_REQUIRE_EXTENSIONS", "").strip().lower() not in ("", "0", "false", "no"):
-            raise
-        return None
-    return C
-
-
 @pytest.fixture(scope="module")
 def C():
-    core = _core()
+    core = cython_core()
     if core is None:
         pytest.skip("the Cython core minigrad_c is not built")
     return core
@@ -147,9 +137,7 @@ def test_generators_on_either_backend_draw_alike(C, monkeypatch):
 
 @pytest.mark.parametrize("backend", ["python", "cython"])
 def test_both_backends_refuse_what_the_block_path_and_bernoulli_cannot_draw(backend):
-    K = P if backend == "python" else _core()
-    if K is None:
-        pytest.skip("the Cython core minigrad_c is not built")
+    K = kernels_for(backend)
     state = seeded_state(0, 0)
     with pytest.raises(ValueError, match="at least 16 elements"):
         K.normal_fill(state, 0.0, 1.0, zeros("f", 15))
