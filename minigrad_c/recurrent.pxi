@@ -149,7 +149,7 @@ cdef void _tanh_all(double* v, Py_ssize_t n, bint vector_math) noexcept:
             v[j] = tanh(v[j])
 
 
-cdef void _row_sums(const real_t* m, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
+cdef void _row_sums(const work_t* m, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
     """out[r] = the sum of row r of m (rows, cols), over the row in order from 0.0 in double,
     rounded once: the bias gradients, the gradients of a step's sums summed over the walk."""
     cdef Py_ssize_t r, k
@@ -287,7 +287,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     after it. The products are _gemm's: float64 sums in the pure kernel's order, from 0.0 (over r
     for dz w, over the walked rows for the weights); float32 sums with fused multiply-adds, of
     dz and dh as stored in float32. The gate arithmetic, dc and the bias sums are in double."""
-    cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, k, row, prev
+    cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, row, prev
     cdef Py_ssize_t counts[7]
     cdef void* blocks[7]
     counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(B, H_pad),
@@ -513,11 +513,11 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     """The walk keeps two columns per walked row: the gradients of the x sums (dr, dz, dn) and of
     the h sums (dr, dz, dn r); dh <- (h sums' gradients) w_hh, then + dh z, runs inside it, the
     rest after it, every sum in the pure kernel's order from 0.0."""
-    cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, k, row, prev
+    cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, row, prev
     cdef Py_ssize_t counts[9]
     cdef void* blocks[9]
     counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(K, G),
-                 _mul(B, H_pad), _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad), G)]
+                 _mul(B, H_pad), _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad))]
     cdef void* work = _workspace(counts, blocks, 9, sizeof(double))
     cdef double* w_ih_p = <double*>blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
     cdef double* w_hh_p = <double*>blocks[1]
@@ -527,7 +527,7 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     cdef double* dh_t = <double*>blocks[5]     # (3H, K): gradients of the h sums
     cdef double* dh = <double*>blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef double* direct = <double*>blocks[7]   # (B, H): dh z, the part of dh that skips the gates
-    cdef double* product = <double*>blocks[8]  # a sum before rounding
+    cdef double* product = <double*>blocks[8]  # grad_x, grad_w_ih, grad_w_hh in turn, before rounding
     cdef const real_t* h_p
     cdef const real_t* act
     cdef double* dxz
@@ -575,16 +575,8 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store_rounded(product, I_pad, G, I, grad_w_ih)
     _gemm(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = dh_gates^T h_prev
     _store_rounded(product, H_pad, G, H, grad_w_hh)
-    for r in range(G):
-        product[r] = 0.0
-        for k in range(K):
-            product[r] += dx_t[r * K + k]
-    _store_rounded(product, G, 1, G, grad_b_ih)
-    for r in range(G):
-        product[r] = 0.0
-        for k in range(K):
-            product[r] += dh_t[r * K + k]
-    _store_rounded(product, G, 1, G, grad_b_hh)
+    _row_sums(dx_t, G, K, grad_b_ih)
+    _row_sums(dh_t, G, K, grad_b_hh)
     _store_rounded(dh, H_pad, B, H, grad_h0)
     PyMem_Free(work)
     return 0
@@ -715,11 +707,11 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias, real_t* grad_h0) except -1:
     """The walk keeps da (the pre-activation's gradient) as a column per walked row and runs
     dh <- da w_hh; the rest after it, every sum in the pure kernel's order from 0.0."""
-    cdef Py_ssize_t K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, k, row, prev
+    cdef Py_ssize_t K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t counts[7]
     cdef void* blocks[7]
     counts[:] = [_mul(H, I_pad), _mul(H, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, H), _mul(B, H_pad),
-                 max(_mul(K, I_pad), _mul(H, I_pad), _mul(H, H_pad), H)]
+                 max(_mul(K, I_pad), _mul(H, I_pad), _mul(H, H_pad))]
     cdef void* work = _workspace(counts, blocks, 7, sizeof(double))
     cdef double* w_ih_p = <double*>blocks[0]   # w_ih (H, I) and w_hh (H, H), packed for _gemm
     cdef double* w_hh_p = <double*>blocks[1]
@@ -727,7 +719,7 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     cdef double* h_walk = <double*>blocks[3]   # (K, H) packed: the h each walked row started from
     cdef double* da_t = <double*>blocks[4]     # (H, K): the pre-activation gradients, a column per walked row
     cdef double* dh = <double*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
-    cdef double* product = <double*>blocks[6]  # a sum before rounding
+    cdef double* product = <double*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn, before rounding
     cdef const real_t* h_p
     cdef double dhj, y
     _pack(w_ih, I, 1, H, I, w_ih_p, H, 0)
@@ -759,11 +751,7 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store_rounded(product, I_pad, H, I, grad_w_ih)
     _gemm(H, K, H_pad, da_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = da^T h_prev
     _store_rounded(product, H_pad, H, H, grad_w_hh)
-    for j in range(H):
-        product[j] = 0.0
-        for k in range(K):
-            product[j] += da_t[j * K + k]
-    _store_rounded(product, H, 1, H, grad_bias)
+    _row_sums(da_t, H, K, grad_bias)
     _store_rounded(dh, H_pad, B, H, grad_h0)
     PyMem_Free(work)
     return 0
