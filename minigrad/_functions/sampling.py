@@ -289,11 +289,11 @@ class Normal(Function):
         out = zeros_for(shape, like.dtype)
         if isinstance(std, Tensor):
             # torch: draw N(0, 1), then out.mul_(std).add_(mean)
-            out._write(array(out.dtype.typecode, gen.normal(out.numel(), 0.0, 1.0, double=out.dtype is float64)))
+            gen.fill_normal(out._storage.data, 0.0, 1.0)
             out = (out * std).to(out.dtype)
         else:
             # torch: draw N(0, std), then out.add_(mean)
-            out._write(array(out.dtype.typecode, gen.normal(out.numel(), 0.0, std, double=out.dtype is float64)))
+            gen.fill_normal(out._storage.data, 0.0, std)
         return (out + mean).to(out.dtype)
 
     @staticmethod
