@@ -21,9 +21,11 @@ import tempfile
 from pathlib import Path
 
 # The pictures show the pure kernels' numbers, the reference, whichever core is built (the
-# Cython core's float32 LSTM sums agree with them within a bound, not bit for bit).
-os.environ["MINIGRAD_NO_EXTENSIONS"] = "1"
-os.environ.pop("MINIGRAD_REQUIRE_EXTENSIONS", None)
+# Cython core's float32 LSTM sums agree with them within a bound, not bit for bit). Only when run
+# as the script: a program that imports this module keeps its own backend and environment.
+if __name__ == "__main__":
+    os.environ["MINIGRAD_NO_EXTENSIONS"] = "1"
+    os.environ.pop("MINIGRAD_REQUIRE_EXTENSIONS", None)
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
