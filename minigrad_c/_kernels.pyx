@@ -47,6 +47,10 @@ in _kernels.pxd; each family's file is named as its pure twin in minigrad/_kerne
 pointwise, reductions, products, softmax_loss, recurrent, sampling, optim). They are included, not compiled as
 separate modules, so that the families share their C helpers (fused-type functions, the _gemm
 routine) directly and this remains one extension module, minigrad_c._kernels, with every name.
+
+Loops that step by a run-time amount (a row's width, a panel) are ``while`` loops: Cython turns
+``range(start, stop, step)`` into a C loop only when it can see the sign of the step, and
+otherwise iterates a Python range object, a Python int per iteration.
 """
 
 import operator

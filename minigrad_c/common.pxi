@@ -247,13 +247,15 @@ cdef void _gather_view(const elem_t* src, const View* v, elem_t* dst) noexcept:
     _coalesce(&merged, 1)
     width, step = c.shape[c.ndim - 1], c.strides[c.ndim - 1]
     memset(idx, 0, sizeof(idx))
-    for i in range(0, c.n, width):
+    i = 0
+    while i < c.n:
         if step == 1:
             memmove(dst + i, src + p, width * sizeof(elem_t))
         else:
             for j in range(width):
                 dst[i + j] = src[p + j * step]
         p = _advance(&c, idx, p, c.ndim - 2)
+        i += width
 
 
 cdef void _scatter_view(elem_t* dst, const View* v, const elem_t* src) noexcept:
@@ -272,13 +274,15 @@ cdef void _scatter_view(elem_t* dst, const View* v, const elem_t* src) noexcept:
     _coalesce(&merged, 1)
     width, step = c.shape[c.ndim - 1], c.strides[c.ndim - 1]
     memset(idx, 0, sizeof(idx))
-    for i in range(0, c.n, width):
+    i = 0
+    while i < c.n:
         if step == 1:
             memmove(dst + p, src + i, width * sizeof(elem_t))
         else:
             for j in range(width):
                 dst[p + j * step] = src[i + j]
         p = _advance(&c, idx, p, c.ndim - 2)
+        i += width
 
 
 cdef const num_t* _readable(const num_t* base, const View* v, num_t** scratch) except NULL:

@@ -284,13 +284,15 @@ cdef void _copy_view(const elem_t* src, const View* vs, elem_t* dst, const View*
     width, sa, sb = a.shape[a.ndim - 1], a.strides[a.ndim - 1], b.strides[b.ndim - 1]
     pos[0], pos[1] = a.offset, b.offset
     memset(idx, 0, sizeof(idx))
-    for i in range(0, a.n, width):
+    i = 0
+    while i < a.n:
         if sa == 1 and sb == 1:
             memcpy(dst + pos[1], src + pos[0], width * sizeof(elem_t))
         else:
             for j in range(width):
                 dst[pos[1] + j * sb] = src[pos[0] + j * sa]
         _next_row(views, 2, idx, pos)
+        i += width
 
 
 def copy_strided(src, shape, src_strides, Py_ssize_t src_offset, dst, dst_strides, Py_ssize_t dst_offset) -> None:

@@ -197,10 +197,12 @@ cdef int _binary_views(Py_ssize_t op, const num_t* a, const View* va, const num_
     if width >= 16 or width == n:
         pos[0], pos[1] = x.offset, y.offset
         memset(idx, 0, sizeof(idx))
-        for i in range(0, n, width):
+        i = 0
+        while i < n:
             _binary_run(op, a + pos[0], x.strides[x.ndim - 1], b + pos[1], y.strides[y.ndim - 1],
                         <char*>out + i * out_size, width)
             _next_row(views, 2, idx, pos)
+            i += width
         return 0
     try:
         _binary_run(op, _readable(a, va, &a_scratch), 1, _readable(b, vb, &b_scratch), 1, out, n)
@@ -315,7 +317,8 @@ cdef int _where(const unsigned char* cond, const View* vc, const num_t* a, const
     sc, sa, sb = c.strides[c.ndim - 1], x.strides[c.ndim - 1], y.strides[c.ndim - 1]
     pos[0], pos[1], pos[2] = c.offset, x.offset, y.offset
     memset(idx, 0, sizeof(idx))
-    for i in range(0, c.n, width):
+    i = 0
+    while i < c.n:
         cr, ar, br = cond + pos[0], a + pos[1], b + pos[2]
         if sc == 1 and sa == 1 and sb == 1:
             for j in range(width):
@@ -324,6 +327,7 @@ cdef int _where(const unsigned char* cond, const View* vc, const num_t* a, const
             for j in range(width):
                 out[i + j] = ar[j * sa] if cr[j * sc] else br[j * sb]
         _next_row(views, 3, idx, pos)
+        i += width
     return 0
 
 

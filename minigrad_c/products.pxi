@@ -278,21 +278,33 @@ cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows
     """Write rows first .. first + rows - 1 of a (K x N) matrix b for _gemm on work_t:
     b[first + k, n] = src[k * rs + n * cs]. The layout: panels of MG_PANEL_d or MG_PANEL_f
     columns (the last one narrower), each K rows of its width, columns N .. _padded(N) zero; the
-    panel from column n0, of width w, holds b[k, n0 + j] at b[n0 * K + k * w + j]."""
+    panel from column n0, of width w, holds b[k, n0 + j] at b[n0 * K + k * w + j].
+
+    The columns go in strips of MG_LANES_f, each strip down all the rows before the next: when
+    src is a transpose (cs > 1, the forward products' w^T), a strip reads MG_LANES_f lines of
+    src over and over, which stay in L1. Down all of a panel's 128 columns at once, a power-of-two
+    cs would map them onto a few cache sets, evicting each line before its next element is read
+    (this took half of an LSTM forward at hidden 128)."""
     cdef Py_ssize_t panel = MG_PANEL_f if work_t is float else MG_PANEL_d
-    cdef Py_ssize_t n_pad = _padded(N), n0, w, used, k, j
+    cdef Py_ssize_t n_pad = _padded(N), n0, w, used, k, j, j0, width
     cdef work_t* dst
-    cdef const real_t* row
-    for n0 in range(0, n_pad, panel):
+    cdef const real_t* column
+    n0 = 0
+    while n0 < n_pad:
         w = min(panel, n_pad - n0)
-        used = min(w, N - n0)
-        for k in range(rows):
-            dst = b + n0 * K + (first + k) * w
-            row = src + k * rs + n0 * cs
-            for j in range(used):
-                dst[j] = row[j * cs]
-            for j in range(used, w):
-                dst[j] = 0
+        used = max(0, min(w, N - n0))
+        j0 = 0
+        while j0 < w:
+            width = max(0, min(MG_LANES_f, used - j0))
+            for k in range(rows):
+                dst = b + n0 * K + (first + k) * w + j0
+                column = src + k * rs + (n0 + j0) * cs
+                for j in range(width):
+                    dst[j] = column[j * cs]
+                for j in range(width, min(MG_LANES_f, w - j0)):
+                    dst[j] = 0
+            j0 += MG_LANES_f
+        n0 += panel
 
 
 cdef void _store(const real_t* src, Py_ssize_t ld, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
@@ -331,7 +343,8 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
     cdef double* c = <double*>blocks[2]         # (r, n_pad) the sums of the rows so far
     cdef const real_t* a_piece
     for z in range(batch):
-        for i0 in range(0, m, rows):
+        i0 = 0
+        while i0 < m:
             r = min(rows, m - i0)
             l0 = 0
             while True:  # at least once: with k == 0 the sums are 0.0
@@ -346,6 +359,7 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
                 if l0 >= k:
                     break
             _store_rounded(c, n_pad, r, n, out + (z * m + i0) * n)
+            i0 += rows
     PyMem_Free(work)
     return 0
 
