@@ -5,11 +5,14 @@ names) and returns plain Python values (tensors turned into lists); the test run
 and requires equal results. Values are chosen to be exact in float32.
 """
 
+import weakref
+
 import pytest
 from conftest import check_raises
 
 import minigrad as mg
 from minigrad.autograd.function import AccumulateGrad
+from minigrad.viz import trace_backward
 
 torch = pytest.importorskip("torch")
 
@@ -112,6 +115,150 @@ def test_grad_is_updated_in_place_so_a_held_reference_sees_the_sum():
         return held is p.grad, held
 
     assert same_on_both(scenario) == [True, [5.0, 5.0]]
+
+
+# A leaf takes over a gradient no one else holds instead of copying it, as torch's AccumulateGrad
+# does: a reference to the gradient anywhere else means a copy; a tensor sharing its storage
+# does not. The scenarios show, as in torch, whether the leaf's .grad changes with the other.
+
+
+def test_a_gradient_the_caller_holds_is_copied_into_grad():
+    def scenario(lib):
+        w = lib.zeros(3, requires_grad=True)
+        g = lib.tensor([1.0, 2.0, 3.0])
+        w.backward(g)
+        g.mul_(10)
+        return w.grad
+
+    assert same_on_both(scenario) == [1.0, 2.0, 3.0]
+
+
+def test_a_view_of_the_callers_gradient_is_taken_over_as_in_torch():
+    def scenario(lib):
+        w = lib.zeros(3, requires_grad=True)
+        g = lib.tensor([1.0, 2.0, 3.0])
+        w.view(3).backward(g)  # the view's backward sends a new view of g, held by no one else
+        g.mul_(10)
+        return w.grad
+
+    assert same_on_both(scenario) == [10.0, 20.0, 30.0]
+
+
+def test_a_gradient_a_hook_keeps_is_copied_into_grad():
+    def scenario(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        kept = []
+        w.register_hook(kept.append)
+        (w * 2).sum().backward()
+        kept[0].add_(100)
+        return w.grad
+
+    assert same_on_both(scenario) == [2.0, 2.0, 2.0]
+
+
+def test_one_gradient_sent_to_two_leaves_becomes_two_grads():
+    def scenario(lib):
+        class Both(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a + b
+
+            @staticmethod
+            def backward(ctx, grad):
+                shared = grad * 1  # a fresh tensor, sent to both inputs
+                return shared, shared
+
+        a = lib.zeros(2, requires_grad=True)
+        b = lib.zeros(2, requires_grad=True)
+        Both.apply(a, b).sum().backward()
+        a.grad.add_(10)
+        return a.grad, b.grad
+
+    assert same_on_both(scenario) == [[11.0, 11.0], [1.0, 1.0]]
+
+
+def test_a_gradient_whose_storage_another_tensor_shares_is_taken_over_as_in_torch():
+    def scenario(lib):
+        kept = []
+
+        class KeepStorage(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, grad):
+                fresh = grad * 2
+                kept.append(fresh.detach())  # another tensor over the same storage
+                return fresh
+
+        w = lib.zeros(3, requires_grad=True)
+        KeepStorage.apply(w).sum().backward()
+        kept[0].add_(100)
+        return w.grad
+
+    assert same_on_both(scenario) == [102.0, 102.0, 102.0]
+
+
+class Fresh(mg.autograd.Function):
+    """Sends back a new tensor and remembers it (weakly, or through ``keep``)."""
+
+    made: list = []
+    keep = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        fresh = grad * 2
+        Fresh.made.append(weakref.ref(fresh))
+        if Fresh.keep is not None:
+            Fresh.keep(fresh)
+        return fresh
+
+
+def fresh_gradient_of(w, keep=None):
+    """Backward through ``Fresh`` into leaf ``w``; returns the gradient Fresh sent."""
+    Fresh.made, Fresh.keep = [], keep
+    Fresh.apply(w).sum().backward()
+    return Fresh.made[0]()
+
+
+def test_a_leaf_takes_over_a_gradient_no_one_else_holds():
+    w = mg.zeros(4, requires_grad=True)
+    sent = fresh_gradient_of(w)
+    assert w.grad is sent  # not a copy (torch's AccumulateGrad also steals it)
+    assert w.grad.tolist() == [2.0] * 4
+
+
+def test_a_gradient_kept_by_the_function_that_sent_it_is_copied_into_grad():
+    kept = []
+    w = mg.zeros(4, requires_grad=True)
+    sent = fresh_gradient_of(w, keep=kept.append)
+    assert w.grad is not sent
+    sent.add_(100)
+    assert w.grad.tolist() == [2.0] * 4
+
+
+def test_a_gradient_not_laid_out_as_the_leaf_is_copied_contiguous():
+    w = mg.zeros(2, 3, requires_grad=True)
+    sent = fresh_gradient_of(w, keep=None)
+    assert w.grad is sent
+    w.grad = None
+    Fresh.made, Fresh.keep = [], None
+    Fresh.apply(w.t()).sum().backward()  # the gradient sent to w is the transpose of a fresh one
+    assert w.grad.is_contiguous() and w.grad.tolist() == [[2.0] * 3] * 2
+
+
+def test_a_traced_backward_copies_so_that_the_trace_keeps_what_was_sent():
+    w = mg.zeros(2, requires_grad=True)
+    with trace_backward():
+        sent = fresh_gradient_of(w)  # the trace keeps what Fresh's node sent
+        (w * 3).sum().backward()  # adds into w.grad in place
+    assert w.grad is not sent and w.grad.tolist() == [5.0, 5.0]
+    assert sent.tolist() == [2.0, 2.0]
 
 
 def test_gradients_have_no_history_and_backward_leaves_grad_mode_as_it_was():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
+from sys import getrefcount
 from typing import Any
 
 from minigrad.autograd import anomaly, grad_mode
@@ -54,7 +55,8 @@ class Accumulate:
     def receive(self, node: Node, grads: list) -> None:
         """The gradients that reached ``node``, after its hooks."""
         if type(node) is AccumulateGrad and grads[0] is not None:
-            node.accumulate(grads[0])
+            unshared = _references(grads) == _UNSHARED  # (counted before grads[0] is fetched for the call)
+            node.accumulate(grads[0], unshared)
 
 
 class Capture(Accumulate):
@@ -141,6 +143,7 @@ def run_backward(
                 dependencies[child] = waiting
                 if waiting == 0:
                     heappush(ready, (-child._sequence_nr, child))
+            input_grads = grad = None  # the gradients sent are held only where they were delivered
     finally:
         grad_mode.state.enabled = enabled
 
@@ -195,6 +198,21 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: TensorLike) -> Non
         slots = buffers[node] = [None] * len(node._output_meta)
     previous = slots[output_nr]
     slots[output_nr] = grad if previous is None else previous + grad
+
+
+def _references(slots: list) -> int:
+    """The reference count of the gradient in ``slots[0]``."""
+    return getrefcount(slots[0])
+
+
+_UNSHARED = _references([object()])
+"""``_references`` of a gradient held only by the engine's list of what arrived at a node: then a
+leaf may take it over as its ``.grad`` (``AccumulateGrad.accumulate``). Measured, not written
+down: the count includes the measuring code's own reference, which differs between this module
+compiled and interpreted. Any other holder (a hook, another edge the same tensor was sent along,
+the caller's gradient passed to ``backward``, an observer that kept what the sender sent) makes it
+higher. Tensors sharing its storage do not
+count, as in torch (whose test is the same: no other reference to the tensor)."""
 
 
 def _run_tensor_hooks(node: Node, grads: list) -> None:

@@ -358,10 +358,16 @@ class AccumulateGrad(Node):
         hooks = self.variable._hooks
         return {0: hooks} if hooks else None
 
-    def accumulate(self, grad: Any) -> None:
-        """``leaf.grad = grad`` the first time, then ``leaf.grad += grad`` in place."""
+    def accumulate(self, grad: Any, unshared: bool = False) -> None:
+        """``leaf.grad = grad`` the first time, then ``leaf.grad += grad`` in place.
+
+        The first time, ``leaf.grad`` is a copy that shares nothing with the graph or with other
+        leaves, unless the engine says no one else holds the gradient (``unshared``) and it is
+        laid out as the leaf: then the leaf takes it over, as torch's AccumulateGrad does, and
+        the copy (of a large embedding's gradient, a tenth of a training step) is saved."""
         leaf = self.variable
         if leaf.grad is None:
-            leaf.grad = grad._copy()  # shares nothing with the graph or with other leaves
+            laid_out_as_leaf = grad.is_contiguous() and leaf.is_contiguous()
+            leaf.grad = grad if unshared and laid_out_as_leaf else grad._copy()
         else:
             leaf.grad.add_(grad)
