@@ -169,36 +169,45 @@ cdef extern from *:
             mg_tile_##S(R, 1, first, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
     }                                                                                                \\
                                                                                                      \\
+    static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
+        Py_ssize_t M, Py_ssize_t kc, int first, const T* a, Py_ssize_t ars, Py_ssize_t acs,          \\
+        const T* panel, Py_ssize_t w, T* c, Py_ssize_t ldc)                                          \\
+    {   /* all M rows of c across one panel of b, for one block of kc k */                           \\
+        Py_ssize_t i;                                                                                \\
+        for (i = 0; i + 8 <= M; i += 8)                                                              \\
+            mg_rows_##S(8, 2, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+        if (i + 4 <= M) {                                                                            \\
+            mg_rows_##S(4, 2, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            i += 4;                                                                                  \\
+        }                                                                                            \\
+        if (i + 2 <= M) {                                                                            \\
+            mg_rows_##S(2, 4, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            i += 2;                                                                                  \\
+        }                                                                                            \\
+        if (i < M)                                                                                   \\
+            mg_rows_##S(1, 8, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+    }                                                                                                \\
+                                                                                                     \\
     static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
                                          Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
                                          Py_ssize_t ldc, int add)                                    \\
     {                                                                                                \\
-        Py_ssize_t k0 = 0, kc, n0, w, i;                                                             \\
-        int parallel;                                                                                \\
-        const T* panel;                                                                              \\
-        do {    /* at least once: with K == 0 (and not add), c is all 0 */                                         \\
+        Py_ssize_t k0 = 0, kc, n0, w;                                                                \\
+        do {    /* at least once: with K == 0 (and not add), c is all 0 */                           \\
             kc = K - k0 < MG_KC ? K - k0 : MG_KC;                                                    \\
-            parallel = mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT;          \\
-            _Pragma("omp parallel for num_threads(mg_threads) schedule(static) private(w, i, panel) if(parallel)") \\
-            for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                               \\
-                w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                                   \\
-                panel = b + n0 * K + k0 * w;                                                         \\
-                for (i = 0; i + 8 <= M; i += 8)                                                      \\
-                    mg_rows_##S(8, 2, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
-                                c + i * ldc + n0, ldc);                                              \\
-                if (i + 4 <= M) {                                                                    \\
-                    mg_rows_##S(4, 2, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
-                                c + i * ldc + n0, ldc);                                              \\
-                    i += 4;                                                                          \\
+            if (mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT) {                \\
+                _Pragma("omp parallel for num_threads(mg_threads) schedule(static) private(w)")      \\
+                for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                           \\
+                    w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                               \\
+                    mg_panel_##S(M, kc, !add && k0 == 0, a + k0 * acs, ars, acs,                     \\
+                                 b + n0 * K + k0 * w, w, c + n0, ldc);                               \\
                 }                                                                                    \\
-                if (i + 2 <= M) {                                                                    \\
-                    mg_rows_##S(2, 4, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
-                                c + i * ldc + n0, ldc);                                              \\
-                    i += 2;                                                                          \\
+            } else {    /* even on one thread, a parallel region ends in a system call */            \\
+                for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                           \\
+                    w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                               \\
+                    mg_panel_##S(M, kc, !add && k0 == 0, a + k0 * acs, ars, acs,                     \\
+                                 b + n0 * K + k0 * w, w, c + n0, ldc);                               \\
                 }                                                                                    \\
-                if (i < M)                                                                           \\
-                    mg_rows_##S(1, 8, !add && k0 == 0, kc, a + i * ars + k0 * acs, ars, acs, panel, w,       \\
-                                c + i * ldc + n0, ldc);                                              \\
             }                                                                                        \\
             k0 += kc;                                                                                \\
         } while (k0 < K);                                                                            \\
