@@ -149,9 +149,11 @@ cdef void _tanh_all(double* v, Py_ssize_t n, bint vector_math) noexcept:
             v[j] = tanh(v[j])
 
 
-cdef void _row_sums(const work_t* m, Py_ssize_t rows, Py_ssize_t cols, real_t* out) noexcept:
-    """out[r] = the sum of row r of m (rows, cols), over the row in order from 0.0 in double,
-    rounded once: the bias gradients, the gradients of a step's sums summed over the walk.
+cdef void _row_sums(const work_t* m, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t rs, Py_ssize_t cs,
+                    real_t* out) noexcept:
+    """out[r] = the sum of row r of m (rows, cols; element (r, k) at m[r * rs + k * cs]), over the
+    row in order from 0.0 in double, rounded once: the bias gradients, the gradients of a step's
+    sums summed over the walk.
 
     Eight rows at a time: each sum waits on its previous addition, and eight independent sums
     keep the adder busy meanwhile (each still over its row in order)."""
@@ -163,7 +165,7 @@ cdef void _row_sums(const work_t* m, Py_ssize_t rows, Py_ssize_t cols, real_t* o
             totals[r] = 0.0
         for k in range(cols):
             for r in range(n):
-                totals[r] += m[(r0 + r) * cols + k]
+                totals[r] += m[(r0 + r) * rs + k * cs]
         for r in range(n):
             out[r0 + r] = <real_t>totals[r]
         r0 += 8
@@ -289,8 +291,9 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                         Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                         real_t* grad_x, real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias,
                         real_t* grad_h0, real_t* grad_c0) except -1:
-    """The steps are walked in reverse, carrying dh and dc; each walked row's dz is kept (a column
-    of dz_t, in walk order), and only dh <- dz w_hh runs inside the walk. grad_x = dz w_ih and the
+    """The steps are walked in reverse, carrying dh and dc; each walked row's dz is kept (a row
+    of dz, in walk order: written as it is computed, not across K columns), and only dh <- dz w_hh
+    runs inside the walk. grad_x = dz w_ih and the
     weight gradients dz^T x, dz^T h_prev, which do not feed the recurrence, are matrix products
     after it. The products are _gemm's: float64 sums in the pure kernel's order, from 0.0 (over r
     for dz w, over the walked rows for the weights); float32 sums with fused multiply-adds, of
@@ -305,7 +308,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     cdef real_t* w_hh_p = <real_t*>blocks[1]
     cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
     cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef real_t* dz_t = <real_t*>blocks[4]     # (4H, K): the gate pre-activation gradients, a column per walked row
+    cdef real_t* dz_rows = <real_t*>blocks[4]  # (K, 4H): the gate pre-activation gradients, a row per walked row
     cdef real_t* dh = <real_t*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef real_t* product = <real_t*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn
     cdef double* dc = <double*>_alloc(_mul(B, H) + H, sizeof(double))  # (B, H), carried between steps
@@ -332,7 +335,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
         for b in range(B):
             row = t * B + b
             act = gates + row * G
-            dz = dz_t + s * B + b
+            dz = dz_rows + (s * B + b) * G
             for j in range(H):
                 tanh_c[j] = cells[row * H + j]
             _tanh_all(tanh_c, H, vector_math)
@@ -345,21 +348,21 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                 tcj = tanh_c[j]
                 d_o = dhj * tcj
                 dcj = dc[b * H + j] + dhj * o * (1.0 - tcj * tcj)
-                dz[j * K] = <real_t>(dcj * g * i * (1.0 - i))
-                dz[(H + j) * K] = <real_t>(dcj * <double>c_p[b * H + j] * f * (1.0 - f))
-                dz[(2 * H + j) * K] = <real_t>(dcj * i * (1.0 - g * g))
-                dz[(3 * H + j) * K] = <real_t>(d_o * o * (1.0 - o))
+                dz[j] = <real_t>(dcj * g * i * (1.0 - i))
+                dz[H + j] = <real_t>(dcj * <double>c_p[b * H + j] * f * (1.0 - f))
+                dz[2 * H + j] = <real_t>(dcj * i * (1.0 - g * g))
+                dz[3 * H + j] = <real_t>(d_o * o * (1.0 - o))
                 dc[b * H + j] = dcj * f
-        _gemm_in_dtype(B, G, H_pad, dz_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dz w_hh
-    _gemm_in_dtype(K, G, I_pad, dz_t, 1, K, w_ih_p, product, I_pad)             # grad_x = dz w_ih
+        _gemm_in_dtype(B, G, H_pad, dz_rows + s * B * G, G, 1, w_hh_p, dh, H_pad)   # dh <- dz w_hh
+    _gemm_in_dtype(K, G, I_pad, dz_rows, G, 1, w_ih_p, product, I_pad)          # grad_x = dz w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm_in_dtype(G, K, I_pad, dz_t, K, 1, x_walk, product, I_pad)             # grad_w_ih = dz^T x
+    _gemm_in_dtype(G, K, I_pad, dz_rows, 1, G, x_walk, product, I_pad)          # grad_w_ih = dz^T x
     _store(product, I_pad, G, I, grad_w_ih)
-    _gemm_in_dtype(G, K, H_pad, dz_t, K, 1, h_walk, product, H_pad)             # grad_w_hh = dz^T h_prev
+    _gemm_in_dtype(G, K, H_pad, dz_rows, 1, G, h_walk, product, H_pad)          # grad_w_hh = dz^T h_prev
     _store(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dz_t, G, K, grad_bias)
+    _row_sums(dz_rows, G, K, 1, G, grad_bias)
     _store(dh, H_pad, B, H, grad_h0)
     _store_rounded(dc, H, B, H, grad_c0)
     PyMem_Free(dc)
@@ -583,8 +586,8 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store_rounded(product, I_pad, G, I, grad_w_ih)
     _gemm(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = dh_gates^T h_prev
     _store_rounded(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dx_t, G, K, grad_b_ih)
-    _row_sums(dh_t, G, K, grad_b_hh)
+    _row_sums(dx_t, G, K, K, 1, grad_b_ih)
+    _row_sums(dh_t, G, K, K, 1, grad_b_hh)
     _store_rounded(dh, H_pad, B, H, grad_h0)
     PyMem_Free(work)
     return 0
@@ -759,7 +762,7 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store_rounded(product, I_pad, H, I, grad_w_ih)
     _gemm(H, K, H_pad, da_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = da^T h_prev
     _store_rounded(product, H_pad, H, H, grad_w_hh)
-    _row_sums(da_t, H, K, grad_bias)
+    _row_sums(da_t, H, K, K, 1, grad_bias)
     _store_rounded(dh, H_pad, B, H, grad_h0)
     PyMem_Free(work)
     return 0
