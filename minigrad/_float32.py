@@ -15,6 +15,7 @@ import struct
 import sys
 from array import array
 from itertools import repeat
+from operator import add, mul
 
 # A product of two float32 values has at most 48 significant bits, so it is exact in a
 # double. Adding a third float32 rounds once, to 53 bits; rounding that double to float32
@@ -90,8 +91,10 @@ def fma32(a: list[float] | float, b: list[float] | float, c: list[float] | float
     Each argument is a list of float32 values or one float32 value used for every element;
     at least one must be a list.
     """
-    lanes_a, lanes_b, lanes_c = (v if isinstance(v, list) else repeat(v) for v in (a, b, c))
-    wide = [x * y + z for x, y, z in zip(lanes_a, lanes_b, lanes_c)]
+    lanes_a = a if isinstance(a, list) else repeat(a)
+    lanes_b = b if isinstance(b, list) else repeat(b)
+    lanes_c = c if isinstance(c, list) else repeat(c)
+    wide = list(map(add, map(mul, lanes_a, lanes_b), lanes_c))  # x * y + z in double, at C speed
     out = round_f32(wide)
     for i in _maybe_on_float32_tie(wide):
         out[i] = _fma32_exact(*(v[i] if isinstance(v, list) else v for v in (a, b, c)))
