@@ -177,53 +177,49 @@ def test_one_gradient_sent_to_two_leaves_becomes_two_grads():
     assert same_on_both(scenario) == [[11.0, 11.0], [1.0, 1.0]]
 
 
+def fresh_function(lib, keep=None):
+    """A Function of ``lib``: forward x * 1; backward sends a new tensor, grad * 2, after handing
+    it to ``keep`` (if given)."""
+
+    class Fresh(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            fresh = grad * 2
+            if keep is not None:
+                keep(fresh)
+            return fresh
+
+    return Fresh
+
+
 def test_a_gradient_whose_storage_another_tensor_shares_is_taken_over_as_in_torch():
     def scenario(lib):
         kept = []
-
-        class KeepStorage(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 1
-
-            @staticmethod
-            def backward(ctx, grad):
-                fresh = grad * 2
-                kept.append(fresh.detach())  # another tensor over the same storage
-                return fresh
-
         w = lib.zeros(3, requires_grad=True)
-        KeepStorage.apply(w).sum().backward()
+        keep_storage = fresh_function(lib, keep=lambda fresh: kept.append(fresh.detach()))  # same storage
+        keep_storage.apply(w).sum().backward()
         kept[0].add_(100)
         return w.grad
 
     assert same_on_both(scenario) == [102.0, 102.0, 102.0]
 
 
-class Fresh(mg.autograd.Function):
-    """Sends back a new tensor and remembers it (weakly, or through ``keep``)."""
+def fresh_gradient_of(x, keep=None):
+    """Backward through a ``fresh_function`` from x; returns the gradient its node sent (held
+    only weakly here, so that the engine sees no other reference)."""
+    made = []
 
-    made: list = []
-    keep = None
+    def remember(fresh):
+        made.append(weakref.ref(fresh))
+        if keep is not None:
+            keep(fresh)
 
-    @staticmethod
-    def forward(ctx, x):
-        return x * 1
-
-    @staticmethod
-    def backward(ctx, grad):
-        fresh = grad * 2
-        Fresh.made.append(weakref.ref(fresh))
-        if Fresh.keep is not None:
-            Fresh.keep(fresh)
-        return fresh
-
-
-def fresh_gradient_of(w, keep=None):
-    """Backward through ``Fresh`` into leaf ``w``; returns the gradient Fresh sent."""
-    Fresh.made, Fresh.keep = [], keep
-    Fresh.apply(w).sum().backward()
-    return Fresh.made[0]()
+    fresh_function(mg, keep=remember).apply(x).sum().backward()
+    return made[0]()
 
 
 def test_a_leaf_takes_over_a_gradient_no_one_else_holds():
@@ -244,18 +240,16 @@ def test_a_gradient_kept_by_the_function_that_sent_it_is_copied_into_grad():
 
 def test_a_gradient_not_laid_out_as_the_leaf_is_copied_contiguous():
     w = mg.zeros(2, 3, requires_grad=True)
-    sent = fresh_gradient_of(w, keep=None)
-    assert w.grad is sent
+    assert fresh_gradient_of(w) is w.grad
     w.grad = None
-    Fresh.made, Fresh.keep = [], None
-    Fresh.apply(w.t()).sum().backward()  # the gradient sent to w is the transpose of a fresh one
+    fresh_gradient_of(w.t())  # the gradient sent to w is the transpose of a fresh one
     assert w.grad.is_contiguous() and w.grad.tolist() == [[2.0] * 3] * 2
 
 
 def test_a_traced_backward_copies_so_that_the_trace_keeps_what_was_sent():
     w = mg.zeros(2, requires_grad=True)
     with trace_backward():
-        sent = fresh_gradient_of(w)  # the trace keeps what Fresh's node sent
+        sent = fresh_gradient_of(w)  # the trace keeps what the node sent
         (w * 3).sum().backward()  # adds into w.grad in place
     assert w.grad is not sent and w.grad.tolist() == [5.0, 5.0]
     assert sent.tolist() == [2.0, 2.0]
