@@ -170,10 +170,14 @@ cdef extern from *:
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
-        Py_ssize_t M, Py_ssize_t kc, int first, const T* a, Py_ssize_t ars, Py_ssize_t acs,          \\
-        const T* panel, Py_ssize_t w, T* c, Py_ssize_t ldc)                                          \\
-    {   /* all M rows of c across one panel of b, for one block of kc k */                           \\
+        Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, Py_ssize_t k0, Py_ssize_t kc, Py_ssize_t n0,       \\
+        int first, const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c, Py_ssize_t ldc)     \\
+    {   /* all M rows of c across the panel of b from column n0, for the block of kc k from k0 */    \\
+        const Py_ssize_t w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                          \\
+        const T* panel = b + n0 * K + k0 * w;                                                        \\
         Py_ssize_t i;                                                                                \\
+        a += k0 * acs;                                                                               \\
+        c += n0;                                                                                     \\
         for (i = 0; i + 8 <= M; i += 8)                                                              \\
             mg_rows_##S(8, 2, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
         if (i + 4 <= M) {                                                                            \\
@@ -192,22 +196,16 @@ cdef extern from *:
                                          Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
                                          Py_ssize_t ldc, int add)                                    \\
     {                                                                                                \\
-        Py_ssize_t k0 = 0, kc, n0, w;                                                                \\
+        Py_ssize_t k0 = 0, kc, n0;                                                                   \\
         do {    /* at least once: with K == 0 (and not add), c is all 0 */                           \\
             kc = K - k0 < MG_KC ? K - k0 : MG_KC;                                                    \\
             if (mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT) {                \\
-                _Pragma("omp parallel for num_threads(mg_threads) schedule(static) private(w)")      \\
-                for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                           \\
-                    w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                               \\
-                    mg_panel_##S(M, kc, !add && k0 == 0, a + k0 * acs, ars, acs,                     \\
-                                 b + n0 * K + k0 * w, w, c + n0, ldc);                               \\
-                }                                                                                    \\
+                _Pragma("omp parallel for num_threads(mg_threads) schedule(static)")                 \\
+                for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, !add && k0 == 0, a, ars, acs, b, c, ldc);      \\
             } else {    /* even on one thread, a parallel region ends in a system call */            \\
-                for (n0 = 0; n0 < N; n0 += MG_PANEL_##S) {                                           \\
-                    w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                               \\
-                    mg_panel_##S(M, kc, !add && k0 == 0, a + k0 * acs, ars, acs,                     \\
-                                 b + n0 * K + k0 * w, w, c + n0, ldc);                               \\
-                }                                                                                    \\
+                for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, !add && k0 == 0, a, ars, acs, b, c, ldc);      \\
             }                                                                                        \\
             k0 += kc;                                                                                \\
         } while (k0 < K);                                                                            \\
@@ -301,7 +299,7 @@ cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows
     n0 = 0
     while n0 < n_pad:
         w = min(panel, n_pad - n0)
-        used = max(0, min(w, N - n0))
+        used = min(w, N - n0)  # (n0 < N: n_pad is the first multiple of a vector's lanes from N)
         j0 = 0
         while j0 < w:
             width = max(0, min(MG_LANES_f, used - j0))
@@ -310,7 +308,7 @@ cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows
                 column = src + k * rs + (n0 + j0) * cs
                 for j in range(width):
                     dst[j] = column[j * cs]
-                for j in range(width, min(MG_LANES_f, w - j0)):
+                for j in range(width, MG_LANES_f):  # (w is a whole number of vectors)
                     dst[j] = 0
             j0 += MG_LANES_f
         n0 += panel

@@ -292,13 +292,12 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                         real_t* grad_x, real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias,
                         real_t* grad_h0, real_t* grad_c0) except -1:
     """The steps are walked in reverse, carrying dh and dc; each walked row's dz is kept (a row
-    of dz, in walk order: written as it is computed, not across K columns), and only dh <- dz w_hh
-    runs inside the walk. grad_x = dz w_ih and the
-    weight gradients dz^T x, dz^T h_prev, which do not feed the recurrence, are matrix products
-    after it. The products are _gemm's: float64 sums in the pure kernel's order, from 0.0 (over r
+    of dz, in walk order, written as it is computed), and only dh <- dz w_hh runs inside the
+    walk. grad_x = dz w_ih and the weight gradients dz^T x, dz^T h_prev, which do not feed the
+    recurrence, are matrix products after it. The products are _gemm's: float64 sums in the pure kernel's order, from 0.0 (over r
     for dz w, over the walked rows for the weights); float32 sums with fused multiply-adds, of
     dz and dh as stored in float32. The gate arithmetic, dc and the bias sums are in double."""
-    cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, row, prev
+    cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t counts[7]
     cdef void* blocks[7]
     counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(B, H_pad),

@@ -211,8 +211,8 @@ leaf may take it over as its ``.grad`` (``AccumulateGrad.accumulate``). Measured
 down: the count includes the measuring code's own reference, which differs between this module
 compiled and interpreted. Any other holder (a hook, another edge the same tensor was sent along,
 the caller's gradient passed to ``backward``, an observer that kept what the sender sent) makes it
-higher. Tensors sharing its storage do not
-count, as in torch (whose test is the same: no other reference to the tensor)."""
+higher. Tensors sharing its storage do not count, as in torch (whose test is the same: no other
+reference to the tensor)."""
 
 
 def _run_tensor_hooks(node: Node, grads: list) -> None:
