@@ -27,8 +27,12 @@ documented:
 - the LSTM kernels' float32 matrix products are float32 sums with fused multiply-adds, as
   torch's (``_gemm_in_dtype`` in products.pxi), and carry the walk's gradients in float32: within
   a documented bound of the pure kernel's double sums, not bit for bit
-  (tests/test_kernels_parity.py ``lstm_agrees``), and no further from torch's numbers
-  (tests/test_lstm_fidelity.py). matmul and the GRU and RNN kernels keep double sums;
+  (tests/test_kernels_parity.py ``float32_agrees``), and no further from torch's numbers
+  (tests/test_lstm_fidelity.py);
+- the float32 GRU kernels compute torch's GRU cell op by op in float32, their products summed as
+  torch's sgemm sums (``_sgemm_as_torch``: bit for bit torch's products of at least 4 rows and
+  12 columns), within the same bound of the pure kernel's double arithmetic. matmul and the RNN
+  kernels keep double sums;
 - the recurrent kernels' float32 gates (LSTM, GRU, RNN) use branch-free sigmoid and tanh
   (``mg_sigmoid``, ``mg_tanh`` in recurrent.pxi), which run on vector lanes: within 3 ulp of
   libm's in double, so the stored float32 values equal the pure kernel's unless a double lands

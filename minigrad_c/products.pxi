@@ -123,20 +123,25 @@ cdef extern from *:
 
     /* MG_GEMM_FOR(T, S) defines, for elements of type T (suffix S, d or f):
      *
-     * mg_tile_S: c[i, j] = (first ? 0 : c[i, j]) + the sum over k < K, in order, of
-     *   a[i * ars + k * acs] * b[k * ldb + j], for i < R and j < V * MG_LANES_S: R x V vectors of
-     *   sums, held in registers while k runs;
+     * mg_tile_S: for i < R and j < V * MG_LANES_S, the sum over k < K, in order, of
+     *   a[i * ars + k * acs] * b[k * ldb + j], started from 0 (MG_START: c[i, j] = the sum), from
+     *   c[i, j] (MG_CONTINUE: c[i, j] = the sum) or from 0 and then added (MG_ADD: c[i, j] =
+     *   c[i, j] + the sum, one more rounding): R x V vectors of sums, in registers while k runs;
      * mg_rows_S: R rows of c across a panel of width w: tiles of V vectors, then of one vector;
      * mg_gemm_S: c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by
-     *   _pack), or with add, c += a b (a sum continued from the one c holds). Blocks of MG_KC k, in order: each block adds its terms to the sums the earlier
-     *   ones left in c (a sum stored and reloaded is the same number), so every sum still runs
-     *   over k in order. Within a block, each panel of b is used by all the row tiles in turn. */
+     *   _pack), or with add, c += a b. With run == 0, blocks of MG_KC k, in order: each block adds
+     *   its terms to the sums the earlier ones (or, with add, c) left in c (a sum stored and
+     *   reloaded is the same number), so every sum runs over k in order. With run > 0, each run
+     *   of that many k (the last may be shorter) is a sum of its own from 0, added to c when it
+     *   ends (the first replaces c, unless add): torch's float32 products (_sgemm_as_torch).
+     *   Within a block, each panel of b is used by all the row tiles in turn. */
+    enum { MG_START, MG_CONTINUE, MG_ADD };
     #define MG_GEMM_FOR(T, S)                                                                        \\
     typedef T mg_vec_##S                                                                             \\
         __attribute__((vector_size(MG_VECTOR_BYTES), aligned(sizeof(T)), may_alias));               \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_##S(                      \\
-        const int R, const int V, int first, Py_ssize_t K, const T* a, Py_ssize_t ars,               \\
+        const int R, const int V, int mode, Py_ssize_t K, const T* a, Py_ssize_t ars,                \\
         Py_ssize_t acs, const T* b, Py_ssize_t ldb, T* c, Py_ssize_t ldc)                            \\
     {                                                                                                \\
         mg_vec_##S acc[8][8];                                                                        \\
@@ -144,7 +149,8 @@ cdef extern from *:
         int i, v;                                                                                    \\
         for (i = 0; i < R; i++)                                                                      \\
             for (v = 0; v < V; v++)                                                                  \\
-                acc[i][v] = first ? (mg_vec_##S){0} : *(const mg_vec_##S*)(c + i * ldc + v * MG_LANES_##S); \\
+                acc[i][v] = mode == MG_CONTINUE ? *(const mg_vec_##S*)(c + i * ldc + v * MG_LANES_##S)     \\
+                                                : (mg_vec_##S){0};                                   \\
         for (k = 0; k < K; k++) {                                                                    \\
             const mg_vec_##S* bk = (const mg_vec_##S*)(b + k * ldb);                                 \\
             for (i = 0; i < R; i++) {                                                                \\
@@ -154,24 +160,26 @@ cdef extern from *:
             }                                                                                        \\
         }                                                                                            \\
         for (i = 0; i < R; i++)                                                                      \\
-            for (v = 0; v < V; v++)                                                                  \\
-                *(mg_vec_##S*)(c + i * ldc + v * MG_LANES_##S) = acc[i][v];                          \\
+            for (v = 0; v < V; v++) {                                                                \\
+                mg_vec_##S* out = (mg_vec_##S*)(c + i * ldc + v * MG_LANES_##S);                     \\
+                if (mode == MG_ADD) *out += acc[i][v]; else *out = acc[i][v];                        \\
+            }                                                                                        \\
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_rows_##S(                      \\
-        const int R, const int V, int first, Py_ssize_t K, const T* a, Py_ssize_t ars,               \\
+        const int R, const int V, int mode, Py_ssize_t K, const T* a, Py_ssize_t ars,                \\
         Py_ssize_t acs, const T* panel, Py_ssize_t w, T* c, Py_ssize_t ldc)                          \\
     {                                                                                                \\
         Py_ssize_t j = 0;                                                                            \\
         for (; j + V * MG_LANES_##S <= w; j += V * MG_LANES_##S)                                     \\
-            mg_tile_##S(R, V, first, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
+            mg_tile_##S(R, V, mode, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
         for (; j < w; j += MG_LANES_##S)                                                             \\
-            mg_tile_##S(R, 1, first, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
+            mg_tile_##S(R, 1, mode, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
         Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, Py_ssize_t k0, Py_ssize_t kc, Py_ssize_t n0,       \\
-        int first, const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c, Py_ssize_t ldc)     \\
+        int mode, const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c, Py_ssize_t ldc)      \\
     {   /* all M rows of c across the panel of b from column n0, for the block of kc k from k0 */    \\
         const Py_ssize_t w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                          \\
         const T* panel = b + n0 * K + k0 * w;                                                        \\
@@ -179,33 +187,37 @@ cdef extern from *:
         a += k0 * acs;                                                                               \\
         c += n0;                                                                                     \\
         for (i = 0; i + 8 <= M; i += 8)                                                              \\
-            mg_rows_##S(8, 2, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            mg_rows_##S(8, 2, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
         if (i + 4 <= M) {                                                                            \\
-            mg_rows_##S(4, 2, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            mg_rows_##S(4, 2, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
             i += 4;                                                                                  \\
         }                                                                                            \\
         if (i + 2 <= M) {                                                                            \\
-            mg_rows_##S(2, 4, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            mg_rows_##S(2, 4, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
             i += 2;                                                                                  \\
         }                                                                                            \\
         if (i < M)                                                                                   \\
-            mg_rows_##S(1, 8, first, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            mg_rows_##S(1, 8, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
     }                                                                                                \\
                                                                                                      \\
     static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
                                          Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
-                                         Py_ssize_t ldc, int add)                                    \\
+                                         Py_ssize_t ldc, int add, Py_ssize_t run)                    \\
     {                                                                                                \\
+        const Py_ssize_t step = run > 0 ? run : MG_KC;                                               \\
+        const int later = run > 0 ? MG_ADD : MG_CONTINUE;                                            \\
         Py_ssize_t k0 = 0, kc, n0;                                                                   \\
+        int mode;                                                                                    \\
         do {    /* at least once: with K == 0 (and not add), c is all 0 */                           \\
-            kc = K - k0 < MG_KC ? K - k0 : MG_KC;                                                    \\
+            kc = K - k0 < step ? K - k0 : step;                                                      \\
+            mode = add || k0 > 0 ? later : MG_START;                                                 \\
             if (mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT) {                \\
                 _Pragma("omp parallel for num_threads(mg_threads) schedule(static)")                 \\
                 for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
-                    mg_panel_##S(M, K, N, k0, kc, n0, !add && k0 == 0, a, ars, acs, b, c, ldc);      \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, b, c, ldc);                   \\
             } else {    /* even on one thread, a parallel region ends in a system call */            \\
                 for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
-                    mg_panel_##S(M, K, N, k0, kc, n0, !add && k0 == 0, a, ars, acs, b, c, ldc);      \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, b, c, ldc);                   \\
             }                                                                                        \\
             k0 += kc;                                                                                \\
         } while (k0 < K);                                                                            \\
@@ -221,12 +233,12 @@ cdef extern from *:
         MG_PANEL_d  # columns in a panel of a packed b: the widest tile
         MG_PANEL_f
     void mg_gemm_d(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add) noexcept
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add, Py_ssize_t run) noexcept
     void mg_gemm_x(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add) noexcept
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add, Py_ssize_t run) noexcept
     # mg_gemm_d for a and b that hold float32 values: the same results, with fused multiply-adds
     void mg_gemm_f(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const float* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add) noexcept
+                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add, Py_ssize_t run) noexcept
 
 
 cdef inline void _gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
@@ -240,9 +252,9 @@ cdef inline void _gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a
     8 rows x 2 vectors keep 16 vectors of sums in registers; the rows that remain take tiles of
     4 x 2, 2 x 4 and 1 x 8."""
     if float32_values:
-        mg_gemm_x(M, K, N, a, ars, acs, b, c, ldc, add)
+        mg_gemm_x(M, K, N, a, ars, acs, b, c, ldc, add, 0)
     else:
-        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, add)
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, add, 0)
 
 
 cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const real_t* a, Py_ssize_t ars,
@@ -251,9 +263,37 @@ cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const 
     (mg_gemm_f: twice the lanes, no conversions; not the pure kernels' sums bit for bit), or
     double sums as _gemm's. Its operands and c are of the inputs' type, b packed by _pack."""
     if real_t is float:
-        mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, False)
+        mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, False, 0)
     else:
-        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, False)
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, False, 0)
+
+
+cdef inline Py_ssize_t _torch_run(Py_ssize_t K) noexcept:
+    """How many k torch's float32 product sums before adding to c: all K up to 192, then half of
+    K (so 193 -> 96, 96, 1), from 385 on 192."""
+    return K if K <= 192 else (K // 2 if K <= 384 else 192)
+
+
+cdef inline void _sgemm_as_torch(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const float* a, Py_ssize_t ars,
+                                 Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add) noexcept:
+    """c = a b (or, with add, c + a b, as torch's addmm adds a bias) in float32, summed as the
+    sgemm torch 2.13's CPU wheel calls (MKL 2024.2): each run of _torch_run(K) k is a chain of
+    fused multiply-adds from 0, in order, added to c when it ends. Bit for bit torch's products
+    of at least 4 rows and 12 columns, as measured against torch 2.13.0 on an AMD EPYC (torch's
+    AVX512 kernels; MKL picks its own): `tests/test_fused_gru_rnn.py`. MKL takes other kernels for
+    fewer rows or columns; there the results are within the same float32 bound, not the same
+    bits."""
+    mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, add, _torch_run(K))
+
+
+cdef inline void _gemm_like_torch(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const real_t* a, Py_ssize_t ars,
+                                  Py_ssize_t acs, const real_t* b, real_t* c, Py_ssize_t ldc) noexcept:
+    """c = a b in the inputs' own precision: float32 as torch sums it (_sgemm_as_torch), float64 as
+    the pure kernels do (mg_gemm_d: in order from 0.0, the same bits)."""
+    if real_t is float:
+        _sgemm_as_torch(M, K, N, a, ars, acs, b, c, ldc, False)
+    else:
+        mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, False, 0)
 
 
 cdef inline Py_ssize_t _padded(Py_ssize_t n) noexcept:

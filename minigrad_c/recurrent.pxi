@@ -3,9 +3,12 @@
 # - LSTM: in the inputs' own precision (_gemm_in_dtype): float32 sums with fused multiply-adds
 #   for float32, as torch's products; within a bound of the pure kernel's results, not bit for
 #   bit (tests/test_kernels_parity.py), and as close to torch's as those (tests/test_lstm_fidelity.py);
-# - GRU and RNN: double sums in the pure kernel's order (_gemm), bit for bit: the forward
-#   products, of float32 values, with fused multiply-adds (exact products: the same bits), the
-#   backward ones, of doubles (the gradients), without.
+# - GRU: float64 as the pure kernel, bit for bit; float32 as torch's GRU cell, each operation
+#   rounded to float32 and the products summed as torch's (_sgemm_as_torch): within the same
+#   bound of the pure kernel's results, and nearer torch's (tests/test_fused_gru_rnn.py);
+# - RNN: double sums in the pure kernel's order (_gemm), bit for bit: the forward products, of
+#   float32 values, with fused multiply-adds (exact products: the same bits), the backward
+#   ones, of doubles (the gradients), without.
 
 # ---------------------------------------------------------------------------------------------
 # LSTM: one layer and one direction over a whole sequence
@@ -429,64 +432,95 @@ def lstm_backward(
 cdef int _gru_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
                       const real_t* b_hh, bint has_bias, const real_t* h0, Py_ssize_t T, Py_ssize_t B,
                       Py_ssize_t I, Py_ssize_t H, bint reverse, real_t* out, real_t* h_n, real_t* gates) except -1:
-    """The pure kernel's sums and rounding: r and z from (x sum + (b_i + b_h)) + h sum, then
-    m = h sum + b_hn, n = tanh((x sum + b_in) + r m), h' = n + z (h - n), all in double."""
+    """float64, the pure kernel's sums and rounding: r and z from (x sum + (b_i + b_h)) + h sum,
+    then m = h sum + b_hn, n = tanh((x sum + b_in) + r m), h' = n + z (h - n), all in double.
+
+    float32, torch's GRU cell op by op, each result rounded to float32: the x and h sums are
+    torch's linear layers (_sgemm_as_torch, the bias first), r = sigmoid(h_r + x_r) and
+    z = sigmoid(h_z + x_z) with torch's sigmoid kernel, m = h_n, n = tanh(x_n + m r),
+    h' = (h - n) z + n."""
     cdef Py_ssize_t G = 3 * H, G_pad = _padded(G), s, t, b, r, j, row
-    cdef Py_ssize_t counts[8]
-    cdef void* blocks[8]
-    counts[:] = [_mul(I, G_pad), _mul(H, G_pad), G, G, _mul(_mul(T, B), I), _mul(_mul(T, B), G_pad), _mul(B, H),
-                 _mul(B, G_pad)]
-    cdef void* work = _workspace(counts, blocks, 8, sizeof(double))
-    cdef double* w_ih_t = <double*>blocks[0]   # w_ih^T (I, 3H) and w_hh^T (H, 3H), packed for _gemm
-    cdef double* w_hh_t = <double*>blocks[1]
-    cdef double* bias_i = <double*>blocks[2]   # (3H,) b_ih, or zeros
-    cdef double* bias_h = <double*>blocks[3]   # (3H,) b_hh, or zeros
-    cdef double* x_d = <double*>blocks[4]      # (T*B, I) x in double
-    cdef double* z_x = <double*>blocks[5]      # (T*B, G_pad) x_t w_ih^T for every row
-    cdef double* h_d = <double*>blocks[6]      # (B, H) the previous h, as stored, in double
-    cdef double* z_h = <double*>blocks[7]      # (B, G_pad) h w_hh^T for the current step, then r, z, n
+    cdef Py_ssize_t counts[5]
+    cdef void* blocks[5]
+    counts[:] = [_mul(I, G_pad), _mul(H, G_pad), _mul(_mul(T, B), G_pad), _mul(B, G_pad), 3 * G]
+    cdef void* work = _workspace(counts, blocks, 5, sizeof(double))
+    cdef real_t* w_ih_t = <real_t*>blocks[0]   # w_ih^T (I, 3H) and w_hh^T (H, 3H), packed for _gemm
+    cdef real_t* w_hh_t = <real_t*>blocks[1]
+    cdef real_t* z_x = <real_t*>blocks[2]      # (T*B, G_pad) x_t w_ih^T for every row (float32: + b_ih)
+    cdef real_t* z_h = <real_t*>blocks[3]      # (B, G_pad) h w_hh^T for the current step (float32: + b_hh)
+    cdef double* bias_i = <double*>blocks[4]   # (3H,) b_ih, or zeros
+    cdef double* bias_h = bias_i + G           # (3H,) b_hh, or zeros
+    cdef double* z = bias_i + 2 * G            # (3H,) the row's pre-activations, then r, z, n
     cdef bint vector_math = real_t is float
-    cdef const double* zx_row
-    cdef double* z
+    cdef const real_t* h_prev = h0
+    cdef const real_t* zx
+    cdef real_t* zh
     cdef real_t* act
-    cdef real_t h
+    cdef real_t n
     cdef double m
     _pack(w_ih, 1, I, I, G, w_ih_t, I, 0)
     _pack(w_hh, 1, H, H, G, w_hh_t, H, 0)
     for r in range(G):
         bias_i[r] = b_ih[r] if has_bias else 0.0
         bias_h[r] = b_hh[r] if has_bias else 0.0
-    for j in range(T * B * I):
-        x_d[j] = x[j]
-    for j in range(B * H):
-        h_d[j] = h0[j]
-    _gemm(T * B, I, G_pad, x_d, I, 1, w_ih_t, z_x, G_pad, real_t is float)
+    if real_t is float:
+        _rows_of(bias_i, G, G_pad, T * B, z_x)
+        _sgemm_as_torch(T * B, I, G_pad, x, I, 1, w_ih_t, z_x, G_pad, True)
+    else:
+        mg_gemm_d(T * B, I, G_pad, x, I, 1, w_ih_t, z_x, G_pad, False, 0)
     for s in range(T):
         t = T - 1 - s if reverse else s
-        _gemm(B, H, G_pad, h_d, H, 1, w_hh_t, z_h, G_pad, real_t is float)
+        if real_t is float:
+            _rows_of(bias_h, G, G_pad, B, z_h)
+            _sgemm_as_torch(B, H, G_pad, h_prev, H, 1, w_hh_t, z_h, G_pad, True)
+        else:
+            mg_gemm_d(B, H, G_pad, h_prev, H, 1, w_hh_t, z_h, G_pad, False, 0)
         for b in range(B):
             row = t * B + b
-            zx_row = z_x + row * G_pad
-            z = z_h + b * G_pad
+            zx = z_x + row * G_pad
+            zh = z_h + b * G_pad
             act = gates + row * 4 * H
-            for r in range(2 * H):
-                z[r] = (zx_row[r] + (bias_i[r] + bias_h[r])) + z[r]
-            _sigmoid_all(z, 2 * H, vector_math)    # r, z
+            if real_t is float:
+                for r in range(2 * H):
+                    zh[r] = zh[r] + zx[r]
+                mg_sigmoid_f32(zh, act, H)              # r
+                mg_sigmoid_f32(zh + H, act + H, H)      # z
+                for j in range(H):
+                    act[3 * H + j] = zh[2 * H + j]      # m
+                    z[j] = zx[2 * H + j] + zh[2 * H + j] * act[j]
+            else:
+                for r in range(2 * H):
+                    z[r] = (zx[r] + (bias_i[r] + bias_h[r])) + zh[r]
+                _sigmoid_all(z, 2 * H, vector_math)    # r, z
+                for j in range(H):
+                    m = zh[2 * H + j] + bias_h[2 * H + j]
+                    act[3 * H + j] = m
+                    act[j] = z[j]
+                    act[H + j] = z[H + j]
+                    z[j] = (zx[2 * H + j] + bias_i[2 * H + j]) + z[j] * m
+            _tanh_all(z, H, vector_math)               # n
             for j in range(H):
-                m = z[2 * H + j] + bias_h[2 * H + j]
-                act[3 * H + j] = <real_t>m
-                z[2 * H + j] = (zx_row[2 * H + j] + bias_i[2 * H + j]) + z[j] * m
-            _tanh_all(z + 2 * H, H, vector_math)  # n
-            for r in range(G):
-                act[r] = <real_t>z[r]
-            for j in range(H):
-                h = <real_t>(z[2 * H + j] + z[H + j] * (h_d[b * H + j] - z[2 * H + j]))
-                out[row * H + j] = h
-                h_d[b * H + j] = h
+                n = <real_t>z[j]
+                act[2 * H + j] = n
+                if real_t is float:
+                    out[row * H + j] = (h_prev[b * H + j] - n) * act[H + j] + n
+                else:
+                    out[row * H + j] = n + act[H + j] * (h_prev[b * H + j] - n)
+        h_prev = out + t * B * H
     for j in range(B * H):
-        h_n[j] = <real_t>h_d[j]
+        h_n[j] = h_prev[j]
     PyMem_Free(work)
     return 0
+
+
+cdef void _rows_of(const double* v, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t rows, float* c) noexcept:
+    """Each of the rows of c (row stride ld) = v[0 .. n - 1] in float32, then zeros up to ld."""
+    cdef Py_ssize_t i, j
+    for i in range(rows):
+        for j in range(n):
+            c[i * ld + j] = <float>v[j]
+        for j in range(n, ld):
+            c[i * ld + j] = 0.0
 
 
 def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, bint reverse, out, h_n, gates) -> None:
@@ -522,26 +556,28 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        real_t* grad_b_hh, real_t* grad_h0) except -1:
     """The walk keeps two columns per walked row: the gradients of the x sums (dr, dz, dn) and of
     the h sums (dr, dz, dn r); dh <- (h sums' gradients) w_hh, then + dh z, runs inside it, the
-    rest after it, every sum in the pure kernel's order from 0.0."""
-    cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, r, j, row, prev
+    rest after it. Each walked row's gradients are computed in double and kept in the buffers'
+    precision; the products are float64's sums in the pure kernel's order from 0.0 (the same
+    bits), float32's torch's (_sgemm_as_torch)."""
+    cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t counts[9]
     cdef void* blocks[9]
     counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(K, G),
                  _mul(B, H_pad), _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad))]
-    cdef void* work = _workspace(counts, blocks, 9, sizeof(double))
-    cdef double* w_ih_p = <double*>blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
-    cdef double* w_hh_p = <double*>blocks[1]
-    cdef double* x_walk = <double*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
-    cdef double* h_walk = <double*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef double* dx_t = <double*>blocks[4]     # (3H, K): gradients of the x sums, a column per walked row
-    cdef double* dh_t = <double*>blocks[5]     # (3H, K): gradients of the h sums
-    cdef double* dh = <double*>blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
-    cdef double* direct = <double*>blocks[7]   # (B, H): dh z, the part of dh that skips the gates
-    cdef double* product = <double*>blocks[8]  # grad_x, grad_w_ih, grad_w_hh in turn, before rounding
+    cdef void* work = _workspace(counts, blocks, 9, sizeof(real_t))
+    cdef real_t* w_ih_p = <real_t*>blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
+    cdef real_t* w_hh_p = <real_t*>blocks[1]
+    cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
+    cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
+    cdef real_t* dx_t = <real_t*>blocks[4]     # (3H, K): gradients of the x sums, a column per walked row
+    cdef real_t* dh_t = <real_t*>blocks[5]     # (3H, K): gradients of the h sums
+    cdef real_t* dh = <real_t*>blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
+    cdef real_t* direct = <real_t*>blocks[7]   # (B, H): dh z, the part of dh that skips the gates
+    cdef real_t* product = <real_t*>blocks[8]  # grad_x, grad_w_ih, grad_w_hh in turn
     cdef const real_t* h_p
     cdef const real_t* act
-    cdef double* dxz
-    cdef double* dhz
+    cdef real_t* dxz
+    cdef real_t* dhz
     cdef double gr, gz, gn, m, dhj, dn
     _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
     _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
@@ -564,30 +600,30 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 gz = act[H + j]
                 gn = act[2 * H + j]
                 m = act[3 * H + j]
-                dhj = dh[b * H_pad + j] + <double>grad_out[row * H + j]
+                dhj = <double>dh[b * H_pad + j] + <double>grad_out[row * H + j]
                 dn = dhj * (1.0 - gz) * (1.0 - gn * gn)
-                dxz[j * K] = dn * m * gr * (1.0 - gr)
-                dxz[(H + j) * K] = dhj * (<double>h_p[b * H + j] - gn) * gz * (1.0 - gz)
-                dxz[(2 * H + j) * K] = dn
+                dxz[j * K] = <real_t>(dn * m * gr * (1.0 - gr))
+                dxz[(H + j) * K] = <real_t>(dhj * (<double>h_p[b * H + j] - gn) * gz * (1.0 - gz))
+                dxz[(2 * H + j) * K] = <real_t>dn
                 dhz[j * K] = dxz[j * K]
                 dhz[(H + j) * K] = dxz[(H + j) * K]
-                dhz[(2 * H + j) * K] = dn * gr
-                direct[b * H + j] = dhj * gz
-        _gemm(B, G, H_pad, dh_t + s * B, 1, K, w_hh_p, dh, H_pad, False)   # dh <- dh_gates w_hh
+                dhz[(2 * H + j) * K] = <real_t>(dn * gr)
+                direct[b * H + j] = <real_t>(dhj * gz)
+        _gemm_like_torch(B, G, H_pad, dh_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
         for b in range(B):
             for j in range(H):
                 dh[b * H_pad + j] = dh[b * H_pad + j] + direct[b * H + j]
-    _gemm(K, G, I_pad, dx_t, 1, K, w_ih_p, product, I_pad, False)             # grad_x = dx_gates w_ih
+    _gemm_like_torch(K, G, I_pad, dx_t, 1, K, w_ih_p, product, I_pad)          # grad_x = dx_gates w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
-        _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm(G, K, I_pad, dx_t, K, 1, x_walk, product, I_pad, False)             # grad_w_ih = dx_gates^T x
-    _store_rounded(product, I_pad, G, I, grad_w_ih)
-    _gemm(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = dh_gates^T h_prev
-    _store_rounded(product, H_pad, G, H, grad_w_hh)
+        _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    _gemm_like_torch(G, K, I_pad, dx_t, K, 1, x_walk, product, I_pad)          # grad_w_ih = dx_gates^T x
+    _store(product, I_pad, G, I, grad_w_ih)
+    _gemm_like_torch(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
+    _store(product, H_pad, G, H, grad_w_hh)
     _row_sums(dx_t, G, K, K, 1, grad_b_ih)
     _row_sums(dh_t, G, K, K, 1, grad_b_hh)
-    _store_rounded(dh, H_pad, B, H, grad_h0)
+    _store(dh, H_pad, B, H, grad_h0)
     PyMem_Free(work)
     return 0
 
