@@ -554,7 +554,7 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
                        real_t* grad_x, real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_b_ih,
                        real_t* grad_b_hh, real_t* grad_h0) except -1:
-    """The walk keeps two columns per walked row: the gradients of the x sums (dr, dz, dn) and of
+    """The walk keeps two rows per walked row: the gradients of the x sums (dr, dz, dn) and of
     the h sums (dr, dz, dn r); dh <- (h sums' gradients) w_hh, then + dh z, runs inside it, the
     rest after it. Each walked row's gradients are computed in double and kept in the buffers'
     precision; the products are float64's sums in the pure kernel's order from 0.0 (the same
@@ -569,8 +569,8 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     cdef real_t* w_hh_p = <real_t*>blocks[1]
     cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
     cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef real_t* dx_t = <real_t*>blocks[4]     # (3H, K): gradients of the x sums, a column per walked row
-    cdef real_t* dh_t = <real_t*>blocks[5]     # (3H, K): gradients of the h sums
+    cdef real_t* dx_rows = <real_t*>blocks[4]  # (K, 3H): gradients of the x sums, a row per walked row
+    cdef real_t* dh_rows = <real_t*>blocks[5]  # (K, 3H): gradients of the h sums
     cdef real_t* dh = <real_t*>blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef real_t* direct = <real_t*>blocks[7]   # (B, H): dh z, the part of dh that skips the gates
     cdef real_t* product = <real_t*>blocks[8]  # grad_x, grad_w_ih, grad_w_hh in turn
@@ -593,8 +593,8 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
         for b in range(B):
             row = t * B + b
             act = gates + row * 4 * H
-            dxz = dx_t + s * B + b
-            dhz = dh_t + s * B + b
+            dxz = dx_rows + (s * B + b) * G
+            dhz = dh_rows + (s * B + b) * G
             for j in range(H):
                 gr = act[j]
                 gz = act[H + j]
@@ -602,27 +602,27 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 m = act[3 * H + j]
                 dhj = <double>dh[b * H_pad + j] + <double>grad_out[row * H + j]
                 dn = dhj * (1.0 - gz) * (1.0 - gn * gn)
-                dxz[j * K] = <real_t>(dn * m * gr * (1.0 - gr))
-                dxz[(H + j) * K] = <real_t>(dhj * (<double>h_p[b * H + j] - gn) * gz * (1.0 - gz))
-                dxz[(2 * H + j) * K] = <real_t>dn
-                dhz[j * K] = dxz[j * K]
-                dhz[(H + j) * K] = dxz[(H + j) * K]
-                dhz[(2 * H + j) * K] = <real_t>(dn * gr)
+                dxz[j] = <real_t>(dn * m * gr * (1.0 - gr))
+                dxz[H + j] = <real_t>(dhj * (<double>h_p[b * H + j] - gn) * gz * (1.0 - gz))
+                dxz[2 * H + j] = <real_t>dn
+                dhz[j] = dxz[j]
+                dhz[H + j] = dxz[H + j]
+                dhz[2 * H + j] = <real_t>(dn * gr)
                 direct[b * H + j] = <real_t>(dhj * gz)
-        _gemm_like_torch(B, G, H_pad, dh_t + s * B, 1, K, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
+        _gemm_like_torch(B, G, H_pad, dh_rows + s * B * G, G, 1, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
         for b in range(B):
             for j in range(H):
                 dh[b * H_pad + j] = dh[b * H_pad + j] + direct[b * H + j]
-    _gemm_like_torch(K, G, I_pad, dx_t, 1, K, w_ih_p, product, I_pad)          # grad_x = dx_gates w_ih
+    _gemm_like_torch(K, G, I_pad, dx_rows, G, 1, w_ih_p, product, I_pad)          # grad_x = dx_gates w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm_like_torch(G, K, I_pad, dx_t, K, 1, x_walk, product, I_pad)          # grad_w_ih = dx_gates^T x
+    _gemm_like_torch(G, K, I_pad, dx_rows, 1, G, x_walk, product, I_pad)          # grad_w_ih = dx_gates^T x
     _store(product, I_pad, G, I, grad_w_ih)
-    _gemm_like_torch(G, K, H_pad, dh_t, K, 1, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
+    _gemm_like_torch(G, K, H_pad, dh_rows, 1, G, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
     _store(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dx_t, G, K, K, 1, grad_b_ih)
-    _row_sums(dh_t, G, K, K, 1, grad_b_hh)
+    _row_sums(dx_rows, G, K, 1, G, grad_b_ih)
+    _row_sums(dh_rows, G, K, 1, G, grad_b_hh)
     _store(dh, H_pad, B, H, grad_h0)
     PyMem_Free(work)
     return 0
