@@ -302,22 +302,45 @@ cdef inline Py_ssize_t _padded(Py_ssize_t n) noexcept:
     return (n + MG_LANES_f - 1) // MG_LANES_f * MG_LANES_f
 
 
+cdef char* _spare = NULL  # the largest workspace released since, kept for the next one (_release)
+
+
 cdef void* _workspace(const Py_ssize_t* counts, void** blocks, int n, Py_ssize_t itemsize) except NULL:
     """One allocation of n blocks of counts[k] items of itemsize bytes, each starting on a 64-byte
-    line (so that vector loads never straddle two): blocks[k] is block k; free the returned
-    pointer with PyMem_Free. One allocation, not n: glibc gives a large free block back to the
-    system, and faulting its pages in again took longer than the arithmetic."""
+    line (so that vector loads never straddle two): blocks[k] is block k; give the returned
+    pointer back with _release. One allocation, not n, and the last one kept for the next call
+    (if large enough): the recurrent kernels' workspaces reach tens of MiB, and memory given back
+    to the system comes back as fresh pages, a page fault per 4 KiB written (glibc maps blocks
+    over 32 MiB on their own, and unmaps them when freed), which took longer than the arithmetic.
+    The size is kept in the allocation's first bytes, before the first block."""
+    global _spare
     cdef Py_ssize_t total = 64, size, k
     for k in range(n):
         if counts[k] > (PY_SSIZE_T_MAX - 64) // itemsize - total:
             raise MemoryError()
         total += (counts[k] * itemsize + 63) // 64 * 64
-    cdef char* raw = <char*>_alloc(total, 1)
-    cdef char* block = raw + 64 - <size_t>raw % 64
+    cdef char* raw
+    if _spare != NULL and (<Py_ssize_t*>_spare)[0] >= total:
+        raw, _spare = _spare, NULL
+    else:
+        raw = <char*>_alloc(total, 1)
+        (<Py_ssize_t*>raw)[0] = total
+    cdef char* block = raw + 64 - <size_t>raw % 64  # (malloc's 16-byte alignment leaves room for the size)
     for k in range(n):
         blocks[k] = block
         block += (counts[k] * itemsize + 63) // 64 * 64
     return raw
+
+
+cdef void _release(void* raw) noexcept:
+    """Give back a _workspace: the larger of it and the spare is kept, the other freed."""
+    global _spare
+    cdef char* work = <char*>raw
+    if _spare != NULL and (<Py_ssize_t*>_spare)[0] >= (<Py_ssize_t*>work)[0]:
+        PyMem_Free(work)
+    else:
+        PyMem_Free(_spare)
+        _spare = work
 
 
 cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows, Py_ssize_t N, work_t* b,
@@ -407,7 +430,7 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
                     break
             _store_rounded(c, n_pad, r, n, out + (z * m + i0) * n)
             i0 += rows
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 

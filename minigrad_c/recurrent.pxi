@@ -236,7 +236,7 @@ cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
         h_n[j] = out[t * B * H + j] if T else h0[j]
         c_n[j] = cells[t * B * H + j] if T else c0[j]
     PyMem_Free(bias)
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 
@@ -368,7 +368,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     _store(dh, H_pad, B, H, grad_h0)
     _store_rounded(dc, H, B, H, grad_c0)
     PyMem_Free(dc)
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 
@@ -509,7 +509,7 @@ cdef int _gru_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
         h_prev = out + t * B * H
     for j in range(B * H):
         h_n[j] = h_prev[j]
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 
@@ -624,7 +624,7 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _row_sums(dx_rows, G, K, 1, G, grad_b_ih)
     _row_sums(dh_rows, G, K, 1, G, grad_b_hh)
     _store(dh, H_pad, B, H, grad_h0)
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 
@@ -715,7 +715,7 @@ cdef int _rnn_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
                 h_d[b * H + j] = h
     for j in range(B * H):
         h_n[j] = <real_t>h_d[j]
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 
@@ -799,7 +799,7 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store_rounded(product, H_pad, H, H, grad_w_hh)
     _row_sums(da_t, H, K, K, 1, grad_bias)
     _store_rounded(dh, H_pad, B, H, grad_h0)
-    PyMem_Free(work)
+    _release(work)
     return 0
 
 

@@ -48,3 +48,34 @@ def test_freed_buffers_are_reused_without_page_faults():
         pytest.skip("the Cython core minigrad_c is not built")
     # ten rounds of two fresh 1.25 MiB buffers would be 6,400 faults; reused memory makes none
     assert page_faults("core") < 100
+
+
+WORKSPACE = """
+import resource
+from array import array
+import minigrad_c._kernels as core
+T, B, I, H = 30, 64, 64, 512
+def buffer(n):
+    return array("f", bytes(4 * n))
+inputs = [buffer(n) for n in (T * B * I, 3 * H * I, 3 * H * H, B * H, T * B * H, T * B * 4 * H, T * B * H, B * H)]
+outputs = [buffer(n) for n in (T * B * I, 3 * H * I, 3 * H * H, 3 * H, 3 * H, B * H)]
+faults = []
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    core.gru_backward(*inputs, (T, B, I, H), False, *outputs)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(*faults)
+"""
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="counts page faults with getrusage")
+def test_a_large_kernel_workspace_is_kept_for_the_next_call():
+    """The GRU backward at T = 30, batch 64, hidden 512 needs a 35 MB workspace: over glibc's
+    32 MiB mmap ceiling, so freeing it would unmap it, and the next call would fault in its
+    8,500 pages again. The core keeps it for the next call: the later calls fault (almost) never."""
+    if cython_core() is None:
+        pytest.skip("the Cython core minigrad_c is not built")
+    proc = subprocess.run([sys.executable, "-c", WORKSPACE], capture_output=True, text=True, check=True)
+    faults = [int(v) for v in proc.stdout.split()]
+    assert faults[0] > 8000, f"the first call did not fault in a 35 MB workspace: {faults}"
+    assert max(faults[1:]) < 500, f"page faults per call: {faults}"
