@@ -296,6 +296,13 @@ cdef inline void _gemm_like_torch(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, cons
         mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, False, 0)
 
 
+cdef inline Py_ssize_t _spaced(Py_ssize_t n, Py_ssize_t itemsize) noexcept:
+    """A row stride for a matrix of n columns that a product reads down its columns: n and one
+    more cache line, so that a column's successive elements fall on different L1 sets (rows of
+    4 KiB, as the LSTM's 4H = 1024 floats, put a whole column on one set of 8 lines)."""
+    return n + 64 // itemsize
+
+
 cdef inline Py_ssize_t _padded(Py_ssize_t n) noexcept:
     """n rounded up to a whole number of float vectors (the columns of a product buffer; also a
     whole number of double vectors)."""

@@ -301,16 +301,17 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     for dz w, over the walked rows for the weights); float32 sums with fused multiply-adds, of
     dz and dh as stored in float32. The gate arithmetic, dc and the bias sums are in double."""
     cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
+    cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[7]
     cdef void* blocks[7]
-    counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(B, H_pad),
+    counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, ld), _mul(B, H_pad),
                  max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad))]
     cdef void* work = _workspace(counts, blocks, 7, sizeof(real_t))
     cdef real_t* w_ih_p = <real_t*>blocks[0]   # w_ih (4H, I) and w_hh (4H, H), packed for _gemm
     cdef real_t* w_hh_p = <real_t*>blocks[1]
     cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
     cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef real_t* dz_rows = <real_t*>blocks[4]  # (K, 4H): the gate pre-activation gradients, a row per walked row
+    cdef real_t* dz_rows = <real_t*>blocks[4]  # (K, 4H), row stride ld: the gate pre-activation gradients, a row per walked row
     cdef real_t* dh = <real_t*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef real_t* product = <real_t*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn
     cdef double* dc = <double*>_alloc(_mul(B, H) + H, sizeof(double))  # (B, H), carried between steps
@@ -337,7 +338,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
         for b in range(B):
             row = t * B + b
             act = gates + row * G
-            dz = dz_rows + (s * B + b) * G
+            dz = dz_rows + (s * B + b) * ld
             for j in range(H):
                 tanh_c[j] = cells[row * H + j]
             _tanh_all(tanh_c, H, vector_math)
@@ -355,16 +356,16 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                 dz[2 * H + j] = <real_t>(dcj * i * (1.0 - g * g))
                 dz[3 * H + j] = <real_t>(d_o * o * (1.0 - o))
                 dc[b * H + j] = dcj * f
-        _gemm_in_dtype(B, G, H_pad, dz_rows + s * B * G, G, 1, w_hh_p, dh, H_pad)   # dh <- dz w_hh
-    _gemm_in_dtype(K, G, I_pad, dz_rows, G, 1, w_ih_p, product, I_pad)          # grad_x = dz w_ih
+        _gemm_in_dtype(B, G, H_pad, dz_rows + s * B * ld, ld, 1, w_hh_p, dh, H_pad)   # dh <- dz w_hh
+    _gemm_in_dtype(K, G, I_pad, dz_rows, ld, 1, w_ih_p, product, I_pad)          # grad_x = dz w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm_in_dtype(G, K, I_pad, dz_rows, 1, G, x_walk, product, I_pad)          # grad_w_ih = dz^T x
+    _gemm_in_dtype(G, K, I_pad, dz_rows, 1, ld, x_walk, product, I_pad)          # grad_w_ih = dz^T x
     _store(product, I_pad, G, I, grad_w_ih)
-    _gemm_in_dtype(G, K, H_pad, dz_rows, 1, G, h_walk, product, H_pad)          # grad_w_hh = dz^T h_prev
+    _gemm_in_dtype(G, K, H_pad, dz_rows, 1, ld, h_walk, product, H_pad)          # grad_w_hh = dz^T h_prev
     _store(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dz_rows, G, K, 1, G, grad_bias)
+    _row_sums(dz_rows, G, K, 1, ld, grad_bias)
     _store(dh, H_pad, B, H, grad_h0)
     _store_rounded(dc, H, B, H, grad_c0)
     PyMem_Free(dc)
@@ -560,17 +561,18 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     precision; the products are float64's sums in the pure kernel's order from 0.0 (the same
     bits), float32's torch's (_sgemm_as_torch)."""
     cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
+    cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[9]
     cdef void* blocks[9]
-    counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, G), _mul(K, G),
+    counts[:] = [_mul(G, I_pad), _mul(G, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, ld), _mul(K, ld),
                  _mul(B, H_pad), _mul(B, H), max(_mul(K, I_pad), _mul(G, I_pad), _mul(G, H_pad))]
     cdef void* work = _workspace(counts, blocks, 9, sizeof(real_t))
     cdef real_t* w_ih_p = <real_t*>blocks[0]   # w_ih (3H, I) and w_hh (3H, H), packed for _gemm
     cdef real_t* w_hh_p = <real_t*>blocks[1]
     cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
     cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef real_t* dx_rows = <real_t*>blocks[4]  # (K, 3H): gradients of the x sums, a row per walked row
-    cdef real_t* dh_rows = <real_t*>blocks[5]  # (K, 3H): gradients of the h sums
+    cdef real_t* dx_rows = <real_t*>blocks[4]  # (K, 3H), row stride ld: gradients of the x sums, a row per walked row
+    cdef real_t* dh_rows = <real_t*>blocks[5]  # (K, 3H), row stride ld: gradients of the h sums
     cdef real_t* dh = <real_t*>blocks[6]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef real_t* direct = <real_t*>blocks[7]   # (B, H): dh z, the part of dh that skips the gates
     cdef real_t* product = <real_t*>blocks[8]  # grad_x, grad_w_ih, grad_w_hh in turn
@@ -593,8 +595,8 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
         for b in range(B):
             row = t * B + b
             act = gates + row * 4 * H
-            dxz = dx_rows + (s * B + b) * G
-            dhz = dh_rows + (s * B + b) * G
+            dxz = dx_rows + (s * B + b) * ld
+            dhz = dh_rows + (s * B + b) * ld
             for j in range(H):
                 gr = act[j]
                 gz = act[H + j]
@@ -609,20 +611,20 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 dhz[H + j] = dxz[H + j]
                 dhz[2 * H + j] = <real_t>(dn * gr)
                 direct[b * H + j] = <real_t>(dhj * gz)
-        _gemm_like_torch(B, G, H_pad, dh_rows + s * B * G, G, 1, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
+        _gemm_like_torch(B, G, H_pad, dh_rows + s * B * ld, ld, 1, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
         for b in range(B):
             for j in range(H):
                 dh[b * H_pad + j] = dh[b * H_pad + j] + direct[b * H + j]
-    _gemm_like_torch(K, G, I_pad, dx_rows, G, 1, w_ih_p, product, I_pad)          # grad_x = dx_gates w_ih
+    _gemm_like_torch(K, G, I_pad, dx_rows, ld, 1, w_ih_p, product, I_pad)          # grad_x = dx_gates w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm_like_torch(G, K, I_pad, dx_rows, 1, G, x_walk, product, I_pad)          # grad_w_ih = dx_gates^T x
+    _gemm_like_torch(G, K, I_pad, dx_rows, 1, ld, x_walk, product, I_pad)          # grad_w_ih = dx_gates^T x
     _store(product, I_pad, G, I, grad_w_ih)
-    _gemm_like_torch(G, K, H_pad, dh_rows, 1, G, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
+    _gemm_like_torch(G, K, H_pad, dh_rows, 1, ld, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
     _store(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dx_rows, G, K, 1, G, grad_b_ih)
-    _row_sums(dh_rows, G, K, 1, G, grad_b_hh)
+    _row_sums(dx_rows, G, K, 1, ld, grad_b_ih)
+    _row_sums(dh_rows, G, K, 1, ld, grad_b_hh)
     _store(dh, H_pad, B, H, grad_h0)
     _release(work)
     return 0
