@@ -297,9 +297,10 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     """The steps are walked in reverse, carrying dh and dc; each walked row's dz is kept (a row
     of dz, in walk order, written as it is computed), and only dh <- dz w_hh runs inside the
     walk. grad_x = dz w_ih and the weight gradients dz^T x, dz^T h_prev, which do not feed the
-    recurrence, are matrix products after it. The products are _gemm's: float64 sums in the pure kernel's order, from 0.0 (over r
-    for dz w, over the walked rows for the weights); float32 sums with fused multiply-adds, of
-    dz and dh as stored in float32. The gate arithmetic, dc and the bias sums are in double."""
+    recurrence, are matrix products after it. The products are _gemm's: float64 sums in the
+    pure kernel's order, from 0.0 (over r for dz w, over the walked rows for the weights);
+    float32 sums with fused multiply-adds, of dz and dh as stored in float32. The gate
+    arithmetic, dc and the bias sums are in double."""
     cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[7]
@@ -311,7 +312,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     cdef real_t* w_hh_p = <real_t*>blocks[1]
     cdef real_t* x_walk = <real_t*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
     cdef real_t* h_walk = <real_t*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef real_t* dz_rows = <real_t*>blocks[4]  # (K, 4H), row stride ld: the gate pre-activation gradients, a row per walked row
+    cdef real_t* dz_rows = <real_t*>blocks[4]  # (K, 4H), row stride ld: the gate pre-activation gradients
     cdef real_t* dh = <real_t*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef real_t* product = <real_t*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn
     cdef double* dc = <double*>_alloc(_mul(B, H) + H, sizeof(double))  # (B, H), carried between steps
@@ -451,7 +452,7 @@ cdef int _gru_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, c
     cdef real_t* z_h = <real_t*>blocks[3]      # (B, G_pad) h w_hh^T for the current step (float32: + b_hh)
     cdef double* bias_i = <double*>blocks[4]   # (3H,) b_ih, or zeros
     cdef double* bias_h = bias_i + G           # (3H,) b_hh, or zeros
-    cdef double* z = bias_i + 2 * G            # (3H,) the row's pre-activations, then r, z, n
+    cdef double* z = bias_i + 2 * G            # (3H,) float64: r, z pre-activations, then r, z; n's in the first H
     cdef bint vector_math = real_t is float
     cdef const real_t* h_prev = h0
     cdef const real_t* zx
