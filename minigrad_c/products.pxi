@@ -117,6 +117,11 @@ cdef extern from *:
        does mg_gemm_x, a double product of float32 numbers: their products are exact in double
        (24 + 24 bits), so fma(a, b, s) is the sum rounded once, as a * b + s is: the same bits,
        fewer instructions. */
+    #if defined(__FMA__) || defined(__FMA4__) || defined(__aarch64__)
+    #define MG_HAS_FMA 1    /* the target has fused multiply-add instructions (a portable x86-64 build has not) */
+    #else
+    #define MG_HAS_FMA 0
+    #endif
     #define MG_FUSED_f __attribute__((optimize("fp-contract=fast")))
     #define MG_FUSED_x __attribute__((optimize("fp-contract=fast")))
     #define MG_FUSED_d
@@ -229,6 +234,8 @@ cdef extern from *:
     """
     int mg_threads  # threads for a product (set_num_threads)
     enum:
+        MG_HAS_FMA  # 1 when the build's target has fused multiply-adds
+    enum:
         MG_LANES_f  # floats in a vector (twice the doubles)
         MG_PANEL_d  # columns in a panel of a packed b: the widest tile
         MG_PANEL_f
@@ -268,6 +275,9 @@ cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const 
         mg_gemm_d(M, K, N, a, ars, acs, b, c, ldc, False, 0)
 
 
+_HAS_FMA = bool(MG_HAS_FMA)  # whether float32 products fuse their multiply-adds (_sgemm_as_torch)
+
+
 cdef inline Py_ssize_t _torch_run(Py_ssize_t K) noexcept:
     """How many k torch's float32 product sums before adding to c: all K up to 192, then half of
     K (so 193 -> 96, 96, 1), from 385 on 192."""
@@ -281,8 +291,9 @@ cdef inline void _sgemm_as_torch(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const
     fused multiply-adds from 0, in order, added to c when it ends. Bit for bit torch's products
     of at least 4 rows and 12 columns, as measured against torch 2.13.0 on an AMD EPYC (torch's
     AVX512 kernels; MKL picks its own): `tests/test_fused_gru_rnn.py`. MKL takes other kernels for
-    fewer rows or columns; there the results are within the same float32 bound, not the same
-    bits."""
+    fewer rows or columns; there the results are within the float32 bound of a K-term sum, not
+    the same bits, and so they are on a build without fused multiply-adds (_HAS_FMA false: a
+    MINIGRAD_PORTABLE_BUILD for x86-64), whose chains round each product."""
     mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, add, _torch_run(K))
 
 
