@@ -416,6 +416,8 @@ def test_embedding_bag(kwargs, kind, weighted):
     _same_init(t_mod, m_mod)
     if kind == "1d":
         idx, offsets = [1, 2, 4, 5, 4, 3, 2, 6], [0, 2, 2, 5]  # the second bag is empty
+        if kwargs.get("include_last_offset"):
+            offsets.append(len(idx))  # the last offset ends the last bag, as torch's docs ask (see below)
         t_args, m_args = [torch.tensor(idx), torch.tensor(offsets)], [mg.tensor(idx), mg.tensor(offsets)]
     else:
         idx = [[1, 2, 0], [4, 0, 0], [6, 6, 3]]
@@ -434,6 +436,29 @@ def test_embedding_bag(kwargs, kind, weighted):
     torch.testing.assert_close(torch.tensor(m_mod.weight.grad.tolist()), t_mod.weight.grad, rtol=1e-6, atol=1e-6)
     if weighted:
         torch.testing.assert_close(torch.tensor(m_w.grad.tolist()), t_w.grad, rtol=1e-6, atol=1e-6)
+
+
+def test_embedding_bag_indices_past_the_last_offset_are_in_no_bag():
+    """With include_last_offset, indices after the last offset belong to no bag: they add nothing
+    forward and get no gradient. (torch 2.13's CPU backward gives such rows values read from
+    uninitialised memory, different on every run, sometimes ~1e15: so the gradient here is
+    checked against the sums written out below, the forward against torch.)"""
+    idx, offsets = [1, 2, 4, 5, 4, 3, 2, 6], [0, 2, 2, 5]  # bags [1, 2], [], [4, 5, 4]; 3, 2, 6 in none
+    torch.manual_seed(2)
+    t_mod = torch.nn.EmbeddingBag(7, 3, mode="sum", include_last_offset=True)
+    mg.manual_seed(2)
+    m_mod = nn.EmbeddingBag(7, 3, mode="sum", include_last_offset=True)
+    _same_init(t_mod, m_mod)
+    t_out = t_mod(torch.tensor(idx), torch.tensor(offsets))
+    m_out = m_mod(mg.tensor(idx), mg.tensor(offsets))
+    torch.testing.assert_close(torch.tensor(m_out.tolist()), t_out.detach(), rtol=1e-6, atol=1e-6)
+    scale = [[0.5, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]]  # d loss / d bag
+    (m_out * mg.tensor(scale)).sum().backward()
+    expected = [[0.0] * 3 for _ in range(7)]
+    for bag, (start, end) in enumerate([(0, 2), (2, 2), (2, 5)]):
+        for position in range(start, end):
+            expected[idx[position]] = [e + s for e, s in zip(expected[idx[position]], scale[bag])]
+    assert m_mod.weight.grad.tolist() == expected
 
 
 def test_embedding_bag_errors():
