@@ -754,22 +754,24 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        const real_t* out, const real_t* grad_out, const real_t* grad_h_n, Py_ssize_t T,
                        Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint relu, bint reverse, real_t* grad_x,
                        real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias, real_t* grad_h0) except -1:
-    """The walk keeps da (the pre-activation's gradient) as a column per walked row and runs
+    """The walk keeps da (the pre-activation's gradient) as a row per walked row and runs
     dh <- da w_hh; the rest after it, every sum in the pure kernel's order from 0.0."""
     cdef Py_ssize_t K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
+    cdef Py_ssize_t ld = _spaced(H, sizeof(double))
     cdef Py_ssize_t counts[7]
     cdef void* blocks[7]
-    counts[:] = [_mul(H, I_pad), _mul(H, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, H), _mul(B, H_pad),
+    counts[:] = [_mul(H, I_pad), _mul(H, H_pad), _mul(K, I_pad), _mul(K, H_pad), _mul(K, ld), _mul(B, H_pad),
                  max(_mul(K, I_pad), _mul(H, I_pad), _mul(H, H_pad))]
     cdef void* work = _workspace(counts, blocks, 7, sizeof(double))
     cdef double* w_ih_p = <double*>blocks[0]   # w_ih (H, I) and w_hh (H, H), packed for _gemm
     cdef double* w_hh_p = <double*>blocks[1]
     cdef double* x_walk = <double*>blocks[2]   # (K, I) packed: the x row of every walked row, in walk order
     cdef double* h_walk = <double*>blocks[3]   # (K, H) packed: the h each walked row started from
-    cdef double* da_t = <double*>blocks[4]     # (H, K): the pre-activation gradients, a column per walked row
+    cdef double* da = <double*>blocks[4]       # (K, H), row stride ld: the pre-activation gradients, a row per walked row
     cdef double* dh = <double*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef double* product = <double*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn, before rounding
     cdef const real_t* h_p
+    cdef double* da_row
     cdef double dhj, y
     _pack(w_ih, I, 1, H, I, w_ih_p, H, 0)
     _pack(w_hh, H, 1, H, H, w_hh_p, H, 0)
@@ -784,23 +786,24 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
         _pack(h_p, H, 1, B, H, h_walk, K, s * B)
         for b in range(B):
             row = t * B + b
+            da_row = da + (s * B + b) * ld
             for j in range(H):
                 dhj = dh[b * H_pad + j] + <double>grad_out[row * H + j]
                 y = out[row * H + j]
                 if relu:
-                    da_t[j * K + s * B + b] = dhj if y > 0 else 0.0
+                    da_row[j] = dhj if y > 0 else 0.0
                 else:
-                    da_t[j * K + s * B + b] = dhj * (1.0 - y * y)
-        _gemm(B, H, H_pad, da_t + s * B, 1, K, w_hh_p, dh, H_pad, False)   # dh <- da w_hh
-    _gemm(K, H, I_pad, da_t, 1, K, w_ih_p, product, I_pad, False)             # grad_x = da w_ih
+                    da_row[j] = dhj * (1.0 - y * y)
+        _gemm(B, H, H_pad, da + s * B * ld, ld, 1, w_hh_p, dh, H_pad, False)   # dh <- da w_hh
+    _gemm(K, H, I_pad, da, ld, 1, w_ih_p, product, I_pad, False)                 # grad_x = da w_ih
     for s in range(T):
         t = s if reverse else T - 1 - s
         _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
-    _gemm(H, K, I_pad, da_t, K, 1, x_walk, product, I_pad, False)             # grad_w_ih = da^T x
+    _gemm(H, K, I_pad, da, 1, ld, x_walk, product, I_pad, False)                 # grad_w_ih = da^T x
     _store_rounded(product, I_pad, H, I, grad_w_ih)
-    _gemm(H, K, H_pad, da_t, K, 1, h_walk, product, H_pad, False)             # grad_w_hh = da^T h_prev
+    _gemm(H, K, H_pad, da, 1, ld, h_walk, product, H_pad, False)                 # grad_w_hh = da^T h_prev
     _store_rounded(product, H_pad, H, H, grad_w_hh)
-    _row_sums(da_t, H, K, K, 1, grad_bias)
+    _row_sums(da, H, K, 1, ld, grad_bias)
     _store_rounded(dh, H_pad, B, H, grad_h0)
     _release(work)
     return 0
