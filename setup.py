@@ -189,8 +189,10 @@ def extensions() -> list:
         print("warning: Cython is not installed; minigrad will use its pure-Python kernels", file=sys.stderr)
         return []
     # -ffp-contract=off: no fused multiply-add, so that C computes a*b + c exactly as Python does
-    # (the kernels promise the pure kernels' results bit for bit).
-    flags = ["-O3", "-ffp-contract=off"]
+    # (the kernels promise the pure kernels' results bit for bit). -fno-trapping-math (as torch
+    # builds its kernels): no floating-point traps, so the compiler may evaluate both arms of a
+    # select and run loops with them on vector lanes (SLEEF's exp in the sigmoid); values are the same.
+    flags = ["-O3", "-ffp-contract=off", "-fno-trapping-math"]
     modules = [
         Extension(f"minigrad_c.{os.path.splitext(os.path.basename(src))[0]}", [src], extra_compile_args=flags)
         for src in sources

@@ -665,7 +665,7 @@ cdef extern from *:
         return (d * mg_pow2i(e >> 1)) * mg_pow2i(e - (e >> 1));
     }
 
-    static float mg_sleef_expf(float d) {  /* Sleef_expf8_u10 */
+    static inline __attribute__((always_inline)) float mg_sleef_expf(float d) {  /* Sleef_expf8_u10 */
         int32_t q = mg_rint(d * (float)1.442695040888963407359924681001892137426645954152985934135449406931);
         float qf = (float)q, s, u;
         s = fmaf(qf, -(float)0.693145751953125, d);
@@ -894,12 +894,16 @@ cdef extern from *:
     }
 
     static void mg_sigmoid_f32(const float* x, float* out, Py_ssize_t n) {
-        /* cpu_kernel_vec: SLEEF's exp on whole blocks of 16, the C library's expf on the rest */
+        /* cpu_kernel_vec: SLEEF's exp on whole blocks of 16, the C library's expf on the rest
+           (two loops, so that the compiler can run the first on vector lanes) */
         Py_ssize_t cut = n - n % 16, i;
-        for (i = 0; i < n; i++) {
-            float e = i < cut ? mg_sleef_expf(-x[i]) : (float)exp(-(double)x[i]);
-            out[i] = 1.0f / (e + 1.0f);
+        for (i = 0; i < cut; i++) {  /* a NaN comes out as torch's: -x, quieted (the compiler may
+                                        move the negation, and with it a NaN's sign, elsewhere) */
+            float s = 1.0f / (mg_sleef_expf(-x[i]) + 1.0f);
+            out[i] = x[i] != x[i] ? mg_float((mg_bits(x[i]) ^ 0x80000000u) | 0x00400000u) : s;
         }
+        for (; i < n; i++)
+            out[i] = 1.0f / ((float)exp(-(double)x[i]) + 1.0f);
     }
 
     /* one row of n of the softmax family over the last dimension; which: 0 log_softmax,
