@@ -152,26 +152,20 @@ cdef void _tanh_all(double* v, Py_ssize_t n, bint vector_math) noexcept:
             v[j] = tanh(v[j])
 
 
-cdef void _row_sums(const work_t* m, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t rs, Py_ssize_t cs,
-                    real_t* out) noexcept:
-    """out[r] = the sum of row r of m (rows, cols; element (r, k) at m[r * rs + k * cs]), over the
-    row in order from 0.0 in double, rounded once: the bias gradients, the gradients of a step's
-    sums summed over the walk.
+cdef inline void _add_row(double* totals, const work_t* row, Py_ssize_t n) noexcept:
+    """totals[r] += row[r] in double, for r < n: the bias gradients, each walked row's gate
+    gradients added as the walk writes them, so that each sum runs over the walked rows in
+    order from 0.0 (the pure kernel's sum()) while the row is still in cache."""
+    cdef Py_ssize_t r
+    for r in range(n):
+        totals[r] += row[r]
 
-    Eight rows at a time: each sum waits on its previous addition, and eight independent sums
-    keep the adder busy meanwhile (each still over its row in order)."""
-    cdef double totals[8]
-    cdef Py_ssize_t r0 = 0, n, r, k
-    while r0 < rows:
-        n = min(8, rows - r0)
-        for r in range(n):
-            totals[r] = 0.0
-        for k in range(cols):
-            for r in range(n):
-                totals[r] += m[(r0 + r) * rs + k * cs]
-        for r in range(n):
-            out[r0 + r] = <real_t>totals[r]
-        r0 += 8
+
+cdef void _store_totals(const double* totals, Py_ssize_t n, real_t* out) noexcept:
+    """out[r] = totals[r], rounded once."""
+    cdef Py_ssize_t r
+    for r in range(n):
+        out[r] = <real_t>totals[r]
 
 
 cdef int _lstm_forward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* b_ih,
@@ -315,8 +309,9 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     cdef real_t* dz_rows = <real_t*>blocks[4]  # (K, 4H), row stride ld: the gate pre-activation gradients
     cdef real_t* dh = <real_t*>blocks[5]       # (B, H_pad): the gradient reaching each h, carried between steps
     cdef real_t* product = <real_t*>blocks[6]  # grad_x, grad_w_ih, grad_w_hh in turn
-    cdef double* dc = <double*>_alloc(_mul(B, H) + H, sizeof(double))  # (B, H), carried between steps
+    cdef double* dc = <double*>_alloc(_mul(B, H) + H + G, sizeof(double))  # (B, H), carried between steps
     cdef double* tanh_c = dc + B * H           # (H,) tanh of the row's c' as stored
+    cdef double* bias_sums = tanh_c + H        # (4H,) the sums of the dz rows so far
     cdef bint vector_math = real_t is float
     cdef const real_t* h_p
     cdef const real_t* c_p
@@ -329,6 +324,8 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
         for j in range(H):
             dh[b * H_pad + j] = grad_h_n[b * H + j]
             dc[b * H + j] = grad_c_n[b * H + j]
+    for j in range(G):
+        bias_sums[j] = 0.0
     for s in range(T):
         t = s if reverse else T - 1 - s
         prev = t + 1 if reverse else t - 1
@@ -357,6 +354,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
                 dz[2 * H + j] = <real_t>(dcj * i * (1.0 - g * g))
                 dz[3 * H + j] = <real_t>(d_o * o * (1.0 - o))
                 dc[b * H + j] = dcj * f
+            _add_row(bias_sums, dz, G)
         _gemm_in_dtype(B, G, H_pad, dz_rows + s * B * ld, ld, 1, w_hh_p, dh, H_pad)   # dh <- dz w_hh
     _gemm_in_dtype(K, G, I_pad, dz_rows, ld, 1, w_ih_p, product, I_pad)          # grad_x = dz w_ih
     for s in range(T):
@@ -366,7 +364,7 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     _store(product, I_pad, G, I, grad_w_ih)
     _gemm_in_dtype(G, K, H_pad, dz_rows, 1, ld, h_walk, product, H_pad)          # grad_w_hh = dz^T h_prev
     _store(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dz_rows, G, K, 1, ld, grad_bias)
+    _store_totals(bias_sums, G, grad_bias)
     _store(dh, H_pad, B, H, grad_h0)
     _store_rounded(dc, H, B, H, grad_c0)
     PyMem_Free(dc)
@@ -582,11 +580,14 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     cdef real_t* dxz
     cdef real_t* dhz
     cdef double gr, gz, gn, m, dhj, dn
+    cdef double* bias_sums = <double*>_alloc(2 * G, sizeof(double))  # (3H,) twice: the sums of the dx, dh rows so far
     _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
     _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
     for b in range(B):
         for j in range(H):
             dh[b * H_pad + j] = grad_h_n[b * H + j]
+    for j in range(2 * G):
+        bias_sums[j] = 0.0
     for s in range(T):
         t = s if reverse else T - 1 - s
         prev = t + 1 if reverse else t - 1
@@ -612,6 +613,8 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                 dhz[H + j] = dxz[H + j]
                 dhz[2 * H + j] = <real_t>(dn * gr)
                 direct[b * H + j] = <real_t>(dhj * gz)
+            _add_row(bias_sums, dxz, G)
+            _add_row(bias_sums + G, dhz, G)
         _gemm_like_torch(B, G, H_pad, dh_rows + s * B * ld, ld, 1, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
         for b in range(B):
             for j in range(H):
@@ -624,9 +627,10 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store(product, I_pad, G, I, grad_w_ih)
     _gemm_like_torch(G, K, H_pad, dh_rows, 1, ld, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
     _store(product, H_pad, G, H, grad_w_hh)
-    _row_sums(dx_rows, G, K, 1, ld, grad_b_ih)
-    _row_sums(dh_rows, G, K, 1, ld, grad_b_hh)
+    _store_totals(bias_sums, G, grad_b_ih)
+    _store_totals(bias_sums + G, G, grad_b_hh)
     _store(dh, H_pad, B, H, grad_h0)
+    PyMem_Free(bias_sums)
     _release(work)
     return 0
 
@@ -773,11 +777,14 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     cdef const real_t* h_p
     cdef double* da_row
     cdef double dhj, y
+    cdef double* bias_sums = <double*>_alloc(H, sizeof(double))  # (H,) the sums of the da rows so far
     _pack(w_ih, I, 1, H, I, w_ih_p, H, 0)
     _pack(w_hh, H, 1, H, H, w_hh_p, H, 0)
     for b in range(B):
         for j in range(H):
             dh[b * H_pad + j] = grad_h_n[b * H + j]
+    for j in range(H):
+        bias_sums[j] = 0.0
     for s in range(T):
         t = s if reverse else T - 1 - s
         prev = t + 1 if reverse else t - 1
@@ -794,6 +801,7 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                     da_row[j] = dhj if y > 0 else 0.0
                 else:
                     da_row[j] = dhj * (1.0 - y * y)
+            _add_row(bias_sums, da_row, H)
         _gemm(B, H, H_pad, da + s * B * ld, ld, 1, w_hh_p, dh, H_pad, False)   # dh <- da w_hh
     _gemm(K, H, I_pad, da, ld, 1, w_ih_p, product, I_pad, False)                 # grad_x = da w_ih
     for s in range(T):
@@ -803,8 +811,9 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     _store_rounded(product, I_pad, H, I, grad_w_ih)
     _gemm(H, K, H_pad, da, 1, ld, h_walk, product, H_pad, False)                 # grad_w_hh = da^T h_prev
     _store_rounded(product, H_pad, H, H, grad_w_hh)
-    _row_sums(da, H, K, 1, ld, grad_bias)
+    _store_totals(bias_sums, H, grad_bias)
     _store_rounded(dh, H_pad, B, H, grad_h0)
+    PyMem_Free(bias_sums)
     _release(work)
     return 0
 
