@@ -23,6 +23,7 @@ MATMUL_SHAPES = [
     ((2, 1, 3, 4), (5, 4, 2)),  # broadcast batch dims
     ((1, 3, 4), (2, 4, 2)),
     ((1, 4), (4, 1)),
+    ((40, 30), (30, 2)),  # few columns: the second factor's gradient runs as (dC^T A)^T
     ((3, 0), (0, 2)),  # empty inner dimension: zeros
     ((0, 4), (4, 2)),
     ((2, 0, 3), (3, 4)),
@@ -243,6 +244,23 @@ def test_linear_is_one_addmm_with_the_values_of_matmul_plus_bias():
     (composed * weights).sum().backward()
     assert fused.tolist() == composed.tolist()
     assert grads == [t.grad.tolist() for t in (x, w, b)]
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+def test_second_factor_gradient_is_a_transposed_times_dc_bit_for_bit(dtype):
+    """dB = A^T @ dC for mm, addmm and nn.Linear's weight, with few columns too, where it runs as
+    (dC^T @ A)^T: the same products summed in the same order, so exactly the values of the
+    product A^T @ dC made forward from a row-major copy of A^T."""
+    mg.manual_seed(3)
+    a, dc = mg.randn(40, 30, dtype=dtype), mg.randn(40, 2, dtype=dtype)
+    expected = (a.t().contiguous() @ dc).tolist()
+    for product in (mg.mm, lambda x, y: mg.addmm(mg.zeros(2, dtype=dtype), x, y)):
+        b = mg.randn(30, 2, dtype=dtype, requires_grad=True)
+        product(a, b).backward(dc)
+        assert b.grad.tolist() == expected
+    w = mg.randn(2, 30, dtype=dtype, requires_grad=True)
+    mg.nn.functional.linear(a, w).backward(dc)
+    assert w.grad.t().tolist() == expected
 
 
 def test_addmm_errors():

@@ -23,6 +23,21 @@ def _matmul_values(a: Tensor, b: Tensor, batch: int, m: int, k: int, n: int, sha
     return cast(Tensor._make(out, shape, wide), a.dtype)
 
 
+def _transposed_times(a: Tensor, g: Tensor) -> Tensor:
+    """a^T @ g for matrices a (m, k) and g (m, n): the gradient of the second factor of a product.
+
+    Either a^T is copied out row-major (k * m elements moved, element by element), or g^T is and
+    the product runs as (g^T @ a)^T, whose (n, k) result is transposed back: n * (m + k) elements,
+    far fewer when n is small (nn.Linear's weight gradient, a^T = x^T of a batch of rows). Each
+    element is the same sum either way, over the m rows in order, of the same products (a * g
+    and g * a round alike), so the values do not depend on the route."""
+    (m, k), n = a._shape, g._shape[1]
+    if n * (m + k) >= m * k:
+        return _matmul_values(permuted(a, (1, 0)), g, 1, k, m, n, (k, n))
+    product = _matmul_values(permuted(g, (1, 0)), a, 1, n, m, k, (n, k))
+    return Tensor._make(permuted(product, (1, 0))._values(), (k, n), product.dtype)
+
+
 def _check_dtypes(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(a)} != {_c_name(b)}")
@@ -67,7 +82,7 @@ class Mm(Function):
         grad = cast(grad, a.dtype)
         # the products mm(grad, b.t()) and mm(a.t(), grad), straight to the kernel: backward records nothing
         grad_a = _matmul_values(grad, permuted(b, (1, 0)), 1, m, n, k, a._shape) if da else None
-        grad_b = _matmul_values(permuted(a, (1, 0)), grad, 1, k, m, n, b._shape) if db else None
+        grad_b = _transposed_times(a, grad) if db else None
         return grad_a, grad_b
 
 
@@ -102,7 +117,7 @@ class Addmm(Function):
         # grad_input in C's shape: the engine sums it back to input's shape
         grad_input = (grad if ctx.beta == 1 else grad * ctx.beta) if needs[0] else None
         grad_a = _matmul_values(scaled, permuted(b, (1, 0)), 1, m, n, k, a._shape) if needs[1] else None
-        grad_b = _matmul_values(permuted(a, (1, 0)), scaled, 1, k, m, n, b._shape) if needs[2] else None
+        grad_b = _transposed_times(a, scaled) if needs[2] else None
         return grad_input, grad_a, grad_b, None, None
 
 
