@@ -332,7 +332,7 @@ cdef void* _workspace(const Py_ssize_t* counts, void** blocks, int n, Py_ssize_t
     over 32 MiB on their own, and unmaps them when freed), which took longer than the arithmetic.
     The size is kept in the allocation's first bytes, before the first block."""
     global _spare
-    cdef Py_ssize_t total = 64, size, k
+    cdef Py_ssize_t total = 64, k
     for k in range(n):
         if counts[k] > (PY_SSIZE_T_MAX - 64) // itemsize - total:
             raise MemoryError()
