@@ -192,7 +192,9 @@ def extensions() -> list:
     # (the kernels promise the pure kernels' results bit for bit). -fno-trapping-math (as torch
     # builds its kernels): no floating-point traps, so the compiler may evaluate both arms of a
     # select and run loops with them on vector lanes (SLEEF's exp in the sigmoid); values are the same.
-    flags = ["-O3", "-ffp-contract=off", "-fno-trapping-math"]
+    # -fno-math-errno: sqrt need not set errno, so it is one instruction that runs on vector lanes
+    # too (Adam's step); no kernel reads errno.
+    flags = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno"]
     modules = [
         Extension(f"minigrad_c.{os.path.splitext(os.path.basename(src))[0]}", [src], extra_compile_args=flags)
         for src in sources

@@ -32,6 +32,9 @@ cdef void _adam_loop(real_t* p, const real_t* grad, real_t* m, real_t* v, real_t
     cdef real_t g, x, gap, mi, vi, second
     cdef bint small = fabs(w1) < 0.5
     cdef real_t w1m1 = w1 - <real_t>1.0    # lerp's other form: end + (w - 1) * (end - start)
+    if not maximize and decay == 1 and not coupled and vmax == NULL:
+        _plain_adam_loop(p, grad, m, v, n, w1 if small else w1m1, small, beta2, w2, c2, eps, s)
+        return
     for i in range(n):
         g = -grad[i] if maximize else grad[i]
         x = p[i]
@@ -54,6 +57,32 @@ cdef void _adam_loop(real_t* p, const real_t* grad, real_t* m, real_t* v, real_t
         p[i] = x
         m[i] = mi
         v[i] = vi
+
+
+cdef void _plain_adam_loop(real_t* p, const real_t* grad, real_t* m, real_t* v, Py_ssize_t n, real_t w,
+                           bint small, real_t beta2, real_t w2, real_t c2, real_t eps, real_t s) noexcept:
+    """_adam_loop's steps for the common case (no maximize, weight decay or amsgrad), in a loop
+    without branches that the compiler runs on vector lanes: each element's operations are the
+    same IEEE operations in the same order, so the same bits. ``w``: lerp's weight, w1 when
+    ``small`` and w1 - 1 otherwise."""
+    cdef Py_ssize_t i
+    cdef real_t g, mi, vi
+    if small:
+        for i in range(n):
+            g = grad[i]
+            mi = _fma_t(w, g - m[i], m[i])
+            vi = _fma_t(w2 * g, g, v[i] * beta2)
+            p[i] = p[i] + (s * mi) / (_sqrt_t(vi) / c2 + eps)
+            m[i] = mi
+            v[i] = vi
+    else:
+        for i in range(n):
+            g = grad[i]
+            mi = _fma_t(w, g - m[i], g)
+            vi = _fma_t(w2 * g, g, v[i] * beta2)
+            p[i] = p[i] + (s * mi) / (_sqrt_t(vi) / c2 + eps)
+            m[i] = mi
+            v[i] = vi
 
 
 def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, bint maximize, double weight_decay, double decay,

@@ -69,8 +69,9 @@ def _state(optimizer, params) -> list[list[float]]:
     return rows
 
 
-def _run(lib, name, options, dtype, steps=30, seed=0, specials=0.0, transposed=False):
-    """``steps`` steps on two parameters (a (3, 5) matrix, transposed when asked, and a vector),
+def _run(lib, name, options, dtype, steps=30, seed=0, specials=0.0, transposed=False, length=7):
+    """``steps`` steps on two parameters (a (3, 5) matrix, transposed when asked, and a vector of
+    ``length``),
     the gradient ``noise + p * 0.5`` with noise over many magnitudes (and special values mixed in
     at the rate ``specials``). Returns the bits of the parameters and the state after each step."""
     rng = random.Random(seed)
@@ -84,7 +85,7 @@ def _run(lib, name, options, dtype, steps=30, seed=0, specials=0.0, transposed=F
 
     w = lib.tensor(noise(15), dtype=dt).reshape(3, 5)
     w = (w.t() if transposed else w).requires_grad_()
-    b = lib.tensor(noise(7), dtype=dt).requires_grad_()
+    b = lib.tensor(noise(length), dtype=dt).requires_grad_()
     params = [w, b]
     kwargs = {"foreach": False} if lib is not mg else {}
     optimizer = getattr(lib.optim, name)(params, **options, **kwargs)
@@ -127,6 +128,15 @@ def test_steps_are_torch_bit_for_bit(name, options, dtype, ieee_torch):
 @pytest.mark.parametrize("name, options", CASES)
 def test_special_values_are_torch_bit_for_bit(name, options, dtype, ieee_torch):
     args = (name, options, dtype, 4, 1, 0.3)
+    _assert_same(_run(mg, *args), _run(ieee_torch, *args))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, options", CASES)
+def test_long_parameters_are_torch_bit_for_bit(name, options, dtype, ieee_torch):
+    """A parameter of 203 elements: the compiled steps run on vector lanes (up to 16 floats),
+    with a remainder, where the 7 and 15 elements above may run on the remainder loop only."""
+    args = (name, options, dtype, 5, 3, 0.02, False, 203)
     _assert_same(_run(mg, *args), _run(ieee_torch, *args))
 
 
