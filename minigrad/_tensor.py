@@ -40,19 +40,21 @@ class Storage:
         self.version = 0
 
 
-# one-element buffers of each typecode: repeating one is a fast fill
+# one-element buffers of each typecode: repeating one is a fast fill of a few elements (and
+# _ZERO's are the templates K.zeros allocates like)
 _ZERO = {dt.typecode: array(dt.typecode, (0,)) for dt in _dtype.ALL_DTYPES}
 _ONE = {dt.typecode: array(dt.typecode, (1,)) for dt in _dtype.ALL_DTYPES}
 
 
 _UNCHECKED = _alloc.LARGE // 8  # buffers of up to this many elements fit whatever their dtype
+_CLEARED_AT = 256  # from this many elements K.zeros (memset in the Cython core) beats repeating
 
 
 def new_buffer(dt: dtype, n: int) -> array:
     """A zero-filled buffer of n elements of dtype dt (torch's error at once if it cannot fit)."""
     if n > _UNCHECKED and n * dt.itemsize > _alloc.LARGE:
         _alloc.check(n, dt.itemsize)
-    return _ZERO[dt.typecode] * n
+    return _ZERO[dt.typecode] * n if n < _CLEARED_AT else K.zeros(_ZERO[dt.typecode], n)
 
 
 class Tensor:

@@ -157,6 +157,15 @@ cdef void _fill(elem_t* out, Py_ssize_t n, elem_t value) noexcept:
         out[i] = value
 
 
+def zeros(like, Py_ssize_t n) -> carray.array:
+    """A new buffer of n zeros of ``like``'s typecode, cleared with memset (every type's zero is
+    all bits clear): half the memory traffic of repeating a one-element buffer."""
+    cdef carray.array a = _array_any(like, "like")
+    if n < 0:
+        raise ValueError(f"zeros expects n >= 0, got {n}")
+    return carray.clone(a, n, True)
+
+
 def fill(out, value) -> None:
     """Every element of out becomes value."""
     cdef carray.array o = _array_any(out, "out")

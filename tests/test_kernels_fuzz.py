@@ -51,7 +51,8 @@ def q(*values: int) -> array:
 # (indexed by a view or positions: at least as long as needed, here exactly; "cond" is a bool
 # one), "free" buffer (any length; any typecode when "free_tc"), "positions", "target", "size", "op", "offset", "shape",
 # "strides", "int" (any int), "real" (any float), "scalar" (a number for the buffer's type),
-# "flag" (anything with a truth value), "optional" (an "exact" buffer, or None), "threads" (a positive count).
+# "flag" (anything with a truth value), "optional" (an "exact" buffer, or None), "threads" (a positive count),
+# "count" (how many elements to allocate: any int >= 0; the random phase keeps it small or absurd).
 
 
 def lstm_forward_call(tc: str = "f") -> tuple:
@@ -136,6 +137,7 @@ def valid_calls() -> dict[str, list[tuple]]:
         "put": [((S, "positions", E, "flag"), (f32(4), q(0, 3, 3), f32(3), True)),
                 ((S, "positions", E, "flag"), (q(1, 2, 3, 4), q(3, 0), q(5, 6), False)),
                 ((S, "positions", E, "flag"), (array("i", [1, 2, 3, 4]), q(3, 3), array("i", [5, 6]), True))],
+        "zeros": [(("any_tc", "count"), (f32(2), 3)), (("any_tc", "count"), (array("b", [1]), 0))],
         "fill": [(("free_tc", "scalar"), (f32(3), 1.5)), (("any_tc", "scalar"), (q(1, 2), 7)),
                  (("any_tc", "scalar"), (array("b", [1, 2]), -7)), (("any_tc", "scalar"), (array("h", [1]), 300)),
                  (("any_tc", "scalar"), (array("i", [1, 2, 3]), 70000))],
@@ -257,6 +259,8 @@ def bad_replacements(kind: str, value, others: tuple) -> list:
         return [None, "1", [0.5], 1j, -0.1, 1.5, float("nan")]
     if kind == "size":
         return [-1, 10**6, TOO_BIG, HUGE, 1.5, *not_numbers]
+    if kind == "count":  # HUGE elements of any typecode are more bytes than any machine has
+        return [-1, HUGE, TOO_BIG, 1.5, *not_numbers]
     if kind == "threads":  # a positive count; larger than the machine is allowed
         return [0, -1, TOO_BIG, 1.5, *not_numbers]
     if kind == "op":
@@ -350,6 +354,8 @@ def fuzz(seed: int = 1234, random_rounds: int = 4000) -> dict:
                     trial[i] = args[i][:d] + (Shrinker(buffers, args[i][d]),) + args[i][d + 1 :]
                 else:
                     trial[i] = Shrinker(buffers, args[i] if isinstance(args[i], (int, float)) else 1)
+            elif roll < 0.3 and kinds[i] == "count":  # (2**31 would be a valid allocation of gigabytes)
+                trial[i] = rng.choice([0, 1, -1, -(2**31), HUGE, -HUGE, 0.0, float("nan")])
             elif roll < 0.3:
                 trial[i] = rng.choice([0, 1, -1, 2**31, -(2**31), HUGE, -HUGE, 10**6, 0.0, float("nan")])
             elif roll < 0.38 and isinstance(args[i], array):  # one buffer passed twice

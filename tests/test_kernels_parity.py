@@ -133,6 +133,10 @@ def case_put(rng):
     return dst, positions, values(rng, tc, len(positions)), rng.random() < 0.5
 
 
+def case_zeros(rng):
+    return zeros(rng.choice("fdqBihb"), rng.randint(0, 3)), rng.choice([0, 1, 7, 300, 5000, -1])
+
+
 def case_fill(rng):
     tc = rng.choice("fdqBihb")
     value = {"f": rng.uniform(-5, 5), "d": rng.choice(SPECIALS + [rng.uniform(-5, 5)])}.get(

@@ -1,5 +1,5 @@
 """Layout and indexing kernels: strided reads and writes (``gather``, ``scatter``), storage
-positions (``take``, ``put``), ``fill``, and whole rows picked by index (the embedding's
+positions (``take``, ``put``), ``zeros`` and ``fill``, and whole rows picked by index (the embedding's
 ``gather_rows`` and ``scatter_add_rows``). Twin: ``minigrad_c/indexing.pxi``."""
 
 from __future__ import annotations
@@ -67,6 +67,13 @@ def put(dst: array, positions: array, src: array, accumulate: bool) -> None:
     else:
         for p, v in zip(positions, src):
             dst[p] = v
+
+
+def zeros(like: array, n: int) -> array:
+    """A new buffer of n zeros of ``like``'s typecode (the Cython twin clears it with memset)."""
+    if n < 0:
+        raise ValueError(f"zeros expects n >= 0, got {n}")
+    return array(like.typecode, (0,)) * n
 
 
 def fill(out: array, value: float) -> None:
