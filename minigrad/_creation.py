@@ -65,7 +65,7 @@ def _fill(item: Any, shape: tuple, dim: int, values: list) -> None:
         raise TypeError("not a sequence")
     if len(item) != shape[dim]:
         raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
-    if dim == len(shape) - 1 and all(type(v) in _NUMBER_TYPES for v in item):
+    if dim == len(shape) - 1 and _plain_numbers(item):
         values.extend(item)  # the common innermost list of plain numbers
         return
     for sub in item:
@@ -73,6 +73,17 @@ def _fill(item: Any, shape: tuple, dim: int, values: list) -> None:
 
 
 _NUMBER_TYPES = (bool, int, float)
+
+
+def _plain_numbers(item: list | tuple) -> bool:
+    """Whether every element of item is a bool, int or float (no subclass, no tensor).
+
+    (A loop rather than ``all()`` over a generator: compiled, the loop makes no generator object
+    per innermost list.)"""
+    for v in item:
+        if type(v) not in _NUMBER_TYPES:
+            return False
+    return True
 
 
 def _infer_dtype(values: list) -> dtype:
@@ -89,13 +100,32 @@ def _buffer(values: Sequence, dt: dtype) -> array:
     if dt is bool_:
         return array("B", [1 if v else 0 for v in values])
     if dt is int64:
-        return array("q", [int(v) for v in values])
+        return _int64_array(values)
     if not dt.is_floating_point:
         ints = [int(v) for v in values]
         if any(wrap_int(v, dt) != v for v in ints):
             raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
         return array(dt.typecode, ints)
-    return array(dt.typecode, [float(v) for v in values])
+    return array(dt.typecode, values)  # (the array converts ints and bools as float() does)
+
+
+def _int64_array(values: Sequence) -> array:
+    """int64 storage for ints, bools and floats (truncated toward zero), with torch's errors for
+    values out of range."""
+    try:
+        return array("q", values)  # ints and bools as they are
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    except TypeError:  # a float among them
+        pass
+    ints = []
+    for v in values:
+        if type(v) is float:
+            if not -(2.0**63) <= v <= 2.0**63:  # torch's check (nan fails it)
+                raise RuntimeError("value cannot be converted to type int64 without overflow")
+            v = wrap_int(int(v), int64)  # (2.0**63 passes it, and becomes -2**63 as in torch's cast)
+        ints.append(v)
+    return _int64_array(ints)
 
 
 def tensor(data: Any, dtype: dtype | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -79,6 +79,18 @@ def test_tensor_errors():
         check_raises(lambda bad=bad: torch.tensor(bad), lambda bad=bad: mg.tensor(bad), exact=True)
 
 
+@pytest.mark.parametrize(
+    "data", [[2**63], [-(2**63) - 1], [1.0, 2**64], [1e30], [float("nan")], [float("-inf"), 1], [9.3e18]]
+)
+def test_int64_values_out_of_range_raise_torchs_errors(data):
+    check_raises(lambda: torch.tensor(data, dtype=torch.int64), lambda: mg.tensor(data, dtype=mg.int64), exact=True)
+
+
+def test_int64_from_floats_truncates_toward_zero():
+    data = [1.9, -1.9, 0.5, -(2.0**63), 2.0**62 + 2.0**40, True, 7, 2.0**63]  # (the last wraps, as torch's cast)
+    assert_same(mg.tensor(data, dtype=mg.int64), torch.tensor(data, dtype=torch.int64))
+
+
 SIZES = {
     "varargs": ((2, 3), {}),
     "tuple": (((2, 3),), {}),
