@@ -39,6 +39,7 @@ cdef enum:
     MATMUL_BLOCKED_AT = 4096  # multiply-adds from which packing for the blocked product pays
     MATMUL_ROWS = 128  # rows of a the blocked product converts and multiplies at a time
     MATMUL_DEPTH = 512  # and columns of those rows (rows of b)
+    MATMUL_TORCH_SUMS_AT = 12  # rows and columns from which a blocked float32 product sums as torch's
 
 ctypedef long long int64
 ctypedef unsigned char uint8

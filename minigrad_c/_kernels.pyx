@@ -31,8 +31,13 @@ documented:
   (tests/test_lstm_fidelity.py);
 - the float32 GRU kernels compute torch's GRU cell op by op in float32, their products summed as
   torch's sgemm sums (``_sgemm_as_torch``: bit for bit torch's products of at least 4 rows and
-  12 columns), within the same bound of the pure kernel's double arithmetic. matmul and the RNN
-  kernels keep double sums;
+  12 columns), within the same bound of the pure kernel's double arithmetic. The RNN kernels
+  keep double sums;
+- ``matmul``'s float32 products of at least 4096 multiply-adds and of at least 12 rows and 12
+  columns (MATMUL_TORCH_SUMS_AT) are summed as torch's sgemm too (``_matmul_as_torch``): torch's
+  bits, within the float32 bound of a k-term sum of the pure kernel's double sums
+  (tests/test_ops_linalg.py, tests/test_kernels_parity.py); smaller float32 products keep double
+  sums, rounded once, as the pure kernel;
 - the recurrent kernels' float32 gates (LSTM, GRU, RNN) use branch-free sigmoid and tanh
   (``mg_sigmoid``, ``mg_tanh`` in recurrent.pxi), which run on vector lanes: within 3 ulp of
   libm's in double, so the stored float32 values equal the pure kernel's unless a double lands

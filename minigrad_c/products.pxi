@@ -8,9 +8,13 @@
 cdef int _matmul(const num_t* a, const num_t* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k, Py_ssize_t n,
                  num_t* out) except -1:
     """Row i of out[z] accumulates a[z, i, l] * b[z, l, :] over l in order, from 0. Floats in
-    products of MATMUL_BLOCKED_AT multiply-adds or more take _matmul_blocked (same sums)."""
+    products of MATMUL_BLOCKED_AT multiply-adds or more take _matmul_blocked (same sums), except
+    float32 products of MATMUL_TORCH_SUMS_AT rows and columns or more: _matmul_as_torch (torch's
+    sums, not the pure kernel's)."""
     if num_t is float or num_t is double:
         if _mul(_mul(_mul(batch, m), k), n) >= MATMUL_BLOCKED_AT:
+            if num_t is float and m >= MATMUL_TORCH_SUMS_AT and n >= MATMUL_TORCH_SUMS_AT:
+                return _matmul_as_torch(a, b, batch, m, k, n, out)
             return _matmul_blocked(a, b, batch, m, k, n, out)
     cdef double* acc = NULL
     cdef long long* iacc = NULL
@@ -77,11 +81,13 @@ def matmul(a, b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, out
 # the product, each lane its own sum. It is one template (MG_GEMM_FOR), instantiated for:
 # - for doubles (mg_gemm_d): each sum runs over k in order, a * b rounded then added, as the pure
 #   kernels' sum() does (vectorizing along the columns never reassociates a sum); matmul runs
-#   here for float32 too (mg_gemm_x: float32 values in double, whose products are exact, so
-#   fused multiply-adds give the same bits), so it keeps the pure kernels' results bit for bit;
+#   here for float32 products of fewer than 12 rows or columns too (mg_gemm_x: float32 values in
+#   double, whose products are exact, so fused multiply-adds give the same bits), so those keep
+#   the pure kernels' results bit for bit;
 # - for float32 (mg_gemm_f): float32 sums with fused multiply-adds, as torch's CPU products
 #   (MKL's sgemm) accumulate: twice the lanes of a double vector and no conversions. The
-#   recurrent kernels' float32 products run here. Their sums round differently from the pure
+#   recurrent kernels' float32 products run here, and matmul's of at least 12 rows and columns,
+#   both in torch's runs of k (_sgemm_as_torch). Their sums round differently from the pure
 #   kernels' double sums: each agrees within the float32 dot-product bound
 #   |error| <= gamma_K * sum_k |a_k b_k| (gamma_K = K u / (1 - K u), u = 2^-24), not bit for
 #   bit, and so do the layers' results within a bound tests/test_kernels_parity.py derives.
@@ -417,9 +423,9 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
     MATMUL_ROWS rows of a[z] and MATMUL_DEPTH of its columns at a time are converted to double,
     the matching rows of b[z] packed, and their products added to the rows' sums, piece after
     piece in order of l; so each sum still runs over l in order from 0.0 and is rounded once:
-    the same results, on vector lanes. (float32 products stay in double here, unlike the LSTM's:
-    a sum rounded once is what torch's products give for short sums, and what programs that
-    print them show.)"""
+    the same results, on vector lanes. (float32 products of fewer than MATMUL_TORCH_SUMS_AT rows
+    or columns come here rather than to _matmul_as_torch: MKL sums those with other kernels, and
+    a sum rounded once is what programs that print such products show, as torch does.)"""
     cdef Py_ssize_t n_pad = _padded(n), rows = min(m, <Py_ssize_t>MATMUL_ROWS)
     cdef Py_ssize_t depth = min(k, <Py_ssize_t>MATMUL_DEPTH), z, i0, l0, r, d, i, l
     cdef Py_ssize_t counts[3]
@@ -447,6 +453,46 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
                 if l0 >= k:
                     break
             _store_rounded(c, n_pad, r, n, out + (z * m + i0) * n)
+            i0 += rows
+    _release(work)
+    return 0
+
+
+cdef int _matmul_as_torch(const float* a, const float* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k,
+                          Py_ssize_t n, float* out) except -1:
+    """out[z] = a[z] @ b[z] in float32, summed as torch 2.13's CPU sgemm sums it (_sgemm_as_torch:
+    runs of _torch_run(k) terms, each a chain of fused multiply-adds from 0, added to the sum
+    when it ends). For products of at least MATMUL_TORCH_SUMS_AT rows and columns these are
+    torch's bits, with either factor transposed or not, as measured against torch 2.13.0 on an
+    AMD EPYC (MKL's AVX-512 kernels): tests/test_ops_linalg.py. The pure kernel sums each
+    element in double and rounds once; the two agree within the float32 bound of a k-term sum,
+    k 2^-24 sum |a b| (tests/test_kernels_parity.py).
+
+    Up to MATMUL_ROWS rows of a[z] at a time, read in place, against the rows of b[z] packed a
+    whole number of runs at a time (at most MATMUL_DEPTH, or one run): a run is never split, so
+    every sum is the one _sgemm_as_torch makes over all of k at once. Twice the lanes of the
+    double product, and no conversions."""
+    cdef Py_ssize_t n_pad = _padded(n), run = _torch_run(k), rows = min(m, <Py_ssize_t>MATMUL_ROWS)
+    cdef Py_ssize_t depth = max(run, MATMUL_DEPTH // run * run), z, i0, l0, r, d, i, j
+    cdef Py_ssize_t counts[2]
+    cdef void* blocks[2]
+    counts[:] = [_mul(min(k, depth), n_pad), _mul(rows, n_pad)]
+    cdef void* work = _workspace(counts, blocks, 2, sizeof(float))
+    cdef float* b_packed = <float*>blocks[0]  # rows l0 .. l0 + d - 1 of b[z], packed for mg_gemm_f
+    cdef float* c = <float*>blocks[1]         # (r, n_pad) the sums of the rows so far
+    for z in range(batch):
+        i0 = 0
+        while i0 < m:
+            r = min(rows, m - i0)
+            l0 = 0
+            while l0 < k:  # (k >= 1: a blocked product has multiply-adds)
+                d = min(depth, k - l0)
+                _pack(b + (z * k + l0) * n, n, 1, d, n, b_packed, d, 0)
+                mg_gemm_f(r, d, n_pad, a + (z * m + i0) * k + l0, k, 1, b_packed, c, n_pad, l0 > 0, run)
+                l0 += d
+            for i in range(r):
+                for j in range(n):
+                    out[(z * m + i0 + i) * n + j] = c[i * n_pad + j]
             i0 += rows
     _release(work)
     return 0

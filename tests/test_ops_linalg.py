@@ -1,7 +1,10 @@
 """Matrix products against torch 2.13.0: matmul / @ in every rank combination, mm, bmm."""
 
+import random
+from array import array
+
 import pytest
-from conftest import check_op, check_raises
+from conftest import check_op, check_raises, cython_core
 
 import minigrad as mg
 
@@ -273,3 +276,66 @@ def test_addmm_errors():
     check_raises(lambda: torch.addmm(t3, ta, tb), lambda: mg.addmm(m3, ma, mb), "The expanded size of the tensor (5)")
     (td, md) = _pair(4, 5, dtype="float64")
     check_raises(lambda: torch.addmm(tc, ta, td), lambda: mg.addmm(mc, ma, md), exact=True)
+
+
+# -- float32 products summed as torch's (the Cython core) -----------------------------------------
+
+compiled = cython_core()
+
+TORCH_SUM_SHAPES = [(12, 100, 12), (200, 300, 17), (16, 500, 40), (33, 64, 100), (130, 1100, 13), (12, 385, 12)]
+"""(m, k, n) of at least 12 rows and columns: one run of k (<= 192), two halves (193..384), and
+runs of 192 across the Cython product's pieces of k and rows."""
+
+
+def _random_floats(rng: random.Random, n: int) -> list:
+    return [rng.uniform(-1, 1) for _ in range(n)]
+
+
+@pytest.mark.skipif(compiled is None, reason="the Cython core is not built")
+@pytest.mark.parametrize("m, k, n", TORCH_SUM_SHAPES)
+def test_cython_float32_products_are_torchs_bit_for_bit(m, k, n):
+    """The Cython float32 matmul of at least 12 rows and columns sums as torch 2.13's CPU sgemm
+    (MKL's, measured on an AMD EPYC): torch's bits whichever of its factors torch sees transposed.
+    Without fused multiply-adds (MINIGRAD_PORTABLE_BUILD on x86-64) each product is rounded: there
+    the sums must be within the float32 bound of a k-term sum, k 2^-24 sum |a b|, instead."""
+    rng = random.Random(f"{m}-{k}-{n}")
+    a, b = _random_floats(rng, m * k), _random_floats(rng, k * n)
+    out = array("f", bytes(4 * m * n))
+    compiled.matmul(array("f", a), array("f", b), 1, m, k, n, out)
+    ours = torch.tensor(out.tolist()).reshape(m, n)
+    ta, tb = torch.tensor(a).reshape(m, k), torch.tensor(b).reshape(k, n)
+    torch.set_num_threads(1)
+    for a_t, b_t in [
+        (ta, tb),
+        (ta.t().contiguous().t(), tb),
+        (ta, tb.t().contiguous().t()),
+        (ta.t().contiguous().t(), tb.t().contiguous().t()),
+    ]:
+        expected = a_t @ b_t
+        if compiled._HAS_FMA:
+            assert torch.equal(ours, expected), f"{(ours != expected).sum().item()} of {m * n} sums differ"
+        else:
+            bound = k * 2.0**-24 * (ta.double().abs() @ tb.double().abs())
+            assert ((ours.double() - expected.double()).abs() <= bound).all()
+
+
+@pytest.mark.skipif(
+    mg.backend != "cython" or compiled is None or not compiled._HAS_FMA,
+    reason="torch's float32 sums are the Cython core's (with fused multiply-adds)",
+)
+def test_linear_layer_and_its_gradients_are_torchs_bit_for_bit():
+    """nn.Linear's product, bias (added after one run of k <= 192 terms, as torch adds it) and
+    the gradients of its input and weight: the EWT tagger's character filters, on fewer rows.
+    (The bias gradient is a sum over the rows, which torch orders otherwise: not compared.)"""
+    rng = random.Random(3)
+    rows, features, out = 500, 72, 32
+    x, w, b, g = (_random_floats(rng, n) for n in (rows * features, out * features, out, rows * out))
+    results = []
+    for lib in (mg, torch):
+        xt = lib.tensor(x).reshape(rows, features).requires_grad_()
+        wt, bt = lib.tensor(w).reshape(out, features).requires_grad_(), lib.tensor(b).requires_grad_()
+        y = lib.nn.functional.linear(xt, wt, bt)
+        y.backward(lib.tensor(g).reshape(rows, out))
+        results.append([t.detach().reshape(-1).tolist() for t in (y, xt.grad, wt.grad)])
+    for name, ours, theirs in zip(("output", "grad x", "grad w"), *results):
+        assert ours == theirs, f"{name}: {sum(p != q for p, q in zip(ours, theirs))} of {len(ours)} differ"

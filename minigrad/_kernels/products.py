@@ -1,5 +1,7 @@
-"""Matrix products: ``matmul`` of (batches of) row-major matrices. Twin: ``minigrad_c/products.pxi``
-(where large float products run on the blocked routine the LSTM uses)."""
+"""Matrix products: ``matmul`` of (batches of) row-major matrices, each sum in double in order and
+rounded once. Twin: ``minigrad_c/products.pxi`` (where large float products run on the blocked
+routine the LSTM uses, the same sums, except float32 products of at least 12 rows and columns,
+summed in float32 as torch's: within the float32 bound of a k-term sum of these)."""
 
 from __future__ import annotations
 
