@@ -57,6 +57,15 @@ def new_buffer(dt: dtype, n: int) -> array:
     return _ZERO[dt.typecode] * n if n < _CLEARED_AT else K.zeros(_ZERO[dt.typecode], n)
 
 
+def empty_buffer(dt: dtype, n: int) -> array:
+    """A buffer of n elements of dtype dt for a kernel to overwrite in full: with the Cython core
+    its values are whatever the memory held (as ``torch.empty``'s), so only for outputs whose
+    every element the kernel writes before anything reads it. Saves clearing the memory first."""
+    if n > _UNCHECKED and n * dt.itemsize > _alloc.LARGE:
+        _alloc.check(n, dt.itemsize)
+    return _ZERO[dt.typecode] * n if n < _CLEARED_AT else K.empty(_ZERO[dt.typecode], n)
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations made with it."""
 

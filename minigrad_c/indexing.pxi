@@ -166,6 +166,15 @@ def zeros(like, Py_ssize_t n) -> carray.array:
     return carray.clone(a, n, True)
 
 
+def empty(like, Py_ssize_t n) -> carray.array:
+    """A new buffer of n elements of ``like``'s typecode, not cleared: whatever the memory held
+    (the pure twin's are zeros). Only for outputs a kernel writes in full."""
+    cdef carray.array a = _array_any(like, "like")
+    if n < 0:
+        raise ValueError(f"empty expects n >= 0, got {n}")
+    return carray.clone(a, n, False)
+
+
 def fill(out, value) -> None:
     """Every element of out becomes value."""
     cdef carray.array o = _array_any(out, "out")

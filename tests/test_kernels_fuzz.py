@@ -138,6 +138,7 @@ def valid_calls() -> dict[str, list[tuple]]:
                 ((S, "positions", E, "flag"), (q(1, 2, 3, 4), q(3, 0), q(5, 6), False)),
                 ((S, "positions", E, "flag"), (array("i", [1, 2, 3, 4]), q(3, 3), array("i", [5, 6]), True))],
         "zeros": [(("any_tc", "count"), (f32(2), 3)), (("any_tc", "count"), (array("b", [1]), 0))],
+        "empty": [(("any_tc", "count"), (f32(2), 3)), (("any_tc", "count"), (array("q", [1]), 0))],
         "fill": [(("free_tc", "scalar"), (f32(3), 1.5)), (("any_tc", "scalar"), (q(1, 2), 7)),
                  (("any_tc", "scalar"), (array("b", [1, 2]), -7)), (("any_tc", "scalar"), (array("h", [1]), 300)),
                  (("any_tc", "scalar"), (array("i", [1, 2, 3]), 70000))],

@@ -20,7 +20,7 @@ from minigrad._alloc import check_int64
 from minigrad._backend import kernels as K
 from minigrad._dtype import bool_, int64
 from minigrad._shape import broadcast_shapes, contiguous_strides
-from minigrad._tensor import Tensor, new_buffer
+from minigrad._tensor import Tensor, empty_buffer, new_buffer
 from minigrad.autograd import grad_mode
 from minigrad.autograd.function import Function
 
@@ -291,7 +291,7 @@ class IndexSelect(Function):
         picked = index._values()
         rows = _rows_picked(shape, dim, picked)
         inner = prod(shape[dim + 1 :])
-        out = new_buffer(x.dtype, len(rows) * inner)
+        out = empty_buffer(x.dtype, len(rows) * inner)
         if len(out):
             K.gather_rows(x._values(), inner, rows, out)
         ctx.save_for_backward(index)
@@ -446,7 +446,7 @@ class Embedding(Function):
     def forward(ctx, weight, indices, padding_idx):
         d = weight._shape[1]
         idx = indices._values()
-        out = new_buffer(weight.dtype, len(idx) * d)
+        out = empty_buffer(weight.dtype, len(idx) * d)
         K.gather_rows(weight._values(), d, idx, out)
         ctx.save_for_backward(indices)
         ctx.weight_shape, ctx.padding_idx = weight._shape, padding_idx

@@ -11,14 +11,14 @@ from minigrad._dtype import bool_, kernel_dtype, scalar_type_name
 from minigrad._functions.pointwise import binary_values, cast
 from minigrad._functions.views import permuted
 from minigrad._shape import broadcast_shapes, sum_to_dims
-from minigrad._tensor import Tensor, new_buffer
+from minigrad._tensor import Tensor, empty_buffer
 from minigrad.autograd.function import Function
 
 
 def _matmul_values(a: Tensor, b: Tensor, batch: int, m: int, k: int, n: int, shape: tuple) -> Tensor:
     """batch products (m, k) @ (k, n) of the row-major values of a and b, as a tensor of ``shape``; no graph."""
     wide = kernel_dtype(a.dtype)  # narrow integers multiply in int64 and wrap back
-    out = new_buffer(wide, batch * m * n)
+    out = empty_buffer(wide, batch * m * n)
     K.matmul(cast(a, wide)._values(), cast(b, wide)._values(), batch, m, k, n, out)
     return cast(Tensor._make(out, shape, wide), a.dtype)
 

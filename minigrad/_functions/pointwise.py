@@ -26,7 +26,7 @@ from minigrad._dtype import (
     wrap_int,
 )
 from minigrad._shape import broadcast_shapes, broadcast_strides
-from minigrad._tensor import Tensor, new_buffer, scalar_tensor, zeros_for
+from minigrad._tensor import Tensor, empty_buffer, new_buffer, scalar_tensor, zeros_for
 from minigrad.autograd.function import Function
 
 Number = int | float | bool
@@ -90,18 +90,18 @@ def binary_values(op: int, a: Any, b: Any, compute: dtype, out_dtype: dtype) -> 
         return cast(binary_values(op, a, b, int64, kernel_dtype(out_dtype)), out_dtype)
     if not isinstance(b, Tensor):
         x = cast(a, compute)
-        out = new_buffer(out_dtype, x.numel())
+        out = empty_buffer(out_dtype, x.numel())
         K.binary_scalar(op, x._values(), round_scalar(b, compute), False, out)
         return Tensor._make(out, x._shape, out_dtype)
     if not isinstance(a, Tensor):
         y = cast(b, compute)
-        out = new_buffer(out_dtype, y.numel())
+        out = empty_buffer(out_dtype, y.numel())
         K.binary_scalar(op, y._values(), round_scalar(a, compute), True, out)
         return Tensor._make(out, y._shape, out_dtype)
     if a.dtype is not compute or b.dtype is not compute:
         a, b = cast(a, compute), cast(b, compute)
     shape = a._shape if a._shape == b._shape else broadcast_shapes(a._shape, b._shape)
-    out = new_buffer(out_dtype, prod(shape))
+    out = empty_buffer(out_dtype, prod(shape))
     # the kernel reads each operand's storage through its own strides (0 where it is broadcast)
     a_strides = a._strides if a._shape == shape else broadcast_strides(a._shape, a._strides, shape)
     b_strides = b._strides if b._shape == shape else broadcast_strides(b._shape, b._strides, shape)
@@ -256,7 +256,7 @@ def unary_values(op: int, x: Tensor) -> Tensor:
     wide = kernel_dtype(dt)  # narrow integers compute in int64 and wrap back: -(-128) is -128 in int8
     if x.dtype is not wide:
         x = cast(x, wide)
-    out = new_buffer(wide, prod(x._shape))
+    out = empty_buffer(wide, prod(x._shape))
     K.unary(op, x._values(), out)
     y = Tensor._make(out, x._shape, wide)
     return y if wide is dt else cast(y, dt)
@@ -360,7 +360,7 @@ class Where(Function):
         a = cast(a, wide) if isinstance(a, Tensor) else scalar_tensor(round_scalar(a, dt), wide)
         b = cast(b, wide) if isinstance(b, Tensor) else scalar_tensor(round_scalar(b, dt), wide)
         shape = broadcast_shapes(broadcast_shapes(cond._shape, a._shape), b._shape)
-        out = new_buffer(wide, prod(shape))
+        out = empty_buffer(wide, prod(shape))
         K.where(
             cond._storage.data, broadcast_strides(cond._shape, cond._strides, shape), cond._offset,
             a._storage.data, broadcast_strides(a._shape, a._strides, shape), a._offset,

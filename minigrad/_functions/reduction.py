@@ -15,7 +15,7 @@ from minigrad._dtype import bool_, dtype, float32, int64, kernel_dtype, scalar_t
 from minigrad._functions.pointwise import cast
 from minigrad._functions.views import expanded, reshaped
 from minigrad._shape import normalize_dim
-from minigrad._tensor import Tensor, new_buffer, scalar_tensor
+from minigrad._tensor import Tensor, empty_buffer, new_buffer, scalar_tensor
 from minigrad.autograd.function import Function
 
 Dims = int | Sequence[int] | None
@@ -99,8 +99,8 @@ class MaxDim(Function):
         shape = x._shape or (1,)
         outer, n, inner = split_at(shape, dim)
         wide = kernel_dtype(x.dtype)
-        values = new_buffer(wide, outer * inner)
-        indices = new_buffer(int64, outer * inner)
+        values = empty_buffer(wide, outer * inner)
+        indices = empty_buffer(int64, outer * inner)
         K.arg_reduce_dim(op, cast(x, wide)._values(), outer, n, inner, values, indices)
         out_shape = _reduced_shape(x._shape, (dim,), keepdim)
         ctx.input_shape, ctx.dim, ctx.kept_shape = x._shape, dim, _reduced_shape(x._shape, (dim,), True)

@@ -16,7 +16,7 @@ from minigrad._dtype import result_type
 from minigrad._functions.indexing import getitem
 from minigrad._functions.pointwise import cast
 from minigrad._shape import as_shape, broadcast_strides, contiguous_strides, infer_size, normalize_dim, view_strides
-from minigrad._tensor import Tensor, new_buffer
+from minigrad._tensor import Tensor, empty_buffer, new_buffer
 from minigrad.autograd.function import Function
 
 
@@ -181,7 +181,7 @@ class Cat(Function):
             return Tensor._make(new_buffer(dt, 0), (0,), dt)
         first = joined[0][1]._shape
         shape = first[:dim] + (sum([sizes[i] for i, _ in joined]),) + first[dim + 1 :]
-        out = new_buffer(dt, prod(shape))
+        out = empty_buffer(dt, prod(shape))  # the pieces cover it
         strides = contiguous_strides(shape)
         start = 0
         for i, t in joined:

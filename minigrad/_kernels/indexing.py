@@ -1,5 +1,5 @@
 """Layout and indexing kernels: strided reads and writes (``gather``, ``scatter``), storage
-positions (``take``, ``put``), ``zeros`` and ``fill``, and whole rows picked by index (the embedding's
+positions (``take``, ``put``), ``zeros``, ``empty`` and ``fill``, and whole rows picked by index (the embedding's
 ``gather_rows`` and ``scatter_add_rows``). Twin: ``minigrad_c/indexing.pxi``."""
 
 from __future__ import annotations
@@ -73,6 +73,15 @@ def zeros(like: array, n: int) -> array:
     """A new buffer of n zeros of ``like``'s typecode (the Cython twin clears it with memset)."""
     if n < 0:
         raise ValueError(f"zeros expects n >= 0, got {n}")
+    return array(like.typecode, (0,)) * n
+
+
+def empty(like: array, n: int) -> array:
+    """A new buffer of n elements of ``like``'s typecode whose values are unspecified, for a
+    kernel to overwrite in full. (Zeros here: Python makes no buffer without filling it; the
+    Cython twin leaves whatever the memory held, as ``torch.empty`` does.)"""
+    if n < 0:
+        raise ValueError(f"empty expects n >= 0, got {n}")
     return array(like.typecode, (0,)) * n
 
 
