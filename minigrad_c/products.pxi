@@ -140,12 +140,34 @@ cdef extern from *:
      *   c[i, j] + the sum, one more rounding): R x V vectors of sums, in registers while k runs;
      * mg_rows_S: R rows of c across a panel of width w: tiles of V vectors, then of one vector;
      * mg_gemm_S: c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by
-     *   _pack), or with add, c += a b. With run == 0, blocks of MG_KC k, in order: each block adds
-     *   its terms to the sums the earlier ones (or, with add, c) left in c (a sum stored and
-     *   reloaded is the same number), so every sum runs over k in order. With run > 0, each run
-     *   of that many k (the last may be shorter) is a sum of its own from 0, added to c when it
-     *   ends (the first replaces c, unless add): torch's float32 products (_sgemm_as_torch).
+     *   _pack), or with add, c += a b. Without torch_runs, blocks of MG_KC k, in order: each block
+     *   adds its terms to the sums the earlier ones (or, with add, c) left in c (a sum stored and
+     *   reloaded is the same number), so every sum runs over k in order. With torch_runs, each run
+     *   of mg_torch_run(K, k0) k is a sum of its own from 0, added to c when it ends (the first
+     *   replaces c, unless add): torch's float32 products (_sgemm_as_torch).
      *   Within a block, each panel of b is used by all the row tiles in turn. */
+    /* torch's float32 products (MKL's sgemm, as torch 2.13's CPU wheel calls it) sum each element
+       in runs of k: each run a chain of fused multiply-adds from 0, added to the sum when it ends.
+       How long the runs are depends on the kernels MKL picks for the CPU (measured: tests/
+       test_ops_linalg.py): mg_torch_run(K, k0) is the length of the run that starts at k0. */
+    enum { MG_RUNS_AMD, MG_RUNS_INTEL_AVX512 };
+    static int mg_torch_runs = MG_RUNS_AMD;
+    static int mg_detect_torch_runs(void) {
+    #if defined(__x86_64__) || defined(__i386__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_is("intel") && __builtin_cpu_supports("avx512f"))
+            return MG_RUNS_INTEL_AVX512;
+    #endif
+        return MG_RUNS_AMD;
+    }
+    static inline Py_ssize_t mg_torch_run(Py_ssize_t K, Py_ssize_t k0) {
+        const Py_ssize_t rest = K - k0;
+        Py_ssize_t run;
+        if (mg_torch_runs == MG_RUNS_INTEL_AVX512)  /* runs of 384; a rest of 385..768 in two halves, the first the longer */
+            return rest <= 384 ? rest : rest <= 768 ? (rest + 1) / 2 : 384;
+        run = K <= 192 ? K : K <= 384 ? K / 2 : 192;  /* AMD EPYC: runs of one length (193 k: 96, 96, 1) */
+        return rest < run ? rest : run;
+    }
     enum { MG_START, MG_CONTINUE, MG_ADD };
     #define MG_GEMM_FOR(T, S)                                                                        \\
     typedef T mg_vec_##S                                                                             \\
@@ -213,14 +235,13 @@ cdef extern from *:
                                                                                                      \\
     static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
                                          Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
-                                         Py_ssize_t ldc, int add, Py_ssize_t run)                    \\
+                                         Py_ssize_t ldc, int add, int torch_runs)                    \\
     {                                                                                                \\
-        const Py_ssize_t step = run > 0 ? run : MG_KC;                                               \\
-        const int later = run > 0 ? MG_ADD : MG_CONTINUE;                                            \\
+        const int later = torch_runs ? MG_ADD : MG_CONTINUE;                                         \\
         Py_ssize_t k0 = 0, kc, n0;                                                                   \\
         int mode;                                                                                    \\
         do {    /* at least once: with K == 0 (and not add), c is all 0 */                           \\
-            kc = K - k0 < step ? K - k0 : step;                                                      \\
+            kc = torch_runs ? mg_torch_run(K, k0) : K - k0 < MG_KC ? K - k0 : MG_KC;                 \\
             mode = add || k0 > 0 ? later : MG_START;                                                 \\
             if (mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT) {                \\
                 _Pragma("omp parallel for num_threads(mg_threads) schedule(static)")                 \\
@@ -245,13 +266,19 @@ cdef extern from *:
         MG_LANES_f  # floats in a vector (twice the doubles)
         MG_PANEL_d  # columns in a panel of a packed b: the widest tile
         MG_PANEL_f
+    enum:
+        MG_RUNS_AMD  # mg_torch_runs: which CPU's MKL runs torch's float32 sums follow
+        MG_RUNS_INTEL_AVX512
+    int mg_torch_runs
+    int mg_detect_torch_runs() noexcept
+    Py_ssize_t mg_torch_run(Py_ssize_t K, Py_ssize_t k0) noexcept
     void mg_gemm_d(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add, Py_ssize_t run) noexcept
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add, bint torch_runs) noexcept
     void mg_gemm_x(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add, Py_ssize_t run) noexcept
+                   Py_ssize_t acs, const double* b, double* c, Py_ssize_t ldc, bint add, bint torch_runs) noexcept
     # mg_gemm_d for a and b that hold float32 values: the same results, with fused multiply-adds
     void mg_gemm_f(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const float* a, Py_ssize_t ars,
-                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add, Py_ssize_t run) noexcept
+                   Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add, bint torch_runs) noexcept
 
 
 cdef inline void _gemm(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const double* a, Py_ssize_t ars,
@@ -284,23 +311,27 @@ cdef inline void _gemm_in_dtype(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const 
 _HAS_FMA = bool(MG_HAS_FMA)  # whether float32 products fuse their multiply-adds (_sgemm_as_torch)
 
 
-cdef inline Py_ssize_t _torch_run(Py_ssize_t K) noexcept:
-    """How many k torch's float32 product sums before adding to c: all K up to 192, then half of
-    K (so 193 -> 96, 96, 1), from 385 on 192."""
-    return K if K <= 192 else (K // 2 if K <= 384 else 192)
+mg_torch_runs = mg_detect_torch_runs()
+TORCH_RUNS = "intel-avx512" if mg_torch_runs == MG_RUNS_INTEL_AVX512 else "amd"
+"""Which runs torch's float32 sums take on this CPU (mg_torch_run), as measured against torch 2.13.0:
+'amd' on an AMD EPYC with AVX-512 (runs of up to 192 k: all K up to 192, then halves of K, so 193
+-> 96, 96, 1, and from 385 on runs of 192), 'intel-avx512' on an Intel Xeon with AVX-512 and AMX
+(runs of 384; the last 385..768 k in two halves, the first the longer: 1100 -> 384, 358, 358).
+MKL picks its kernels by CPU; other CPUs take the 'amd' runs, unmeasured."""
 
 
 cdef inline void _sgemm_as_torch(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const float* a, Py_ssize_t ars,
                                  Py_ssize_t acs, const float* b, float* c, Py_ssize_t ldc, bint add) noexcept:
     """c = a b (or, with add, c + a b, as torch's addmm adds a bias) in float32, summed as the
-    sgemm torch 2.13's CPU wheel calls (MKL 2024.2): each run of _torch_run(K) k is a chain of
-    fused multiply-adds from 0, in order, added to c when it ends. Bit for bit torch's products
-    of at least 4 rows and 12 columns, as measured against torch 2.13.0 on an AMD EPYC (torch's
-    AVX512 kernels; MKL picks its own): `tests/test_fused_gru_rnn.py`. MKL takes other kernels for
-    fewer rows or columns; there the results are within the float32 bound of a K-term sum, not
-    the same bits, and so they are on a build without fused multiply-adds (_HAS_FMA false: a
-    MINIGRAD_PORTABLE_BUILD for x86-64), whose chains round each product."""
-    mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, add, _torch_run(K))
+    sgemm torch 2.13's CPU wheel calls (MKL 2024.2): each run of k (mg_torch_run, TORCH_RUNS) is a
+    chain of fused multiply-adds from 0, in order, added to c when it ends. Bit for bit torch's
+    products of at least 4 rows and 12 columns with b not transposed, as measured against torch
+    2.13.0 on an AMD EPYC and an Intel Xeon (torch's AVX512 kernels; MKL picks its own):
+    `tests/test_fused_gru_rnn.py`. MKL takes other kernels for fewer rows or columns; there the
+    results are within the float32 bound of a K-term sum, not the same bits, and so they are on a
+    build without fused multiply-adds (_HAS_FMA false: a MINIGRAD_PORTABLE_BUILD for x86-64),
+    whose chains round each product."""
+    mg_gemm_f(M, K, N, a, ars, acs, b, c, ldc, add, True)
 
 
 cdef inline void _gemm_like_torch(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const real_t* a, Py_ssize_t ars,
@@ -461,22 +492,20 @@ cdef int _matmul_blocked(const real_t* a, const real_t* b, Py_ssize_t batch, Py_
 cdef int _matmul_as_torch(const float* a, const float* b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k,
                           Py_ssize_t n, float* out) except -1:
     """out[z] = a[z] @ b[z] in float32, summed as torch 2.13's CPU sgemm sums it (_sgemm_as_torch:
-    runs of _torch_run(k) terms, each a chain of fused multiply-adds from 0, added to the sum
-    when it ends). For products of at least MATMUL_TORCH_SUMS_AT rows and columns these are
-    torch's bits, with either factor transposed or not, as measured against torch 2.13.0 on an
-    AMD EPYC (MKL's AVX-512 kernels): tests/test_ops_linalg.py. The pure kernel sums each
-    element in double and rounds once; the two agree within the float32 bound of a k-term sum,
-    k 2^-24 sum |a b| (tests/test_kernels_parity.py).
+    runs of k, mg_torch_run, each a chain of fused multiply-adds from 0, added to the sum when it
+    ends). For products of at least MATMUL_TORCH_SUMS_AT rows and columns these are torch's bits
+    (tests/test_ops_linalg.py says for which layouts of the factors on each CPU measured). The
+    pure kernel sums each element in double and rounds once; the two agree within the float32
+    bound of a k-term sum, k 2^-24 sum |a b| (tests/test_kernels_parity.py).
 
-    Up to MATMUL_ROWS rows of a[z] at a time, read in place, against the rows of b[z] packed a
-    whole number of runs at a time (at most MATMUL_DEPTH, or one run): a run is never split, so
-    every sum is the one _sgemm_as_torch makes over all of k at once. Twice the lanes of the
-    double product, and no conversions."""
-    cdef Py_ssize_t n_pad = _padded(n), run = _torch_run(k), rows = min(m, <Py_ssize_t>MATMUL_ROWS)
-    cdef Py_ssize_t depth = max(run, MATMUL_DEPTH // run * run), z, i0, l0, r, d, i, j
+    Up to MATMUL_ROWS rows of a[z] at a time, read in place, against the rows of b[z] of one run
+    packed at a time (the first run is the longest): each piece is the run it holds, so every sum
+    is the one _sgemm_as_torch makes over all of k at once. Twice the lanes of the double
+    product, and no conversions."""
+    cdef Py_ssize_t n_pad = _padded(n), rows = min(m, <Py_ssize_t>MATMUL_ROWS), z, i0, l0, r, d, i, j
     cdef Py_ssize_t counts[2]
     cdef void* blocks[2]
-    counts[:] = [_mul(min(k, depth), n_pad), _mul(rows, n_pad)]
+    counts[:] = [_mul(mg_torch_run(k, 0), n_pad), _mul(rows, n_pad)]
     cdef void* work = _workspace(counts, blocks, 2, sizeof(float))
     cdef float* b_packed = <float*>blocks[0]  # rows l0 .. l0 + d - 1 of b[z], packed for mg_gemm_f
     cdef float* c = <float*>blocks[1]         # (r, n_pad) the sums of the rows so far
@@ -486,9 +515,9 @@ cdef int _matmul_as_torch(const float* a, const float* b, Py_ssize_t batch, Py_s
             r = min(rows, m - i0)
             l0 = 0
             while l0 < k:  # (k >= 1: a blocked product has multiply-adds)
-                d = min(depth, k - l0)
+                d = mg_torch_run(k, l0)
                 _pack(b + (z * k + l0) * n, n, 1, d, n, b_packed, d, 0)
-                mg_gemm_f(r, d, n_pad, a + (z * m + i0) * k + l0, k, 1, b_packed, c, n_pad, l0 > 0, run)
+                mg_gemm_f(r, d, n_pad, a + (z * m + i0) * k + l0, k, 1, b_packed, c, n_pad, l0 > 0, True)
                 l0 += d
             for i in range(r):
                 for j in range(n):

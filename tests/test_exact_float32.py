@@ -204,8 +204,10 @@ def test_exact_binary(name):
 
 
 # torch's MKL results differ from the correctly rounded ones (minigrad's) on this share of the
-# sweep's finite results (measured: exp 0.44%, log 1.2%, tanh 0.03%, sqrt 8.7%), by 1 ulp at most
-MKL_SHARE = {"exp": 0.006, "log": 0.015, "tanh": 0.001, "sqrt": 0.1}
+# sweep's finite results, by 1 ulp at most; MKL's vector math picks its code by CPU (measured on an
+# AMD EPYC: exp 0.44%, log 1.2%, tanh 0.03%, sqrt 8.7%; on an Intel Xeon with AVX-512: exp 0.61%,
+# tanh 0.11%, log and sqrt within the AMD shares)
+MKL_SHARE = {"exp": 0.008, "log": 0.015, "tanh": 0.0015, "sqrt": 0.1}
 
 
 @pytest.mark.parametrize("name", sorted(MKL_SHARE))

@@ -829,7 +829,8 @@ def test_float32_lstm_gates_match_libm_over_every_magnitude():
 # Float32 products of at least 12 rows and columns (and 12 rows of a, 12 columns of b: the kernel's
 # MATMUL_TORCH_SUMS_AT) run torch's float32 sums instead: those shapes check a bound, with sums of
 # one run (k <= 192), two halves (193..384: 193 is 96 + 96 + 1) and runs of 192 across the
-# product's pieces of k (1100), more rows than a piece (130 > 128), several batches.
+# product's pieces of k (1100; on an Intel CPU with AVX-512, TORCH_RUNS, runs of up to 384), more
+# rows than a piece (130 > 128), several batches.
 MATMUL_BLOCKED_SHAPES = [
     (1, 16, 16, 16), (2, 5, 70, 17), (1, 64, 64, 64), (3, 1, 300, 20), (1, 33, 129, 9), (1, 15, 40, 33),
     (1, 131, 20, 6), (2, 3, 1100, 5), (1, 257, 513, 3), (1, 12, 193, 100), (1, 13, 1100, 12), (2, 130, 385, 12),
