@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import random
 import resource
 import sys
@@ -186,6 +187,7 @@ def main() -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.9))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {config}", flush=True)
     rng = random.Random(args.seed)
+    gc.freeze()  # the corpus and vocabularies out of the collector's full passes, as examples/pos_tagger.py does
     best, best_state, best_epoch, bad, total_seconds, total_tokens = -1.0, None, 0, 0, 0.0, 0
     for epoch in range(1, args.epochs + 1):
         model.train()
