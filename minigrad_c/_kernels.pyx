@@ -31,8 +31,8 @@ documented:
   (tests/test_lstm_fidelity.py);
 - the float32 GRU kernels compute torch's GRU cell op by op in float32, their products summed as
   torch's sgemm sums (``_sgemm_as_torch``: bit for bit torch's products of at least 4 rows and
-  12 columns, in the runs MKL takes on the CPU at hand, ``TORCH_RUNS``), within the same bound of the pure kernel's double arithmetic. The RNN kernels
-  keep double sums;
+  12 columns, in the runs MKL takes on the CPU at hand, ``TORCH_RUNS``), within the same bound
+  of the pure kernel's double arithmetic. The RNN kernels keep double sums;
 - ``matmul``'s float32 products of at least 4096 multiply-adds and of at least 12 rows and 12
   columns (MATMUL_TORCH_SUMS_AT) are summed as torch's sgemm too (``_matmul_as_torch``): torch's
   bits, within the float32 bound of a k-term sum of the pure kernel's double sums

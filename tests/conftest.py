@@ -43,6 +43,17 @@ def cython_core() -> ModuleType | None:
     return _kernels
 
 
+def torch_sums_as_ours(m: int, k: int, b_transposed: bool) -> bool:
+    """Whether torch's sgemm sums an (m, k) @ (k, n) product in the runs the Cython core copies
+    (its TORCH_RUNS; the core must be built), as measured: on the AMD EPYC, every layout tested;
+    on the Intel Xeon (AVX-512, AMX), not when torch sees b transposed and a has fewer than 16
+    rows and k is over 192 (MKL sums those as dot products across vector lanes), nor when b is
+    transposed and k is over 768 (runs of 384 to the end instead of two halves at the end)."""
+    if cython_core().TORCH_RUNS == "amd" or not b_transposed:
+        return True
+    return k <= 768 and (m >= 16 or k <= 192)
+
+
 def kernels_for(backend: str) -> ModuleType:
     """The kernel module of a backend: the pure one for "python", the Cython one for "cython"
     (the test skipped where the core is not built)."""

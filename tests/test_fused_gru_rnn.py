@@ -12,7 +12,7 @@ import random
 from array import array
 
 import pytest
-from conftest import cython_core
+from conftest import cython_core, torch_sums_as_ours
 
 import minigrad as mg
 from minigrad import _kernels as pure
@@ -295,9 +295,9 @@ def test_float32_gru_h_sums_are_torchs_bit_for_bit(hidden):
     193 to 384 terms) a chain of fused multiply-adds from 0, added onto the bias. The gates buffer
     keeps those sums (m, the last H of each row's 4H), so they are compared with torch's
     F.linear of the same h, bit for bit, for sums of one, two (odd and even) and three runs.
-    On the Intel Xeon measured (compiled.TORCH_RUNS 'intel-avx512'), MKL sums a batch of fewer
-    than 16 rows against the transposed weight as dot products across vector lanes once H is over
-    192, which the core does not copy; there, and on a build without fused multiply-adds
+    On the Intel Xeon measured, MKL sums a batch of fewer than 16 rows against the transposed
+    weight as dot products across vector lanes once H is over 192 (``torch_sums_as_ours``), which
+    the core does not copy; there, and on a build without fused multiply-adds
     (MINIGRAD_PORTABLE_BUILD on x86-64), which rounds each product, each sum must be within the
     float32 bound of an (H + 1)-term sum, (H + 1) 2^-24 (|h| |w_hh|^T + |b_hh|), instead."""
     torch = pytest.importorskip("torch")
@@ -317,7 +317,7 @@ def test_float32_gru_h_sums_are_torchs_bit_for_bit(hidden):
     torch.set_num_threads(1)
     for t, h_prev in enumerate([h0, outs[0], outs[1]]):
         expected = torch.nn.functional.linear(h_prev, w_hh, b_hh)[:, 2 * hidden:]
-        if compiled._HAS_FMA and (compiled.TORCH_RUNS == "amd" or hidden <= 192):
+        if compiled._HAS_FMA and torch_sums_as_ours(batch, hidden, b_transposed=True):
             assert torch.equal(m[t], expected), f"step {t}: {(m[t] != expected).sum().item()} sums differ"
         else:
             magnitude = (h_prev.double().abs() @ w_hh.double().abs().t() + b_hh.double().abs())[:, 2 * hidden:]

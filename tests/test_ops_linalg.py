@@ -4,7 +4,7 @@ import random
 from array import array
 
 import pytest
-from conftest import check_op, check_raises, cython_core
+from conftest import check_op, check_raises, cython_core, torch_sums_as_ours
 
 import minigrad as mg
 
@@ -291,17 +291,6 @@ product's pieces of k and rows."""
 
 def _random_floats(rng: random.Random, n: int) -> list:
     return [rng.uniform(-1, 1) for _ in range(n)]
-
-
-def torch_sums_as_ours(m: int, k: int, b_transposed: bool) -> bool:
-    """Whether torch's sgemm sums an (m, k) @ (k, n) product in the runs the Cython core copies
-    (compiled.TORCH_RUNS), as measured: on the AMD EPYC, every layout of the shapes here; on the
-    Intel Xeon (AVX-512, AMX), not when torch sees b transposed and a has fewer than 16 rows and k
-    is over 192 (MKL sums those as dot products across vector lanes), nor when b is transposed
-    and k is over 768 (runs of 384 to the end instead of two halves at the end)."""
-    if compiled.TORCH_RUNS == "amd" or not b_transposed:
-        return True
-    return k <= 768 and (m >= 16 or k <= 192)
 
 
 @pytest.mark.skipif(compiled is None, reason="the Cython core is not built")
