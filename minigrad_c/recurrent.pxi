@@ -38,6 +38,12 @@ cdef int _need_all(tuple buffers, tuple names, tuple sizes) except -1:
     return 0
 
 
+cdef bint _wanted(carray.array grad_x) noexcept:
+    """Whether a backward kernel computes x's gradient: an empty grad_x says it is not wanted
+    (x needs none), and the product that makes it is skipped."""
+    return Py_SIZE(grad_x) != 0
+
+
 cdef extern from *:
     """
     /* sigmoid and tanh in double without branches, so that a loop of them runs on vector lanes
@@ -284,6 +290,42 @@ def lstm_forward(
                       <double*>p[0], <double*>p[8], <double*>p[9], <double*>p[10], <double*>p[11])
 
 
+cdef extern from *:
+    """
+    /* One walked row of the LSTM backward, for j < H (minigrad._kernels.lstm_backward's loop
+     * body): from the row's gates act = (i, f, g, o), the gradient reaching its h (dh plus
+     * grad_out's row), tanh of its c, the c it started from and the carried dc, the row's gate
+     * gradients dz (4H) and the next dc, in place. Written in C for its restrict pointers: the
+     * compiler then runs it on vector lanes, where in Cython it stayed one element at a time
+     * (it could not rule out that dz overlaps an input). The same operations in double in the
+     * same order, elementwise (and no fused multiply-adds: -ffp-contract=off): the same bits. */
+    #define MG_LSTM_DZ_FOR(T, S)                                                                      \\
+    static void mg_lstm_dz_##S(Py_ssize_t H, const T* restrict act, const T* restrict dh,               \\
+                               const T* restrict grad_out, const double* restrict tanh_c,              \\
+                               const T* restrict c_prev, double* restrict dc, T* restrict dz)          \\
+    {                                                                                                  \\
+        Py_ssize_t j;                                                                                  \\
+        for (j = 0; j < H; j++) {                                                                      \\
+            const double i = act[j], f = act[H + j], g = act[2 * H + j], o = act[3 * H + j];           \\
+            const double dhj = (double)dh[j] + (double)grad_out[j], tcj = tanh_c[j];                   \\
+            const double d_o = dhj * tcj;                                                              \\
+            const double dcj = dc[j] + dhj * o * (1.0 - tcj * tcj);                                    \\
+            dz[j] = (T)(dcj * g * i * (1.0 - i));                                                      \\
+            dz[H + j] = (T)(dcj * (double)c_prev[j] * f * (1.0 - f));                                  \\
+            dz[2 * H + j] = (T)(dcj * i * (1.0 - g * g));                                              \\
+            dz[3 * H + j] = (T)(d_o * o * (1.0 - o));                                                  \\
+            dc[j] = dcj * f;                                                                           \\
+        }                                                                                              \\
+    }
+    MG_LSTM_DZ_FOR(float, f)
+    MG_LSTM_DZ_FOR(double, d)
+    """
+    void mg_lstm_dz_f(Py_ssize_t H, const float* act, const float* dh, const float* grad_out,
+                      const double* tanh_c, const float* c_prev, double* dc, float* dz) noexcept
+    void mg_lstm_dz_d(Py_ssize_t H, const double* act, const double* dh, const double* grad_out,
+                      const double* tanh_c, const double* c_prev, double* dc, double* dz) noexcept
+
+
 cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,
                         const real_t* c0, const real_t* out, const real_t* gates, const real_t* cells,
                         const real_t* grad_out, const real_t* grad_h_n, const real_t* grad_c_n,
@@ -296,7 +338,8 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     recurrence, are matrix products after it. The products are _gemm's: float64 sums in the
     pure kernel's order, from 0.0 (over r for dz w, over the walked rows for the weights);
     float32 sums with fused multiply-adds, of dz and dh as stored in float32. The gate
-    arithmetic, dc and the bias sums are in double."""
+    arithmetic (mg_lstm_dz), dc and the bias sums are in double. grad_x NULL: not wanted (_wanted), no grad_x
+    product."""
     cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[7]
@@ -319,7 +362,6 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     cdef const real_t* c_p
     cdef const real_t* act
     cdef real_t* dz
-    cdef double i, f, g, o, dhj, dcj, tcj, d_o
     _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
     _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
     for b in range(B):
@@ -342,26 +384,17 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
             for j in range(H):
                 tanh_c[j] = cells[row * H + j]
             _tanh_all(tanh_c, H, vector_math)
-            for j in range(H):
-                i = act[j]
-                f = act[H + j]
-                g = act[2 * H + j]
-                o = act[3 * H + j]
-                dhj = <double>dh[b * H_pad + j] + <double>grad_out[row * H + j]
-                tcj = tanh_c[j]
-                d_o = dhj * tcj
-                dcj = dc[b * H + j] + dhj * o * (1.0 - tcj * tcj)
-                dz[j] = <real_t>(dcj * g * i * (1.0 - i))
-                dz[H + j] = <real_t>(dcj * <double>c_p[b * H + j] * f * (1.0 - f))
-                dz[2 * H + j] = <real_t>(dcj * i * (1.0 - g * g))
-                dz[3 * H + j] = <real_t>(d_o * o * (1.0 - o))
-                dc[b * H + j] = dcj * f
+            if real_t is float:
+                mg_lstm_dz_f(H, act, dh + b * H_pad, grad_out + row * H, tanh_c, c_p + b * H, dc + b * H, dz)
+            else:
+                mg_lstm_dz_d(H, act, dh + b * H_pad, grad_out + row * H, tanh_c, c_p + b * H, dc + b * H, dz)
             _add_row(bias_sums, dz, G)
         _gemm_in_dtype(B, G, H_pad, dz_rows + s * B * ld, ld, 1, w_hh_p, dh, H_pad)   # dh <- dz w_hh
-    _gemm_in_dtype(K, G, I_pad, dz_rows, ld, 1, w_ih_p, product, I_pad)          # grad_x = dz w_ih
-    for s in range(T):
-        t = s if reverse else T - 1 - s
-        _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    if grad_x != NULL:
+        _gemm_in_dtype(K, G, I_pad, dz_rows, ld, 1, w_ih_p, product, I_pad)      # grad_x = dz w_ih
+        for s in range(T):
+            t = s if reverse else T - 1 - s
+            _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
     _gemm_in_dtype(G, K, I_pad, dz_rows, 1, ld, x_walk, product, I_pad)          # grad_w_ih = dz^T x
     _store(product, I_pad, G, I, grad_w_ih)
     _gemm_in_dtype(G, K, H_pad, dz_rows, 1, ld, h_walk, product, H_pad)          # grad_w_hh = dz^T h_prev
@@ -398,6 +431,7 @@ def lstm_backward(
     """Backpropagation through time for ``lstm_forward`` (same shape and direction).
 
     See ``minigrad._kernels.lstm_backward`` for the math; the sums and their order are the same.
+    An empty grad_x: x's gradient is not wanted, and is not computed.
     """
     cdef Py_ssize_t dims[4]
     _lstm_dims(shape, dims)
@@ -408,12 +442,15 @@ def lstm_backward(
         (grad_x, x, w_ih, w_hh, h0, c0, out, gates, cells, grad_out, grad_h_n, grad_c_n, grad_w_ih, grad_w_hh,
          grad_bias, grad_h0, grad_c0), names))
     cdef Py_ssize_t tbi = _mul(_mul(T, B), I), tbh = _mul(_mul(T, B), H), bh = _mul(B, H)
-    _need_all(buffers, names, (tbi, tbi, _mul(G, I), _mul(G, H), bh, bh, tbh, _mul(_mul(T, B), G), tbh, tbh, bh,
-                               bh, _mul(G, I), _mul(G, H), G, bh, bh))
+    cdef bint want_x = _wanted(<carray.array>buffers[0])
+    _need_all(buffers, names, (tbi if want_x else 0, tbi, _mul(G, I), _mul(G, H), bh, bh, tbh, _mul(_mul(T, B), G),
+                               tbh, tbh, bh, bh, _mul(G, I), _mul(G, H), G, bh, bh))
     cdef void* p[17]
     cdef Py_ssize_t k
     for k in range(17):
         p[k] = _data(<carray.array>buffers[k])
+    if not want_x:
+        p[0] = NULL
     if _code(<carray.array>buffers[0]) == c'f':
         _lstm_backward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], <float*>p[6],
                        <float*>p[7], <float*>p[8], <float*>p[9], <float*>p[10], <float*>p[11], T, B, I, H, reverse,
@@ -551,6 +588,42 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, bint reverse, out, h_n, ga
                      <double*>p[6], T, B, I, H, reverse, <double*>p[0], <double*>p[7], <double*>p[8])
 
 
+cdef extern from *:
+    """
+    /* One walked row of the GRU backward, for j < H (minigrad._kernels.gru_backward's loop body):
+     * from the row's saved gates act = (r, z, n, m), the gradient reaching its h (dh plus
+     * grad_out's row) and the h it started from, the gradients of its x sums dxz = (dr, dz, dn),
+     * of its h sums dhz = (dr, dz, dn r), and direct = dh z, the part of dh that skips the gates.
+     * In C for its restrict pointers, so that it runs on vector lanes (as mg_lstm_dz): the same
+     * operations in double in the same order, the same bits. */
+    #define MG_GRU_DZ_FOR(T, S)                                                                       \\
+    static void mg_gru_dz_##S(Py_ssize_t H, const T* restrict act, const T* restrict dh,                \\
+                              const T* restrict grad_out, const T* restrict h_prev, T* restrict dxz,   \\
+                              T* restrict dhz, T* restrict direct)                                      \\
+    {                                                                                                  \\
+        Py_ssize_t j;                                                                                  \\
+        for (j = 0; j < H; j++) {                                                                      \\
+            const double gr = act[j], gz = act[H + j], gn = act[2 * H + j], m = act[3 * H + j];        \\
+            const double dhj = (double)dh[j] + (double)grad_out[j];                                    \\
+            const double dn = dhj * (1.0 - gz) * (1.0 - gn * gn);                                      \\
+            dxz[j] = (T)(dn * m * gr * (1.0 - gr));                                                    \\
+            dxz[H + j] = (T)(dhj * ((double)h_prev[j] - gn) * gz * (1.0 - gz));                        \\
+            dxz[2 * H + j] = (T)dn;                                                                    \\
+            dhz[j] = dxz[j];                                                                           \\
+            dhz[H + j] = dxz[H + j];                                                                   \\
+            dhz[2 * H + j] = (T)(dn * gr);                                                             \\
+            direct[j] = (T)(dhj * gz);                                                                 \\
+        }                                                                                              \\
+    }
+    MG_GRU_DZ_FOR(float, f)
+    MG_GRU_DZ_FOR(double, d)
+    """
+    void mg_gru_dz_f(Py_ssize_t H, const float* act, const float* dh, const float* grad_out, const float* h_prev,
+                     float* dxz, float* dhz, float* direct) noexcept
+    void mg_gru_dz_d(Py_ssize_t H, const double* act, const double* dh, const double* grad_out,
+                     const double* h_prev, double* dxz, double* dhz, double* direct) noexcept
+
+
 cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, const real_t* h0,
                        const real_t* out, const real_t* gates, const real_t* grad_out, const real_t* grad_h_n,
                        Py_ssize_t T, Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint reverse,
@@ -558,9 +631,9 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        real_t* grad_b_hh, real_t* grad_h0) except -1:
     """The walk keeps two rows per walked row: the gradients of the x sums (dr, dz, dn) and of
     the h sums (dr, dz, dn r); dh <- (h sums' gradients) w_hh, then + dh z, runs inside it, the
-    rest after it. Each walked row's gradients are computed in double and kept in the buffers'
+    rest after it. Each walked row's gradients are computed in double (mg_gru_dz) and kept in the buffers'
     precision; the products are float64's sums in the pure kernel's order from 0.0 (the same
-    bits), float32's torch's (_sgemm_as_torch)."""
+    bits), float32's torch's (_sgemm_as_torch). grad_x NULL: not wanted, no grad_x product."""
     cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[9]
@@ -581,7 +654,6 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
     cdef const real_t* act
     cdef real_t* dxz
     cdef real_t* dhz
-    cdef double gr, gz, gn, m, dhj, dn
     cdef double* bias_sums = <double*>_alloc(2 * G, sizeof(double))  # (3H,) twice: the sums of the dx, dh rows so far
     _pack(w_ih, I, 1, G, I, w_ih_p, G, 0)
     _pack(w_hh, H, 1, G, H, w_hh_p, G, 0)
@@ -601,30 +673,21 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
             act = gates + row * 4 * H
             dxz = dx_rows + (s * B + b) * ld
             dhz = dh_rows + (s * B + b) * ld
-            for j in range(H):
-                gr = act[j]
-                gz = act[H + j]
-                gn = act[2 * H + j]
-                m = act[3 * H + j]
-                dhj = <double>dh[b * H_pad + j] + <double>grad_out[row * H + j]
-                dn = dhj * (1.0 - gz) * (1.0 - gn * gn)
-                dxz[j] = <real_t>(dn * m * gr * (1.0 - gr))
-                dxz[H + j] = <real_t>(dhj * (<double>h_p[b * H + j] - gn) * gz * (1.0 - gz))
-                dxz[2 * H + j] = <real_t>dn
-                dhz[j] = dxz[j]
-                dhz[H + j] = dxz[H + j]
-                dhz[2 * H + j] = <real_t>(dn * gr)
-                direct[b * H + j] = <real_t>(dhj * gz)
+            if real_t is float:
+                mg_gru_dz_f(H, act, dh + b * H_pad, grad_out + row * H, h_p + b * H, dxz, dhz, direct + b * H)
+            else:
+                mg_gru_dz_d(H, act, dh + b * H_pad, grad_out + row * H, h_p + b * H, dxz, dhz, direct + b * H)
             _add_row(bias_sums, dxz, G)
             _add_row(bias_sums + G, dhz, G)
         _gemm_like_torch(B, G, H_pad, dh_rows + s * B * ld, ld, 1, w_hh_p, dh, H_pad)   # dh <- dh_gates w_hh
         for b in range(B):
             for j in range(H):
                 dh[b * H_pad + j] = dh[b * H_pad + j] + direct[b * H + j]
-    _gemm_like_torch(K, G, I_pad, dx_rows, ld, 1, w_ih_p, product, I_pad)          # grad_x = dx_gates w_ih
-    for s in range(T):
-        t = s if reverse else T - 1 - s
-        _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    if grad_x != NULL:
+        _gemm_like_torch(K, G, I_pad, dx_rows, ld, 1, w_ih_p, product, I_pad)      # grad_x = dx_gates w_ih
+        for s in range(T):
+            t = s if reverse else T - 1 - s
+            _store(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
     _gemm_like_torch(G, K, I_pad, dx_rows, 1, ld, x_walk, product, I_pad)          # grad_w_ih = dx_gates^T x
     _store(product, I_pad, G, I, grad_w_ih)
     _gemm_like_torch(G, K, H_pad, dh_rows, 1, ld, h_walk, product, H_pad)          # grad_w_hh = dh_gates^T h_prev
@@ -642,6 +705,7 @@ def gru_backward(x, w_ih, w_hh, h0, out, gates, grad_out, grad_h_n, shape, bint 
     """Backpropagation through time for ``gru_forward`` (same shape and direction).
 
     See ``minigrad._kernels.gru_backward`` for the math; the sums and their order are the same.
+    An empty grad_x: x's gradient is not wanted, and is not computed.
     """
     cdef Py_ssize_t dims[4]
     _lstm_dims(shape, dims)
@@ -652,12 +716,15 @@ def gru_backward(x, w_ih, w_hh, h0, out, gates, grad_out, grad_h_n, shape, bint 
         (grad_x, x, w_ih, w_hh, h0, out, gates, grad_out, grad_h_n, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh,
          grad_h0), names))
     cdef Py_ssize_t tbi = _mul(_mul(T, B), I), tbh = _mul(_mul(T, B), H), bh = _mul(B, H)
-    _need_all(buffers, names, (tbi, tbi, _mul(G, I), _mul(G, H), bh, tbh, _mul(_mul(T, B), 4 * H), tbh, bh,
-                               _mul(G, I), _mul(G, H), G, G, bh))
+    cdef bint want_x = _wanted(<carray.array>buffers[0])
+    _need_all(buffers, names, (tbi if want_x else 0, tbi, _mul(G, I), _mul(G, H), bh, tbh, _mul(_mul(T, B), 4 * H),
+                               tbh, bh, _mul(G, I), _mul(G, H), G, G, bh))
     cdef void* p[14]
     cdef Py_ssize_t k
     for k in range(14):
         p[k] = _data(<carray.array>buffers[k])
+    if not want_x:
+        p[0] = NULL
     if _code(<carray.array>buffers[0]) == c'f':
         _gru_backward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], <float*>p[6],
                       <float*>p[7], <float*>p[8], T, B, I, H, reverse, <float*>p[0], <float*>p[9], <float*>p[10],
@@ -761,7 +828,8 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        Py_ssize_t B, Py_ssize_t I, Py_ssize_t H, bint relu, bint reverse, real_t* grad_x,
                        real_t* grad_w_ih, real_t* grad_w_hh, real_t* grad_bias, real_t* grad_h0) except -1:
     """The walk keeps da (the pre-activation's gradient) as a row per walked row and runs
-    dh <- da w_hh; the rest after it, every sum in the pure kernel's order from 0.0."""
+    dh <- da w_hh; the rest after it, every sum in the pure kernel's order from 0.0. grad_x NULL:
+    not wanted, no grad_x product."""
     cdef Py_ssize_t K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t ld = _spaced(H, sizeof(double))
     cdef Py_ssize_t counts[7]
@@ -805,10 +873,11 @@ cdef int _rnn_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                     da_row[j] = dhj * (1.0 - y * y)
             _add_row(bias_sums, da_row, H)
         _gemm(B, H, H_pad, da + s * B * ld, ld, 1, w_hh_p, dh, H_pad, False)   # dh <- da w_hh
-    _gemm(K, H, I_pad, da, ld, 1, w_ih_p, product, I_pad, False)                 # grad_x = da w_ih
-    for s in range(T):
-        t = s if reverse else T - 1 - s
-        _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
+    if grad_x != NULL:
+        _gemm(K, H, I_pad, da, ld, 1, w_ih_p, product, I_pad, False)             # grad_x = da w_ih
+        for s in range(T):
+            t = s if reverse else T - 1 - s
+            _store_rounded(product + s * B * I_pad, I_pad, B, I, grad_x + t * B * I)
     _gemm(H, K, I_pad, da, 1, ld, x_walk, product, I_pad, False)                 # grad_w_ih = da^T x
     _store_rounded(product, I_pad, H, I, grad_w_ih)
     _gemm(H, K, H_pad, da, 1, ld, h_walk, product, H_pad, False)                 # grad_w_hh = da^T h_prev
@@ -825,6 +894,7 @@ def rnn_backward(x, w_ih, w_hh, h0, out, grad_out, grad_h_n, shape, Py_ssize_t n
     """Backpropagation through time for ``rnn_forward`` (same shape, nonlinearity and direction).
 
     See ``minigrad._kernels.rnn_backward`` for the math; the sums and their order are the same.
+    An empty grad_x: x's gradient is not wanted, and is not computed.
     """
     _nonlinearity(nonlinearity)
     cdef Py_ssize_t dims[4]
@@ -835,11 +905,15 @@ def rnn_backward(x, w_ih, w_hh, h0, out, grad_out, grad_h_n, shape, Py_ssize_t n
     buffers = tuple(_array(buf, name) for buf, name in zip(
         (grad_x, x, w_ih, w_hh, h0, out, grad_out, grad_h_n, grad_w_ih, grad_w_hh, grad_bias, grad_h0), names))
     cdef Py_ssize_t tbi = _mul(_mul(T, B), I), tbh = _mul(_mul(T, B), H), bh = _mul(B, H)
-    _need_all(buffers, names, (tbi, tbi, _mul(H, I), _mul(H, H), bh, tbh, tbh, bh, _mul(H, I), _mul(H, H), H, bh))
+    cdef bint want_x = _wanted(<carray.array>buffers[0])
+    _need_all(buffers, names, (tbi if want_x else 0, tbi, _mul(H, I), _mul(H, H), bh, tbh, tbh, bh, _mul(H, I),
+                               _mul(H, H), H, bh))
     cdef void* p[12]
     cdef Py_ssize_t k
     for k in range(12):
         p[k] = _data(<carray.array>buffers[k])
+    if not want_x:
+        p[0] = NULL
     cdef bint relu = nonlinearity == U_RELU
     if _code(<carray.array>buffers[0]) == c'f':
         _rnn_backward(<float*>p[1], <float*>p[2], <float*>p[3], <float*>p[4], <float*>p[5], <float*>p[6],

@@ -12,6 +12,7 @@ that test files which do not need it still run without it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 from collections.abc import Callable, Sequence
@@ -52,6 +53,26 @@ def torch_sums_as_ours(m: int, k: int, b_transposed: bool) -> bool:
     if cython_core().TORCH_RUNS == "amd" or not b_transposed:
         return True
     return k <= 768 and (m >= 16 or k <= 192)
+
+
+class GradXSpy:
+    """A kernel module that passes every call through to ``kernels`` and keeps the ``grad_x``
+    buffer each call of the backward kernel ``name`` received, to check after the call what a
+    layer asked for (an empty grad_x: x's gradient not wanted) and what the kernel did with it."""
+
+    def __init__(self, kernels: ModuleType, name: str) -> None:
+        self._kernels, self._name, self.grad_x = kernels, name, []
+
+    def __getattr__(self, attribute: str) -> Any:
+        function = getattr(self._kernels, attribute)
+        if attribute != self._name:
+            return function
+
+        def backward(*args: Any) -> None:
+            self.grad_x.append(inspect.signature(function).bind(*args).arguments["grad_x"])
+            function(*args)
+
+        return backward
 
 
 def kernels_for(backend: str) -> ModuleType:

@@ -12,7 +12,7 @@ import random
 from array import array
 
 import pytest
-from conftest import cython_core, torch_sums_as_ours
+from conftest import GradXSpy, cython_core, torch_sums_as_ours
 
 import minigrad as mg
 from minigrad import _kernels as pure
@@ -141,6 +141,24 @@ def test_inputs_that_do_not_require_grad_get_none(kernels):
         assert w_ih.grad is not None and b_hh.grad is not None and b_ih.grad is not None
     # the RNN's two biases are added to the same sum: equal gradients (the GRU's differ in n)
     assert b_ih.grad.tolist() == b_hh.grad.tolist()
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_an_input_that_needs_no_gradient_gets_none_computed(kernels, monkeypatch, name, dtype, reverse):
+    """When x needs no gradient the kernel is given an empty grad_x, leaves it empty (its product
+    is skipped), and every other gradient is the same bits as when x's is computed."""
+    gates, fused, _, kwargs = LAYERS[name]
+    inputs = make_inputs(gates, 4, 3, 5, 20, dtype)  # 20 hidden units: more than a vector's lanes
+    spy = GradXSpy(kernels, "gru_backward" if name == "gru" else "rnn_backward")
+    monkeypatch.setattr(recurrent, "K", spy)
+    with_x = run(fused, inputs, reverse, **kwargs)
+    without_x = run(fused, [inputs[0].detach(), *inputs[1:]], reverse, **kwargs)
+    assert [len(buffer) for buffer in spy.grad_x] == [4 * 3 * 5, 0]
+    assert with_x[2] is not None and without_x[2] is None  # x's gradient
+    for got, expected in zip(without_x[:2] + without_x[3:], with_x[:2] + with_x[3:]):
+        assert got.tolist() == expected.tolist()
 
 
 def test_modifying_the_output_in_place_is_caught(kernels):

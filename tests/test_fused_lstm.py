@@ -7,9 +7,10 @@ finite differences (``gradcheck`` in float64), and torch 2.13.0's ``nn.LSTM``.
 from __future__ import annotations
 
 import random
+from array import array
 
 import pytest
-from conftest import cython_core
+from conftest import GradXSpy, cython_core
 
 import minigrad as mg
 from minigrad import _kernels as pure
@@ -123,6 +124,38 @@ def test_inputs_that_do_not_require_grad_get_none(kernels):
     assert x.grad is None and h0.grad is None
     assert w_ih.grad is not None and b_hh.grad is not None
     assert_close(b_ih.grad, b_hh.grad, 0.0)
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_an_input_that_needs_no_gradient_gets_none_computed(kernels, monkeypatch, dtype, reverse):
+    """When x needs no gradient the kernel is given an empty grad_x, leaves it empty (its product
+    is skipped), and every other gradient is the same bits as when x's is computed."""
+    inputs = make_inputs(4, 3, 5, 20, dtype)  # 4H = 80: more than a vector's lanes
+    spy = GradXSpy(kernels, "lstm_backward")
+    monkeypatch.setattr(rnn, "K", spy)
+    with_x = run(rnn.lstm_layer, inputs, reverse)
+    without_x = run(rnn.lstm_layer, [inputs[0].detach(), *inputs[1:]], reverse)
+    assert [len(buffer) for buffer in spy.grad_x] == [4 * 3 * 5, 0]
+    assert with_x[3] is not None and without_x[3] is None  # x's gradient
+    for got, expected in zip(without_x[:3] + without_x[4:], with_x[:3] + with_x[4:]):
+        assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.skipif(compiled is None, reason="the Cython core is not built")
+def test_cython_backward_takes_grad_x_empty_or_whole():
+    """An empty grad_x is accepted (x's gradient not wanted); any other wrong size raises before
+    the kernel writes anything."""
+    steps, batch, features, hidden = 2, 1, 3, 2
+
+    def zeros(n):
+        return array("f", bytes(4 * n))
+
+    inputs = [zeros(n) for n in (6, 24, 16, 2, 2, 4, 16, 4, 4, 2, 2)] + [(steps, batch, features, hidden), False]
+    grads = [zeros(n) for n in (24, 16, 8, 2, 2)]
+    compiled.lstm_backward(*inputs, zeros(0), *grads)
+    with pytest.raises(ValueError, match="grad_x holds 5 elements but 6 are expected"):
+        compiled.lstm_backward(*inputs, zeros(5), *grads)
 
 
 def test_no_graph_under_no_grad(kernels):

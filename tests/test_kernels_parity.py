@@ -376,6 +376,11 @@ def case_lstm_forward(rng):
     return args + lstm_outputs(tc, steps, batch, hidden)
 
 
+def wanted_x(rng, n: int) -> int:
+    """The length of a backward kernel's grad_x: n, or now and then 0 (x's gradient not wanted)."""
+    return 0 if rng.random() < 0.25 else n
+
+
 def case_lstm_backward(rng):
     tc, steps, batch, features, hidden, args = lstm_inputs(rng)
     x, w_ih, w_hh, b_ih, b_hh, h0, c0, shape, reverse = args
@@ -383,7 +388,8 @@ def case_lstm_backward(rng):
     P.lstm_forward(*args, out, h_n, c_n, gates, cells)
     grads = [values(rng, tc, len(b), 0.0) for b in (out, h_n, c_n)]
     grad_buffers = (
-        zeros(tc, steps * batch * features), zeros(tc, 4 * hidden * features), zeros(tc, 4 * hidden * hidden),
+        zeros(tc, wanted_x(rng, steps * batch * features)), zeros(tc, 4 * hidden * features),
+        zeros(tc, 4 * hidden * hidden),
         zeros(tc, 4 * hidden), zeros(tc, batch * hidden), zeros(tc, batch * hidden),
     )  # fmt: skip
     return (x, w_ih, w_hh, h0, c0, out, gates, cells, *grads, shape, reverse) + grad_buffers
@@ -417,7 +423,7 @@ def case_gru_backward(rng):
     gates = zeros(tc, steps * batch * 4 * hidden)
     P.gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, reverse, out, h_n, gates)
     grads = [values(rng, tc, len(b), 0.0) for b in (out, h_n)]
-    results = [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), 3 * hidden, 3 * hidden, len(h0))]
+    results = [zeros(tc, n) for n in (wanted_x(rng, len(x)), len(w_ih), len(w_hh), 3 * hidden, 3 * hidden, len(h0))]
     return (x, w_ih, w_hh, h0, out, gates, *grads, shape, reverse, *results)
 
 
@@ -433,7 +439,7 @@ def case_rnn_backward(rng):
     out, h_n = zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden)
     P.rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, shape, nonlinearity, reverse, out, h_n)
     grads = [values(rng, tc, len(b), 0.0) for b in (out, h_n)]
-    results = [zeros(tc, n) for n in (len(x), len(w_ih), len(w_hh), hidden, len(h0))]
+    results = [zeros(tc, n) for n in (wanted_x(rng, len(x)), len(w_ih), len(w_hh), hidden, len(h0))]
     return (x, w_ih, w_hh, h0, out, *grads, shape, nonlinearity, reverse, *results)
 
 

@@ -94,7 +94,7 @@ class LSTMLayer(Function):
         x, h0, c0, w_ih, w_hh, output = ctx.saved_tensors
         steps, batch, features, hidden = ctx.shape
         dt = x.dtype
-        grad_x = new_buffer(dt, steps * batch * features)
+        grad_x = new_buffer(dt, steps * batch * features if ctx.needs_input_grad[0] else 0)  # empty: not wanted
         grad_w_ih = new_buffer(dt, 4 * hidden * features)
         grad_w_hh = new_buffer(dt, 4 * hidden * hidden)
         grad_bias = new_buffer(dt, 4 * hidden)
@@ -311,7 +311,7 @@ class GRULayer(Function):
         x, h0, w_ih, w_hh, output = ctx.saved_tensors
         steps, batch, features, hidden = ctx.shape
         dt = x.dtype
-        grad_x = new_buffer(dt, steps * batch * features)
+        grad_x = new_buffer(dt, steps * batch * features if ctx.needs_input_grad[0] else 0)  # empty: not wanted
         grad_w_ih = new_buffer(dt, 3 * hidden * features)
         grad_w_hh = new_buffer(dt, 3 * hidden * hidden)
         grad_b_ih = new_buffer(dt, 3 * hidden)
@@ -425,7 +425,7 @@ class RNNLayer(Function):
         x, h0, w_ih, w_hh, output = ctx.saved_tensors
         steps, batch, features, hidden = ctx.shape
         dt = x.dtype
-        grad_x = new_buffer(dt, steps * batch * features)
+        grad_x = new_buffer(dt, steps * batch * features if ctx.needs_input_grad[0] else 0)  # empty: not wanted
         grad_w_ih = new_buffer(dt, hidden * features)
         grad_w_hh = new_buffer(dt, hidden * hidden)
         grad_bias = new_buffer(dt, hidden)

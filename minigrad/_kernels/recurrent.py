@@ -105,7 +105,8 @@ def lstm_backward(
         grad_w_ih += dz^T x_t ;  grad_w_hh += dz^T h_prev ;  grad_bias += dz
 
     Everything is carried and summed in double, the weight sums in that step order; the final
-    dh and dc are grad_h0 and grad_c0. grad_bias is the gradient of b_ih and of b_hh alike.
+    dh and dc are grad_h0 and grad_c0. grad_bias is the gradient of b_ih and of b_hh alike. An
+    empty grad_x means x's gradient is not wanted (x needs none): its products are skipped.
     """
     steps, batch, features, hidden = shape
     four = 4 * hidden
@@ -141,7 +142,8 @@ def lstm_backward(
                 dc_next.append(dcj * f)
             dz = dz_i + dz_f + dz_g + dz_o
             x_t = x[row * features : (row + 1) * features]
-            grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, dz, col)) for col in cols_ih])
+            if grad_x:
+                grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, dz, col)) for col in cols_ih])
             dh[b] = [sum(map(mul, dz, col)) for col in cols_hh]
             dc[b] = dc_next
             dz_rows.append(dz)
@@ -251,6 +253,7 @@ def gru_backward(
         grad_b_ih += dx_gates ;  grad_b_hh += dh_gates
 
     Carried and summed in double, the weight sums in that step order; the final dh is grad_h0.
+    An empty grad_x: x's gradient is not wanted, and its products are skipped (as the LSTM's).
     """
     steps, batch, features, hidden = shape
     three = 3 * hidden
@@ -282,7 +285,8 @@ def gru_backward(
                 direct.append(dhj * z)
             dx_gates = d_r + d_z + d_n
             dh_gates = d_r + d_z + d_m
-            grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, dx_gates, c)) for c in cols_ih])
+            if grad_x:
+                grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, dx_gates, c)) for c in cols_ih])
             dh[b] = [sum(map(mul, dh_gates, col)) + dj for col, dj in zip(cols_hh, direct)]
             dx_rows.append(dx_gates)
             dh_rows.append(dh_gates)
@@ -368,7 +372,8 @@ def rnn_backward(
         grad_x_t = da w_ih ;  dh <- da w_hh
         grad_w_ih += da^T x_t ;  grad_w_hh += da^T h ;  grad_bias += da
 
-    Carried and summed in double; grad_bias is the gradient of b_ih and of b_hh alike.
+    Carried and summed in double; grad_bias is the gradient of b_ih and of b_hh alike. An empty
+    grad_x: x's gradient is not wanted, and its products are skipped (as the LSTM's).
     """
     steps, batch, features, hidden = shape
     tc = grad_x.typecode
@@ -391,7 +396,8 @@ def rnn_backward(
                 da = [d * (1.0 - y * y) for d, y in zip(total, out[state])]
             else:
                 da = [d if y > 0 else 0.0 for d, y in zip(total, out[state])]
-            grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, da, col)) for col in cols_ih])
+            if grad_x:
+                grad_x[row * features : (row + 1) * features] = array(tc, [sum(map(mul, da, col)) for col in cols_ih])
             dh[b] = [sum(map(mul, da, col)) for col in cols_hh]
             da_rows.append(da)
             x_rows.append(x[row * features : (row + 1) * features])
