@@ -95,6 +95,7 @@ def matmul(a, b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, out
 # or vectorize along the sum with shuffles.
 cdef extern from *:
     """
+    #include <stdlib.h>
     #if !defined(__GNUC__)
     #error "minigrad_c's matrix products need GCC or Clang (vector extensions)"
     #endif
@@ -106,6 +107,11 @@ cdef extern from *:
     #else
     #define MG_VECTOR_BYTES 16
     #endif
+    #define MG_C_BLOCK (512 * 1024)   /* bytes of c a block of rows may take (mg_gemm): half of L2 */
+    /* a row tile of mg_panel: R rows of a (read in place, or packed at ap) across the panel */
+    #define MG_TILE_ROWS(S, R, V)                                                                     \\
+        mg_rows_##S(R, V, mode, kc, ap ? ap + i * kc : a + i * ars, ap ? 1 : ars, ap ? R : acs,      \\
+                    panel, w, c + i * ldc, ldc)
     #define MG_LANES_d (MG_VECTOR_BYTES / 8)  /* doubles in a vector */
     #define MG_LANES_x MG_LANES_d
     #define MG_LANES_f (MG_VECTOR_BYTES / 4)  /* floats in a vector */
@@ -145,7 +151,12 @@ cdef extern from *:
      *   reloaded is the same number), so every sum runs over k in order. With torch_runs, each run
      *   of mg_torch_run(K, k0) k is a sum of its own from 0, added to c when it ends (the first
      *   replaces c, unless add): torch's float32 products (_sgemm_as_torch).
-     *   Within a block, each panel of b is used by all the row tiles in turn. */
+     *   Within a block, each panel of b is used by all the row tiles in turn. The rows go in
+     *   blocks of as many as MG_C_BLOCK bytes of c hold, each block through every block of k
+     *   before the next, so that its part of c stays in L2 between blocks of k; rows of a read
+     *   down a column (acs != 1: the weight gradients' dz^T) are copied per block of k into the
+     *   row tiles' order (mg_pack_a), one line and page for many k. Neither changes a sum: each
+     *   still runs over k in order. */
     /* torch's float32 products (MKL's sgemm, as torch 2.13's CPU wheel calls it) sum each element
        in runs of k: each run a chain of fused multiply-adds from 0, added to the sum when it ends.
        How long the runs are depends on the kernels MKL picks for the CPU (measured: tests/
@@ -212,7 +223,8 @@ cdef extern from *:
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
         Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, Py_ssize_t k0, Py_ssize_t kc, Py_ssize_t n0,       \\
-        int mode, const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c, Py_ssize_t ldc)      \\
+        int mode, const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* ap, const T* b, T* c,         \\
+        Py_ssize_t ldc)                                                                              \\
     {   /* all M rows of c across the panel of b from column n0, for the block of kc k from k0 */    \\
         const Py_ssize_t w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                          \\
         const T* panel = b + n0 * K + k0 * w;                                                        \\
@@ -220,39 +232,76 @@ cdef extern from *:
         a += k0 * acs;                                                                               \\
         c += n0;                                                                                     \\
         for (i = 0; i + 8 <= M; i += 8)                                                              \\
-            mg_rows_##S(8, 2, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            MG_TILE_ROWS(S, 8, 2);                                                                   \\
         if (i + 4 <= M) {                                                                            \\
-            mg_rows_##S(4, 2, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            MG_TILE_ROWS(S, 4, 2);                                                                   \\
             i += 4;                                                                                  \\
         }                                                                                            \\
         if (i + 2 <= M) {                                                                            \\
-            mg_rows_##S(2, 4, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            MG_TILE_ROWS(S, 2, 4);                                                                   \\
             i += 2;                                                                                  \\
         }                                                                                            \\
         if (i < M)                                                                                   \\
-            mg_rows_##S(1, 8, mode, kc, a + i * ars, ars, acs, panel, w, c + i * ldc, ldc);         \\
+            MG_TILE_ROWS(S, 1, 8);                                                                   \\
     }                                                                                                \\
                                                                                                      \\
-    static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
-                                         Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
-                                         Py_ssize_t ldc, int add, int torch_runs)                    \\
+    /* Rows of a read down a column (acs > 1: a transpose, as the weight gradients' dz^T) are   \\
+       copied per block of k into mg_panel's row tiles, each R x kc stored k-major (element     \\
+       (r, k) of the tile from row i at ap[i * kc + k * R + r]): read in place, each k of a tile \\
+       is on another line and, for long rows, another page. */                                    \\
+    static void mg_pack_a_##S(Py_ssize_t M, Py_ssize_t k0, Py_ssize_t kc, const T* a,            \\
+                              Py_ssize_t ars, Py_ssize_t acs, T* ap)                             \\
     {                                                                                                \\
+        Py_ssize_t i = 0, R, r, k;                                                                   \\
+        while (i < M) {                                                                              \\
+            R = M - i >= 8 ? 8 : M - i >= 4 ? 4 : M - i >= 2 ? 2 : 1;                                \\
+            for (k = 0; k < kc; k++)                                                                 \\
+                for (r = 0; r < R; r++)                                                              \\
+                    ap[i * kc + k * R + r] = a[(i + r) * ars + (k0 + k) * acs];                      \\
+            i += R;                                                                                  \\
+        }                                                                                            \\
+    }                                                                                                \\
+                                                                                                     \\
+    static inline MG_FUSED_##S void mg_gemm_rows_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N,       \\
+        const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c, Py_ssize_t ldc, int add,       \\
+        int torch_runs, T* ap)                                                                       \\
+    {   /* mg_gemm for one block of rows; ap: room for them packed (mg_pack_a), or NULL */          \\
         const int later = torch_runs ? MG_ADD : MG_CONTINUE;                                         \\
         Py_ssize_t k0 = 0, kc, n0;                                                                   \\
         int mode;                                                                                    \\
         do {    /* at least once: with K == 0 (and not add), c is all 0 */                           \\
             kc = torch_runs ? mg_torch_run(K, k0) : K - k0 < MG_KC ? K - k0 : MG_KC;                 \\
             mode = add || k0 > 0 ? later : MG_START;                                                 \\
+            if (ap)                                                                                  \\
+                mg_pack_a_##S(M, k0, kc, a, ars, acs, ap);                                           \\
             if (mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT) {                \\
                 _Pragma("omp parallel for num_threads(mg_threads) schedule(static)")                 \\
                 for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
-                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, b, c, ldc);                   \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, ap, b, c, ldc);                   \\
             } else {    /* even on one thread, a parallel region ends in a system call */            \\
                 for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
-                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, b, c, ldc);                   \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, ap, b, c, ldc);                   \\
             }                                                                                        \\
             k0 += kc;                                                                                \\
         } while (k0 < K);                                                                            \\
+    }                                                                                                \\
+                                                                                                     \\
+    static MG_FUSED_##S void mg_gemm_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, const T* a,       \\
+                                         Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c,           \\
+                                         Py_ssize_t ldc, int add, int torch_runs)                    \\
+    {   /* the rows in blocks of mc, whose part of c stays in L2 while the blocks of k add to it */  \\
+        const Py_ssize_t fit = MG_C_BLOCK / ((N > 0 ? N : 1) * (Py_ssize_t)sizeof(T)) / 8 * 8;       \\
+        const Py_ssize_t mc = M < fit ? M : fit > 8 ? fit : 8;                                       \\
+        const Py_ssize_t most = torch_runs ? mg_torch_run(K, 0) : K < MG_KC ? K : MG_KC;             \\
+        T* ap = acs != 1 && M > 1 ? (T*)malloc(sizeof(T) * (mc > 0 ? mc : 1) * most) : NULL;         \\
+        Py_ssize_t i0 = 0, rows;                                                                     \\
+        do {                                                                                         \\
+            rows = M - i0 < mc ? M - i0 : mc;                                                        \\
+            mg_gemm_rows_##S(rows, K, N, a + i0 * ars, ars, acs, b, c + i0 * ldc, ldc, add,          \\
+                             torch_runs, ap);                                                        \\
+            i0 += rows;                                                                              \\
+        } while (i0 < M);                                                                            \\
+        free(ap);                                                                                    \\
     }
 
     MG_GEMM_FOR(double, d)

@@ -680,11 +680,16 @@ def test_same_results_on_random_inputs(name):
 # for each vector width a build may use (2, 4 or 8 doubles): 4H and the padded sizes that are not
 # multiples of a panel (16, 32 or 64 columns) or of a vector; sums longer than a block of k (64, 128
 # or 256 terms: input size 70, 4H = 264, 260 walked rows); batches and step counts that leave 1, 2
-# or 3 rows after the 4-row tiles; no steps, one step, no input features.
+# or 3 rows after the 4-row tiles; no steps, one step, no input features. In float64 (bit for bit)
+# also hidden 265, whose weight gradients (4H = 1060 rows of 272 padded columns, their factor dz^T
+# read down its columns) _gemm takes in blocks of 240 rows (as many as 512 KiB of the product
+# holds), each block's rows copied tile by tile (mg_pack_a), the last block ending in 4 rows. (In
+# float32 its 265-term sums go beyond float32_agrees's bound, which was measured on the shapes above.)
 LSTM_EDGE_SHAPES = [
     (0, 3, 5, 4), (1, 1, 1, 1), (2, 1, 70, 17), (3, 2, 7, 3), (2, 2, 3, 66), (9, 8, 4, 5), (5, 7, 0, 6),
     (13, 20, 2, 2),
 ]  # fmt: skip
+EDGE_CASES = [(shape, tc) for shape in LSTM_EDGE_SHAPES for tc in "fd"] + [((2, 1, 5, 265), "d")]
 BIT_FOR_BIT = sys.version_info < (3, 12)  # from 3.12, the pure kernels' sum() is compensated
 
 
@@ -708,8 +713,7 @@ def float32_agrees(tc: str, expected: array, got: array) -> bool:
     return all(abs(g - e) <= 64 * (math.ulp(e) * 2**29 + 2**-24 * rms) for e, g in zip(expected, got))
 
 
-@pytest.mark.parametrize("tc", ["f", "d"])
-@pytest.mark.parametrize("shape", LSTM_EDGE_SHAPES)
+@pytest.mark.parametrize("shape, tc", EDGE_CASES)
 def test_lstm_kernels_agree_at_blocking_edges(shape, tc):
     """float64 bit for bit; float32 within float32_agrees's bound."""
     steps, batch, features, hidden = shape
@@ -740,8 +744,7 @@ def test_lstm_kernels_agree_at_blocking_edges(shape, tc):
             assert float32_agrees(tc, e, g), f"lstm_backward {shape} reverse={reverse}: {name} differs"
 
 
-@pytest.mark.parametrize("tc", ["f", "d"])
-@pytest.mark.parametrize("shape", LSTM_EDGE_SHAPES)
+@pytest.mark.parametrize("shape, tc", EDGE_CASES)
 def test_gru_and_rnn_kernels_agree_at_blocking_edges(shape, tc):
     """The GRU's 3H and the RNN's H columns at the LSTM's blocking edges, both directions,
     with and without bias, both RNN nonlinearities: bit for bit, but the float32 GRU within
@@ -836,10 +839,12 @@ def test_float32_lstm_gates_match_libm_over_every_magnitude():
 # MATMUL_TORCH_SUMS_AT) run torch's float32 sums instead: those shapes check a bound, with sums of
 # one run (k <= 192), two halves (193..384: 193 is 96 + 96 + 1) and runs of 192 across the
 # product's pieces of k (1100; on an Intel CPU with AVX-512, TORCH_RUNS, runs of up to 384), more
-# rows than a piece (130 > 128), several batches.
+# rows than a piece (130 > 128), several batches; and 700 columns, where a float64 piece's 128 rows
+# are more than _gemm keeps in one block of rows (512 KiB of the product: 88 rows).
 MATMUL_BLOCKED_SHAPES = [
     (1, 16, 16, 16), (2, 5, 70, 17), (1, 64, 64, 64), (3, 1, 300, 20), (1, 33, 129, 9), (1, 15, 40, 33),
     (1, 131, 20, 6), (2, 3, 1100, 5), (1, 257, 513, 3), (1, 12, 193, 100), (1, 13, 1100, 12), (2, 130, 385, 12),
+    (1, 130, 20, 700),
 ]  # fmt: skip
 
 
