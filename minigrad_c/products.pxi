@@ -108,10 +108,6 @@ cdef extern from *:
     #define MG_VECTOR_BYTES 16
     #endif
     #define MG_C_BLOCK (512 * 1024)   /* bytes of c a block of rows may take (mg_gemm): half of L2 */
-    /* a row tile of mg_panel: R rows of a (read in place, or packed at ap) across the panel */
-    #define MG_TILE_ROWS(S, R, V)                                                                     \\
-        mg_rows_##S(R, V, mode, kc, ap ? ap + i * kc : a + i * ars, ap ? 1 : ars, ap ? R : acs,      \\
-                    panel, w, c + i * ldc, ldc)
     #define MG_LANES_d (MG_VECTOR_BYTES / 8)  /* doubles in a vector */
     #define MG_LANES_x MG_LANES_d
     #define MG_LANES_f (MG_VECTOR_BYTES / 4)  /* floats in a vector */
@@ -221,6 +217,15 @@ cdef extern from *:
             mg_tile_##S(R, 1, mode, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
     }                                                                                                \\
                                                                                                      \\
+    static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_rows_##S(                 \\
+        const int R, const int V, int mode, Py_ssize_t kc, const T* a, Py_ssize_t ars,               \\
+        Py_ssize_t acs, const T* ap, Py_ssize_t i, const T* panel, Py_ssize_t w, T* c,               \\
+        Py_ssize_t ldc)                                                                              \\
+    {   /* the R rows from row i across a panel: rows of a in place, or packed at ap (mg_pack_a) */ \\
+        mg_rows_##S(R, V, mode, kc, ap ? ap + i * kc : a + i * ars, ap ? 1 : ars, ap ? R : acs,      \\
+                    panel, w, c + i * ldc, ldc);                                                     \\
+    }                                                                                                \\
+                                                                                                     \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
         Py_ssize_t M, Py_ssize_t K, Py_ssize_t N, Py_ssize_t k0, Py_ssize_t kc, Py_ssize_t n0,       \\
         int mode, const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* ap, const T* b, T* c,         \\
@@ -232,17 +237,17 @@ cdef extern from *:
         a += k0 * acs;                                                                               \\
         c += n0;                                                                                     \\
         for (i = 0; i + 8 <= M; i += 8)                                                              \\
-            MG_TILE_ROWS(S, 8, 2);                                                                   \\
+            mg_tile_rows_##S(8, 2, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
         if (i + 4 <= M) {                                                                            \\
-            MG_TILE_ROWS(S, 4, 2);                                                                   \\
+            mg_tile_rows_##S(4, 2, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
             i += 4;                                                                                  \\
         }                                                                                            \\
         if (i + 2 <= M) {                                                                            \\
-            MG_TILE_ROWS(S, 2, 4);                                                                   \\
+            mg_tile_rows_##S(2, 4, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
             i += 2;                                                                                  \\
         }                                                                                            \\
         if (i < M)                                                                                   \\
-            MG_TILE_ROWS(S, 1, 8);                                                                   \\
+            mg_tile_rows_##S(1, 8, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
     }                                                                                                \\
                                                                                                      \\
     /* Rows of a read down a column (acs > 1: a transpose, as the weight gradients' dz^T) are   \\

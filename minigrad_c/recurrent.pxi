@@ -631,9 +631,10 @@ cdef int _gru_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh, 
                        real_t* grad_b_hh, real_t* grad_h0) except -1:
     """The walk keeps two rows per walked row: the gradients of the x sums (dr, dz, dn) and of
     the h sums (dr, dz, dn r); dh <- (h sums' gradients) w_hh, then + dh z, runs inside it, the
-    rest after it. Each walked row's gradients are computed in double (mg_gru_dz) and kept in the buffers'
-    precision; the products are float64's sums in the pure kernel's order from 0.0 (the same
-    bits), float32's torch's (_sgemm_as_torch). grad_x NULL: not wanted, no grad_x product."""
+    rest after it. Each walked row's gradients are computed in double (mg_gru_dz) and kept in
+    the buffers' precision; the products are float64's sums in the pure kernel's order from 0.0
+    (the same bits), float32's torch's (_sgemm_as_torch). grad_x NULL: not wanted, no grad_x
+    product."""
     cdef Py_ssize_t G = 3 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[9]
