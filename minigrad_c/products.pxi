@@ -115,6 +115,10 @@ cdef extern from *:
     #define MG_PANEL_x MG_PANEL_d
     #define MG_PANEL_f (8 * MG_LANES_f)
     #define MG_KC (4096 / MG_VECTOR_BYTES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
+    #define MG_AHEAD 16                       /* how many k ahead mg_tile prefetches b's lines */
+    #ifndef MG_L2_BYTES
+    #define MG_L2_BYTES (2 * 1024 * 1024)     /* L2 per core (Intel Xeon): a larger b comes from L3 */
+    #endif
     /* Threads (set_num_threads; with OpenMP, where the build has it): the panels of a block of k
        are shared out among them when the block has MG_PARALLEL_AT multiply-adds or more. Each sum
        is still one thread's, over k in order: the same results on any number of threads. */
@@ -139,7 +143,11 @@ cdef extern from *:
      * mg_tile_S: for i < R and j < V * MG_LANES_S, the sum over k < K, in order, of
      *   a[i * ars + k * acs] * b[k * ldb + j], started from 0 (MG_START: c[i, j] = the sum), from
      *   c[i, j] (MG_CONTINUE: c[i, j] = the sum) or from 0 and then added (MG_ADD: c[i, j] =
-     *   c[i, j] + the sum, one more rounding): R x V vectors of sums, in registers while k runs;
+     *   c[i, j] + the sum, one more rounding): R x V vectors of sums, in registers while k runs.
+     *   When b is larger than L2, the first row tile to read a block of it (fetch) also asks for
+     *   b's lines MG_AHEAD k ahead; the later ones find the block in L1. Without, the lines came
+     *   no faster than L3's latency allowed (the hidden-512 LSTM steps, whose packed w_hh is 4 MiB:
+     *   110 GFLOP/s at batch 16, 125 with); where b fits in L2 it cost a few percent. The same sums;
      * mg_rows_S: R rows of c across a panel of width w: tiles of V vectors, then of one vector;
      * mg_gemm_S: c (M x N, row stride ldc) = a (M x K, strides ars and acs) b (K x N, packed by
      *   _pack), or with add, c += a b. Without torch_runs, blocks of MG_KC k, in order: each block
@@ -182,7 +190,7 @@ cdef extern from *:
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_##S(                      \\
         const int R, const int V, int mode, Py_ssize_t K, const T* a, Py_ssize_t ars,                \\
-        Py_ssize_t acs, const T* b, Py_ssize_t ldb, T* c, Py_ssize_t ldc)                            \\
+        Py_ssize_t acs, const T* b, Py_ssize_t ldb, T* c, Py_ssize_t ldc, int fetch)                 \\
     {                                                                                                \\
         mg_vec_##S acc[8][8];                                                                        \\
         Py_ssize_t k;                                                                                \\
@@ -193,6 +201,9 @@ cdef extern from *:
                                                 : (mg_vec_##S){0};                                   \\
         for (k = 0; k < K; k++) {                                                                    \\
             const mg_vec_##S* bk = (const mg_vec_##S*)(b + k * ldb);                                 \\
+            if (fetch)  /* (a hint: an address past the end of b is not read) */                     \\
+                for (v = 0; v < V; v++)                                                              \\
+                    __builtin_prefetch(b + (k + MG_AHEAD) * ldb + v * MG_LANES_##S, 0, 3);           \\
             for (i = 0; i < R; i++) {                                                                \\
                 const T x = a[i * ars + k * acs];                                                    \\
                 for (v = 0; v < V; v++)                                                              \\
@@ -208,22 +219,27 @@ cdef extern from *:
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_rows_##S(                      \\
         const int R, const int V, int mode, Py_ssize_t K, const T* a, Py_ssize_t ars,                \\
-        Py_ssize_t acs, const T* panel, Py_ssize_t w, T* c, Py_ssize_t ldc)                          \\
+        Py_ssize_t acs, const T* panel, Py_ssize_t w, T* c, Py_ssize_t ldc, int fetch)               \\
     {                                                                                                \\
         Py_ssize_t j = 0;                                                                            \\
         for (; j + V * MG_LANES_##S <= w; j += V * MG_LANES_##S)                                     \\
-            mg_tile_##S(R, V, mode, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
+            mg_tile_##S(R, V, mode, K, a, ars, acs, panel + j, w, c + j, ldc, fetch);               \\
         for (; j < w; j += MG_LANES_##S)                                                             \\
-            mg_tile_##S(R, 1, mode, K, a, ars, acs, panel + j, w, c + j, ldc);                      \\
+            mg_tile_##S(R, 1, mode, K, a, ars, acs, panel + j, w, c + j, ldc, fetch);               \\
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_rows_##S(                 \\
         const int R, const int V, int mode, Py_ssize_t kc, const T* a, Py_ssize_t ars,               \\
         Py_ssize_t acs, const T* ap, Py_ssize_t i, const T* panel, Py_ssize_t w, T* c,               \\
-        Py_ssize_t ldc)                                                                              \\
-    {   /* the R rows from row i across a panel: rows of a in place, or packed at ap (mg_pack_a) */ \\
-        mg_rows_##S(R, V, mode, kc, ap ? ap + i * kc : a + i * ars, ap ? 1 : ars, ap ? R : acs,      \\
-                    panel, w, c + i * ldc, ldc);                                                     \\
+        Py_ssize_t ldc, int far)                                                                     \\
+    {   /* the R rows from row i across a panel: rows of a in place, or packed at ap (mg_pack_a);   \\
+           the first tile over a far b prefetches it (fetch a constant: no test in the k loop) */   \\
+        const T* rows = ap ? ap + i * kc : a + i * ars;                                             \\
+        const Py_ssize_t rs = ap ? 1 : ars, ks = ap ? R : acs;                                      \\
+        if (far && i == 0)                                                                          \\
+            mg_rows_##S(R, V, mode, kc, rows, rs, ks, panel, w, c + i * ldc, ldc, 1);               \\
+        else                                                                                        \\
+            mg_rows_##S(R, V, mode, kc, rows, rs, ks, panel, w, c + i * ldc, ldc, 0);               \\
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
@@ -233,21 +249,22 @@ cdef extern from *:
     {   /* all M rows of c across the panel of b from column n0, for the block of kc k from k0 */    \\
         const Py_ssize_t w = N - n0 < MG_PANEL_##S ? N - n0 : MG_PANEL_##S;                          \\
         const T* panel = b + n0 * K + k0 * w;                                                        \\
+        const int far = K * N * (Py_ssize_t)sizeof(T) > MG_L2_BYTES;  /* b is read from L3 */        \\
         Py_ssize_t i;                                                                                \\
         a += k0 * acs;                                                                               \\
         c += n0;                                                                                     \\
         for (i = 0; i + 8 <= M; i += 8)                                                              \\
-            mg_tile_rows_##S(8, 2, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
+            mg_tile_rows_##S(8, 2, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc, far);             \\
         if (i + 4 <= M) {                                                                            \\
-            mg_tile_rows_##S(4, 2, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
+            mg_tile_rows_##S(4, 2, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc, far);             \\
             i += 4;                                                                                  \\
         }                                                                                            \\
         if (i + 2 <= M) {                                                                            \\
-            mg_tile_rows_##S(2, 4, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
+            mg_tile_rows_##S(2, 4, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc, far);             \\
             i += 2;                                                                                  \\
         }                                                                                            \\
         if (i < M)                                                                                   \\
-            mg_tile_rows_##S(1, 8, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc);                  \\
+            mg_tile_rows_##S(1, 8, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc, far);             \\
     }                                                                                                \\
                                                                                                      \\
     /* Rows of a read down a column (acs > 1: a transpose, as the weight gradients' dz^T) are   \\
@@ -463,7 +480,8 @@ cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows
     src is a transpose (cs > 1, the forward products' w^T), a strip reads MG_LANES_f lines of
     src over and over, which stay in L1. Down all of a panel's 128 columns at once, a power-of-two
     cs would map them onto a few cache sets, evicting each line before its next element is read
-    (this took half of an LSTM forward at hidden 128)."""
+    (this took half of an LSTM forward at hidden 128). When src's rows are contiguous (cs == 1),
+    each panel's row is one run of src instead: a copy the compiler runs on vector lanes."""
     cdef Py_ssize_t panel = MG_PANEL_f if work_t is float else MG_PANEL_d
     cdef Py_ssize_t n_pad = _padded(N), n0, w, used, k, j, j0, width
     cdef work_t* dst
@@ -472,17 +490,26 @@ cdef void _pack(const real_t* src, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t rows
     while n0 < n_pad:
         w = min(panel, n_pad - n0)
         used = min(w, N - n0)  # (n0 < N: n_pad is the first multiple of a vector's lanes from N)
-        j0 = 0
-        while j0 < w:
-            width = max(0, min(MG_LANES_f, used - j0))
+        if cs == 1:
             for k in range(rows):
-                dst = b + n0 * K + (first + k) * w + j0
-                column = src + k * rs + (n0 + j0) * cs
-                for j in range(width):
-                    dst[j] = column[j * cs]
-                for j in range(width, MG_LANES_f):  # (w is a whole number of vectors)
+                dst = b + n0 * K + (first + k) * w
+                column = src + k * rs + n0
+                for j in range(used):
+                    dst[j] = column[j]
+                for j in range(used, w):
                     dst[j] = 0
-            j0 += MG_LANES_f
+        else:
+            j0 = 0
+            while j0 < w:
+                width = max(0, min(MG_LANES_f, used - j0))
+                for k in range(rows):
+                    dst = b + n0 * K + (first + k) * w + j0
+                    column = src + k * rs + (n0 + j0) * cs
+                    for j in range(width):
+                        dst[j] = column[j * cs]
+                    for j in range(width, MG_LANES_f):  # (w is a whole number of vectors)
+                        dst[j] = 0
+                j0 += MG_LANES_f
         n0 += panel
 
 

@@ -283,11 +283,13 @@ def test_addmm_errors():
 compiled = cython_core()
 
 TORCH_SUM_SHAPES = [(12, 100, 12), (200, 300, 17), (16, 500, 40), (33, 64, 100), (130, 1100, 13), (12, 385, 12),
-                    (20, 769, 16), (130, 200, 1100)]  # fmt: skip
+                    (20, 769, 16), (130, 200, 1100), (16, 520, 2100)]  # fmt: skip
 """(m, k, n) of at least 12 rows and columns: one run of k (<= 192), two halves (193..384; on the
 Intel runs one run up to 384, then two halves up to 768), and several runs across the Cython
 product's pieces of k and rows; 1100 columns, more than 512 KiB of a piece's 128 rows, which the
-blocked product then takes in blocks of 112 rows (and 16)."""
+blocked product then takes in blocks of 112 rows (and 16); and runs of b larger than L2 as the
+product assumes it (on the Intel two runs of 260 x 2112 floats, > 2 MiB), whose first row tile
+prefetches them (MG_AHEAD)."""
 
 
 def _random_floats(rng: random.Random, n: int) -> list:
