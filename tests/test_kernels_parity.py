@@ -371,9 +371,15 @@ def lstm_outputs(tc, steps, batch, hidden) -> tuple:
     )  # fmt: skip
 
 
+def uncleared(rng, buffers: tuple) -> tuple:
+    """Output buffers holding other values (NaNs among them): the recurrent forward kernels get
+    buffers that are not cleared first (``empty_buffer``), so they must write every element."""
+    return tuple(values(rng, b.typecode, len(b)) for b in buffers)
+
+
 def case_lstm_forward(rng):
     tc, steps, batch, _, hidden, args = lstm_inputs(rng)
-    return args + lstm_outputs(tc, steps, batch, hidden)
+    return args + uncleared(rng, lstm_outputs(tc, steps, batch, hidden))
 
 
 def wanted_x(rng, n: int) -> int:
@@ -412,8 +418,8 @@ def recurrent_inputs(rng, gates: int) -> tuple:
 
 def case_gru_forward(rng):
     tc, steps, batch, features, hidden, *buffers = recurrent_inputs(rng, 3)
-    return (*buffers, (steps, batch, features, hidden), rng.random() < 0.5,
-            zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden), zeros(tc, steps * batch * 4 * hidden))
+    outputs = (zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden), zeros(tc, steps * batch * 4 * hidden))
+    return (*buffers, (steps, batch, features, hidden), rng.random() < 0.5, *uncleared(rng, outputs))
 
 
 def case_gru_backward(rng):
@@ -429,8 +435,9 @@ def case_gru_backward(rng):
 
 def case_rnn_forward(rng):
     tc, steps, batch, features, hidden, *buffers = recurrent_inputs(rng, 1)
+    outputs = (zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden))
     return (*buffers, (steps, batch, features, hidden), rng.choice([P.TANH, P.RELU]), rng.random() < 0.5,
-            zeros(tc, steps * batch * hidden), zeros(tc, batch * hidden))
+            *uncleared(rng, outputs))
 
 
 def case_rnn_backward(rng):

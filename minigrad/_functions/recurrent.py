@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from minigrad._backend import kernels as K
 from minigrad._functions.views import cat, stack
-from minigrad._tensor import Tensor, new_buffer
+from minigrad._tensor import Tensor, empty_buffer, new_buffer
 from minigrad.autograd.function import Function
 
 
@@ -70,11 +70,11 @@ class LSTMLayer(Function):
         hidden = h0._shape[1]
         dt = x.dtype
         no_bias = array(dt.typecode)
-        out = new_buffer(dt, steps * batch * hidden)
-        h_n = new_buffer(dt, batch * hidden)
-        c_n = new_buffer(dt, batch * hidden)
-        gates = new_buffer(dt, steps * batch * 4 * hidden)
-        cells = new_buffer(dt, steps * batch * hidden)
+        out = empty_buffer(dt, steps * batch * hidden)  # the kernel writes every element of these
+        h_n = empty_buffer(dt, batch * hidden)
+        c_n = empty_buffer(dt, batch * hidden)
+        gates = empty_buffer(dt, steps * batch * 4 * hidden)
+        cells = empty_buffer(dt, steps * batch * hidden)
         shape = (steps, batch, features, hidden)
         K.lstm_forward(
             x._values(), w_ih._values(), w_hh._values(),
@@ -293,9 +293,9 @@ class GRULayer(Function):
         steps, batch, features = x._shape
         hidden = h0._shape[1]
         dt = x.dtype
-        out = new_buffer(dt, steps * batch * hidden)
-        h_n = new_buffer(dt, batch * hidden)
-        gates = new_buffer(dt, steps * batch * 4 * hidden)
+        out = empty_buffer(dt, steps * batch * hidden)  # the kernel writes every element of these
+        h_n = empty_buffer(dt, batch * hidden)
+        gates = empty_buffer(dt, steps * batch * 4 * hidden)
         shape = (steps, batch, features, hidden)
         K.gru_forward(
             x._values(), w_ih._values(), w_hh._values(), _bias_values(b_ih, dt.typecode),
@@ -408,8 +408,8 @@ class RNNLayer(Function):
         steps, batch, features = x._shape
         hidden = h0._shape[1]
         dt = x.dtype
-        out = new_buffer(dt, steps * batch * hidden)
-        h_n = new_buffer(dt, batch * hidden)
+        out = empty_buffer(dt, steps * batch * hidden)  # the kernel writes every element of these
+        h_n = empty_buffer(dt, batch * hidden)
         shape = (steps, batch, features, hidden)
         K.rnn_forward(
             x._values(), w_ih._values(), w_hh._values(), _bias_values(b_ih, dt.typecode),
