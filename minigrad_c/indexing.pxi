@@ -163,7 +163,11 @@ def zeros(like, Py_ssize_t n) -> carray.array:
     cdef carray.array a = _array_any(like, "like")
     if n < 0:
         raise ValueError(f"zeros expects n >= 0, got {n}")
-    return carray.clone(a, n, True)
+    cdef carray.array out = carray.clone(a, n, False)
+    if n:
+        mg_huge_pages(out.data.as_voidptr, n * a.ob_descr.itemsize)  # before the first write
+        memset(out.data.as_voidptr, 0, n * a.ob_descr.itemsize)
+    return out
 
 
 def empty(like, Py_ssize_t n) -> carray.array:
@@ -172,7 +176,10 @@ def empty(like, Py_ssize_t n) -> carray.array:
     cdef carray.array a = _array_any(like, "like")
     if n < 0:
         raise ValueError(f"empty expects n >= 0, got {n}")
-    return carray.clone(a, n, False)
+    cdef carray.array out = carray.clone(a, n, False)
+    if n:
+        mg_huge_pages(out.data.as_voidptr, n * a.ob_descr.itemsize)
+    return out
 
 
 def fill(out, value) -> None:

@@ -450,6 +450,7 @@ cdef void* _workspace(const Py_ssize_t* counts, void** blocks, int n, Py_ssize_t
         raw, _spare = _spare, NULL
     else:
         raw = <char*>_alloc(total, 1)
+        mg_huge_pages(raw, total)
         (<Py_ssize_t*>raw)[0] = total
     cdef char* block = raw + 64 - <size_t>raw % 64  # (malloc's 16-byte alignment leaves room for the size)
     for k in range(n):

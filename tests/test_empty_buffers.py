@@ -14,9 +14,10 @@ import pytest
 
 import minigrad as mg
 import minigrad._tensor as tensor_module
-from minigrad._functions import indexing, linalg, pointwise, reduction, views
+from minigrad._backend import kernels
+from minigrad._functions import indexing, linalg, pointwise, recurrent, reduction, views
 
-USERS = (pointwise, views, linalg, indexing, reduction)  # the modules whose ops take empty buffers
+USERS = (pointwise, views, linalg, indexing, reduction, recurrent)  # the modules whose ops take empty buffers
 
 
 def _poison(n: int) -> None:
@@ -39,6 +40,21 @@ rng = random.Random(0)
 X = mg.tensor([rng.uniform(-3, 3) for _ in range(400 * 30)]).reshape(400, 30)
 Y = mg.tensor([rng.uniform(-3, 3) for _ in range(30 * 20)]).reshape(30, 20)
 IDX = mg.tensor([rng.randrange(400) for _ in range(25)])
+SEQUENCE = mg.tensor([rng.uniform(-2, 2) for _ in range(5 * 4 * 6)]).reshape(5, 4, 6)
+LAYERS = {name: getattr(mg.nn, name)(6, 64, bidirectional=True) for name in ("LSTM", "GRU", "RNN")}
+
+
+def _recurrent(name: str) -> tuple:
+    """A bidirectional layer's outputs and its weights' gradients (which read the gates and cells
+    its forward kernel wrote into buffers of its own). Batch 4 x hidden 64: the final states too
+    have _CLEARED_AT elements (smaller buffers are cleared)."""
+    layer = LAYERS[name]
+    layer.zero_grad()
+    out, state = layer(SEQUENCE)
+    out.sum().backward()
+    return (out, *(state if isinstance(state, tuple) else (state,)), *(p.grad for p in layer.parameters()))
+
+
 OPS = {
     "add": lambda: X + X.flip(0),
     "add scalar": lambda: X + 2.5,
@@ -55,6 +71,9 @@ OPS = {
     "embedding": lambda: mg.nn.functional.embedding(IDX, X),
     "max dim": lambda: X.max(1),
     "min dim int": lambda: (X * 10).long().min(1),
+    "lstm": lambda: _recurrent("LSTM"),
+    "gru": lambda: _recurrent("GRU"),
+    "rnn": lambda: _recurrent("RNN"),
 }
 
 
@@ -70,3 +89,14 @@ def test_outputs_are_written_in_full(name, monkeypatch):
         for _, _, values in reference:
             _poison(len(values))
         assert _results(op) == reference
+
+
+def test_zeros_are_zeros_in_reused_memory():
+    """``K.zeros`` of a large buffer (whose whole 2 MiB pages the Cython core asks to be huge
+    pages before clearing it) is all zeros, also where the allocator hands back memory that held
+    other values."""
+    n = 3 << 20  # 12 MiB of float32
+    for _ in range(3):
+        _poison(n)
+        buffer = kernels.zeros(array("f"), n)
+        assert len(buffer) == n and buffer.count(0.0) == n

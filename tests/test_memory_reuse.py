@@ -71,11 +71,12 @@ print(*faults)
 @pytest.mark.skipif(platform.system() != "Linux", reason="counts page faults with getrusage")
 def test_a_large_kernel_workspace_is_kept_for_the_next_call():
     """The GRU backward at T = 30, batch 64, hidden 512 needs a 35 MB workspace: over glibc's
-    32 MiB mmap ceiling, so freeing it would unmap it, and the next call would fault in its
-    8,500 pages again. The core keeps it for the next call: the later calls fault (almost) never."""
+    32 MiB mmap ceiling, so freeing it would unmap it, and the next call would fault in its pages
+    again (8,500 of 4 KiB; some 500 where Linux gives the huge pages the core asks for). The core
+    keeps it for the next call: the later calls fault (almost) never."""
     if cython_core() is None:
         pytest.skip("the Cython core minigrad_c is not built")
     proc = subprocess.run([sys.executable, "-c", WORKSPACE], capture_output=True, text=True, check=True)
     faults = [int(v) for v in proc.stdout.split()]
-    assert faults[0] > 8000, f"the first call did not fault in a 35 MB workspace: {faults}"
-    assert max(faults[1:]) < 500, f"page faults per call: {faults}"
+    assert faults[0] > 100, f"the first call did not fault in a 35 MB workspace: {faults}"
+    assert max(faults[1:]) < faults[0] / 10, f"page faults per call: {faults}"
