@@ -116,9 +116,7 @@ cdef extern from *:
     #define MG_PANEL_f (8 * MG_LANES_f)
     #define MG_KC (4096 / MG_VECTOR_BYTES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
     #define MG_AHEAD 16                       /* how many k ahead mg_tile prefetches b's lines */
-    #ifndef MG_L2_BYTES
     #define MG_L2_BYTES (2 * 1024 * 1024)     /* L2 per core (Intel Xeon): a larger b comes from L3 */
-    #endif
     /* Threads (set_num_threads; with OpenMP, where the build has it): the panels of a block of k
        are shared out among them when the block has MG_PARALLEL_AT multiply-adds or more. Each sum
        is still one thread's, over k in order: the same results on any number of threads. */
