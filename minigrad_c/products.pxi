@@ -107,7 +107,8 @@ cdef extern from *:
     #else
     #define MG_VECTOR_BYTES 16
     #endif
-    #define MG_C_BLOCK (512 * 1024)   /* bytes of c a block of rows may take (mg_gemm): half of L2 */
+    #define MG_L2_BYTES (2 * 1024 * 1024)     /* L2 per core (Intel Xeon): a larger b comes from L3 */
+    #define MG_C_BLOCK (MG_L2_BYTES / 4)      /* bytes of c a block of rows may take (mg_gemm) */
     #define MG_LANES_d (MG_VECTOR_BYTES / 8)  /* doubles in a vector */
     #define MG_LANES_x MG_LANES_d
     #define MG_LANES_f (MG_VECTOR_BYTES / 4)  /* floats in a vector */
@@ -116,7 +117,6 @@ cdef extern from *:
     #define MG_PANEL_f (8 * MG_LANES_f)
     #define MG_KC (4096 / MG_VECTOR_BYTES)    /* k per block: a panel's block of b is 32 KiB, to stay in L1 */
     #define MG_AHEAD 16                       /* how many k ahead mg_tile prefetches b's lines */
-    #define MG_L2_BYTES (2 * 1024 * 1024)     /* L2 per core (Intel Xeon): a larger b comes from L3 */
     /* Threads (set_num_threads; with OpenMP, where the build has it): the panels of a block of k
        are shared out among them when the block has MG_PARALLEL_AT multiply-adds or more. Each sum
        is still one thread's, over k in order: the same results on any number of threads. */
