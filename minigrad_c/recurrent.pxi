@@ -338,8 +338,8 @@ cdef int _lstm_backward(const real_t* x, const real_t* w_ih, const real_t* w_hh,
     recurrence, are matrix products after it. The products are _gemm's: float64 sums in the
     pure kernel's order, from 0.0 (over r for dz w, over the walked rows for the weights);
     float32 sums with fused multiply-adds, of dz and dh as stored in float32. The gate
-    arithmetic (mg_lstm_dz), dc and the bias sums are in double. grad_x NULL: not wanted (_wanted), no grad_x
-    product."""
+    arithmetic (mg_lstm_dz), dc and the bias sums are in double. grad_x NULL: not wanted
+    (_wanted), no grad_x product."""
     cdef Py_ssize_t G = 4 * H, K = T * B, H_pad = _padded(H), I_pad = _padded(I), s, t, b, j, row, prev
     cdef Py_ssize_t ld = _spaced(G, sizeof(real_t))
     cdef Py_ssize_t counts[7]
