@@ -184,7 +184,7 @@ cdef extern from *:
     enum { MG_START, MG_CONTINUE, MG_ADD };
     #define MG_GEMM_FOR(T, S)                                                                        \\
     typedef T mg_vec_##S                                                                             \\
-        __attribute__((vector_size(MG_VECTOR_BYTES), aligned(sizeof(T)), may_alias));               \\
+        __attribute__((vector_size(MG_VECTOR_BYTES), aligned(sizeof(T)), may_alias));                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_##S(                      \\
         const int R, const int V, int mode, Py_ssize_t K, const T* a, Py_ssize_t ars,                \\
@@ -221,23 +221,23 @@ cdef extern from *:
     {                                                                                                \\
         Py_ssize_t j = 0;                                                                            \\
         for (; j + V * MG_LANES_##S <= w; j += V * MG_LANES_##S)                                     \\
-            mg_tile_##S(R, V, mode, K, a, ars, acs, panel + j, w, c + j, ldc, fetch);               \\
+            mg_tile_##S(R, V, mode, K, a, ars, acs, panel + j, w, c + j, ldc, fetch);                \\
         for (; j < w; j += MG_LANES_##S)                                                             \\
-            mg_tile_##S(R, 1, mode, K, a, ars, acs, panel + j, w, c + j, ldc, fetch);               \\
+            mg_tile_##S(R, 1, mode, K, a, ars, acs, panel + j, w, c + j, ldc, fetch);                \\
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_tile_rows_##S(                 \\
         const int R, const int V, int mode, Py_ssize_t kc, const T* a, Py_ssize_t ars,               \\
         Py_ssize_t acs, const T* ap, Py_ssize_t i, const T* panel, Py_ssize_t w, T* c,               \\
         Py_ssize_t ldc, int far)                                                                     \\
-    {   /* the R rows from row i across a panel: rows of a in place, or packed at ap (mg_pack_a);   \\
-           the first tile over a far b prefetches it (fetch a constant: no test in the k loop) */   \\
-        const T* rows = ap ? ap + i * kc : a + i * ars;                                             \\
-        const Py_ssize_t rs = ap ? 1 : ars, ks = ap ? R : acs;                                      \\
-        if (far && i == 0)                                                                          \\
-            mg_rows_##S(R, V, mode, kc, rows, rs, ks, panel, w, c + i * ldc, ldc, 1);               \\
-        else                                                                                        \\
-            mg_rows_##S(R, V, mode, kc, rows, rs, ks, panel, w, c + i * ldc, ldc, 0);               \\
+    {   /* the R rows from row i across a panel: rows of a in place, or packed at ap (mg_pack_a);    \\
+           the first tile over a far b prefetches it (fetch a constant: no test in the k loop) */    \\
+        const T* rows = ap ? ap + i * kc : a + i * ars;                                              \\
+        const Py_ssize_t rs = ap ? 1 : ars, ks = ap ? R : acs;                                       \\
+        if (far && i == 0)                                                                           \\
+            mg_rows_##S(R, V, mode, kc, rows, rs, ks, panel, w, c + i * ldc, ldc, 1);                \\
+        else                                                                                         \\
+            mg_rows_##S(R, V, mode, kc, rows, rs, ks, panel, w, c + i * ldc, ldc, 0);                \\
     }                                                                                                \\
                                                                                                      \\
     static inline __attribute__((always_inline)) MG_FUSED_##S void mg_panel_##S(                     \\
@@ -265,12 +265,12 @@ cdef extern from *:
             mg_tile_rows_##S(1, 8, mode, kc, a, ars, acs, ap, i, panel, w, c, ldc, far);             \\
     }                                                                                                \\
                                                                                                      \\
-    /* Rows of a read down a column (acs > 1: a transpose, as the weight gradients' dz^T) are   \\
-       copied per block of k into mg_panel's row tiles, each R x kc stored k-major (element     \\
-       (r, k) of the tile from row i at ap[i * kc + k * R + r]): read in place, each k of a tile \\
-       is on another line and, for long rows, another page. */                                    \\
-    static void mg_pack_a_##S(Py_ssize_t M, Py_ssize_t k0, Py_ssize_t kc, const T* a,            \\
-                              Py_ssize_t ars, Py_ssize_t acs, T* ap)                             \\
+    /* Rows of a read down a column (acs > 1: a transpose, as the weight gradients' dz^T) are        \\
+       copied per block of k into mg_panel's row tiles, each R x kc stored k-major (element          \\
+       (r, k) of the tile from row i at ap[i * kc + k * R + r]): read in place, each k of a tile     \\
+       is on another line and, for long rows, another page. */                                       \\
+    static void mg_pack_a_##S(Py_ssize_t M, Py_ssize_t k0, Py_ssize_t kc, const T* a,                \\
+                              Py_ssize_t ars, Py_ssize_t acs, T* ap)                                 \\
     {                                                                                                \\
         Py_ssize_t i = 0, R, r, k;                                                                   \\
         while (i < M) {                                                                              \\
@@ -285,7 +285,7 @@ cdef extern from *:
     static inline MG_FUSED_##S void mg_gemm_rows_##S(Py_ssize_t M, Py_ssize_t K, Py_ssize_t N,       \\
         const T* a, Py_ssize_t ars, Py_ssize_t acs, const T* b, T* c, Py_ssize_t ldc, int add,       \\
         int torch_runs, T* ap)                                                                       \\
-    {   /* mg_gemm for one block of rows; ap: room for them packed (mg_pack_a), or NULL */          \\
+    {   /* mg_gemm for one block of rows; ap: room for them packed (mg_pack_a), or NULL */           \\
         const int later = torch_runs ? MG_ADD : MG_CONTINUE;                                         \\
         Py_ssize_t k0 = 0, kc, n0;                                                                   \\
         int mode;                                                                                    \\
@@ -297,10 +297,10 @@ cdef extern from *:
             if (mg_threads > 1 && N > MG_PANEL_##S && M * kc * N >= MG_PARALLEL_AT) {                \\
                 _Pragma("omp parallel for num_threads(mg_threads) schedule(static)")                 \\
                 for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
-                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, ap, b, c, ldc);                   \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, ap, b, c, ldc);             \\
             } else {    /* even on one thread, a parallel region ends in a system call */            \\
                 for (n0 = 0; n0 < N; n0 += MG_PANEL_##S)                                             \\
-                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, ap, b, c, ldc);                   \\
+                    mg_panel_##S(M, K, N, k0, kc, n0, mode, a, ars, acs, ap, b, c, ldc);             \\
             }                                                                                        \\
             k0 += kc;                                                                                \\
         } while (k0 < K);                                                                            \\
